@@ -1,0 +1,164 @@
+"""The pyflymq error hierarchy and the mapping from FlyMQ server error texts to it.
+
+Every error pyflymq raises derives from :class:`FlyMQError`. No name shadows a Python built-in:
+the connection error is :class:`FlyMQConnectionError`, the timeout :class:`FlyMQTimeoutError`.
+Errors that come from a server error frame keep the server's whole text in ``server_text``.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class FlyMQError(Exception):
+    """Base class of every error raised by pyflymq."""
+
+
+class FlyMQConnectionError(FlyMQError):
+    """The server could not be reached, or the connection broke mid-request."""
+
+
+class FlyMQTimeoutError(FlyMQConnectionError):
+    """The server did not answer within the configured timeout."""
+
+
+class ProtocolError(FlyMQError):
+    """Bytes on the wire that do not follow the FlyMQ protocol (bad magic, bad version, truncated frame)."""
+
+
+class FrameTooLargeError(ProtocolError):
+    """A frame's payload is larger than FlyMQ's 32 MiB limit."""
+
+
+class DecodeError(ProtocolError):
+    """A payload could not be decoded. ``str(err)`` is the text the FlyMQ server uses for the same fault."""
+
+
+class ServerError(FlyMQError):
+    """The server answered with an error frame.
+
+    ``server_text`` is the server's message, unabridged; ``shape`` is ``"E1"``, ``"E2"`` or ``"E3"``
+    (flymq-wire §1.6); ``code`` is the E3 code or ``None``.
+    """
+
+    def __init__(self, server_text: str, *, shape: str = "E1", code: int | None = None, op: int | None = None):
+        super().__init__(server_text)
+        self.server_text = server_text
+        self.shape = shape
+        self.code = code
+        self.op = op
+
+
+class TopicNotFoundError(ServerError):
+    """The topic does not exist (reads never auto-create topics)."""
+
+
+class PartitionNotFoundError(ServerError):
+    """The partition number is outside the topic's partition count."""
+
+
+class GroupNotFoundError(ServerError):
+    """The (topic, consumer group) pair is unknown to the server."""
+
+
+class NotLeaderError(ServerError):
+    """In cluster mode, the contacted node is not the leader for this request."""
+
+
+class UnsupportedOperationError(ServerError):
+    """The server does not implement this opcode (``unknown opcode: N``)."""
+
+
+class AuthError(ServerError):
+    """Base for authentication and authorization failures."""
+
+
+class AuthenticationError(AuthError):
+    """Login rejected, or the server requires a login first."""
+
+
+class AuthorizationError(AuthError):
+    """The signed-in user lacks the permission for this operation."""
+
+
+class TransactionError(ServerError):
+    """A transaction operation failed (unknown or inactive transaction, commit/abort refused)."""
+
+
+class SchemaError(ServerError):
+    """A schema registry operation failed, or a value failed schema validation."""
+
+
+class DLQError(ServerError):
+    """A dead-letter-queue operation was refused (``success = 0``), e.g. ``DLQ not enabled``."""
+
+
+class ProduceError(ServerError):
+    """A write failed on the server. FlyMQ answers ``EOF`` when a partition's segment index is full."""
+
+
+class ConsumerError(FlyMQError):
+    """Base for consumer-side failures."""
+
+
+class OffsetOutOfRangeError(ConsumerError):
+    """A read position lies outside the partition's log.
+
+    ``topic``, ``partition``, ``offset`` locate the position; ``low`` and ``high`` are the partition's
+    watermarks when known. CONSUME at an offset with no record (server text ``EOF``) raises this too.
+    """
+
+    def __init__(self, message: str, *, topic: str | None = None, partition: int | None = None,
+                 offset: int | None = None, low: int | None = None, high: int | None = None,
+                 server_text: str | None = None):
+        super().__init__(message)
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.low = low
+        self.high = high
+        self.server_text = server_text
+
+
+_PARTITION_RE = re.compile(r"^partition -?\d+ (not found|out of range)")
+
+# op codes used by the mapping below (kept numeric so this module has no import of wire.py)
+_OP_PRODUCE_FAMILY = {0x01, 0x14, 0x30, 0x35, 0x43}
+_OP_CONSUME = {0x02, 0x0A}
+
+
+def error_from_server(text: str, *, shape: str = "E1", code: int | None = None,
+                      op: int | None = None) -> FlyMQError:
+    """Map an error frame's text to the most specific pyflymq error, keeping the whole text.
+
+    ``op`` is the request's opcode: ``EOF`` means end of log for CONSUME but a failed write for PRODUCE.
+    """
+    kwargs = {"shape": shape, "code": code, "op": op}
+    if text == "EOF":
+        if op in _OP_CONSUME:
+            return OffsetOutOfRangeError("no record at this offset (server: EOF)", server_text=text)
+        if op in _OP_PRODUCE_FAMILY:
+            return ProduceError("write failed on the server (server: EOF; the partition's segment may be full)",
+                                **kwargs)
+        return ServerError(text, **kwargs)
+    if text.startswith("topic not found"):
+        return TopicNotFoundError(text, **kwargs)
+    if _PARTITION_RE.match(text):
+        return PartitionNotFoundError(text, **kwargs)
+    if text.startswith("consumer group not found"):
+        return GroupNotFoundError(text, **kwargs)
+    if text.startswith("not leader") or text.startswith("not partition leader"):
+        return NotLeaderError(text, **kwargs)
+    if text.startswith("unknown opcode"):
+        return UnsupportedOperationError(f"not supported by this server ({text})", **kwargs)
+    if text in ("authentication required", "user account is disabled") or text.startswith(
+            "invalid username or password"):
+        return AuthenticationError(text, **kwargs)
+    if text.startswith("unauthorized") or text.startswith("permission denied"):
+        return AuthorizationError(text, **kwargs)
+    if text.startswith("transaction"):
+        return TransactionError(text, **kwargs)
+    if text.startswith("schema") or text.startswith("no schema") or text.startswith("unsupported schema"):
+        return SchemaError(text, **kwargs)
+    return ServerError(text, **kwargs)
+
