@@ -15,6 +15,7 @@ from .errors import (
     AuthenticationError,
     AuthError,
     AuthorizationError,
+    ConsumerConnectionError,
     ConsumerError,
     DecodeError,
     DLQError,
@@ -52,7 +53,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthError", "AuthResult", "AuthenticationError", "AuthorizationError", "ClusterMetadata", "Consumer",
-    "ConsumerError", "DLQEntry", "DLQError", "DecodeError", "FetchResult", "FlyMQClient",
+    "ConsumerConnectionError", "ConsumerError", "DLQEntry", "DLQError", "DecodeError", "FetchResult", "FlyMQClient",
     "FlyMQConnectionError", "FlyMQError", "FlyMQTimeoutError", "FrameTooLargeError", "GroupInfo",
     "GroupNotFoundError", "HighLevelConsumer", "Lag", "Message", "NotLeaderError", "OffsetOutOfRangeError",
     "PartitionMetadata", "PartitionNotFoundError", "ProduceError", "ProtocolError", "RecordMetadata",

@@ -1,13 +1,714 @@
-"""TEMPORARY placeholder: being written (FlyMQClient, Transaction, connect)."""
+"""The FlyMQ client: :func:`connect`, :class:`FlyMQClient` and :class:`Transaction`.
+
+One client keeps one connection (:class:`~pyflymq.connection.Connection`) to one server of its list and
+shares it between threads, one request at a time. Every method is a single FlyMQ operation (or a few, where
+the server has no direct op: :meth:`FlyMQClient.watermarks`, :meth:`FlyMQClient.partitions`); the wire
+layouts live in :mod:`pyflymq.wire` and the quirks they account for in ``flymq-wire.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+
+from . import wire
+from .connection import Connection, ConnectionLostError, format_address, make_ssl_context, parse_servers
+from .errors import (
+    AuthenticationError,
+    DLQError,
+    FlyMQConnectionError,
+    FlyMQError,
+    FlyMQTimeoutError,
+    OffsetOutOfRangeError,
+    ProtocolError,
+    SchemaError,
+    ServerError,
+    TopicNotFoundError,
+    TransactionError,
+    error_from_server,
+)
+from .models import (
+    AuthResult,
+    ClusterMetadata,
+    DLQEntry,
+    FetchResult,
+    GroupInfo,
+    Lag,
+    Message,
+    RecordMetadata,
+    SchemaInfo,
+    SubscribeMode,
+)
+from .wire import Op
+
+__all__ = ["FlyMQClient", "Transaction", "connect"]
+
+_ERROR = Op.ERROR
+_FETCH = Op.FETCH
+_decode_fetch = wire.decode_fetch_response
+_FETCH_TAIL = struct.Struct(">iQi")  # partition, offset, max_messages: wire.encode_fetch_request's layout
+_NO_FILTER = b"\x00\x00"  # an empty str16 filter, as the upstream clients send
+_FETCH_HEAD = struct.Struct(">IQ")  # count, next_offset: the start of every FETCH reply
+_TOPIC_CACHE_MAX = 4096
+_BACKOFF_S = 0.05
+_BACKOFF_MAX_S = 0.5
+DLQ_SUFFIX = ".dlq"
 
 
-class FlyMQClient:  # placeholder
-    pass
+def _to_bytes(value, what: str = "value") -> bytes:
+    """Accept bytes-like or str (UTF-8); ``None`` is an empty value."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if value is None:
+        return b""
+    raise TypeError(f"{what} must be bytes or str, not {type(value).__name__}")
 
 
-class Transaction:  # placeholder
-    pass
+def _check_partition(partition: int) -> int:
+    # A negative partition crashes the upstream FlyMQ server (flymq-wire §3.10): refuse it here.
+    if not isinstance(partition, int) or partition < 0:
+        raise ValueError(f"partition must be a non-negative int, not {partition!r}")
+    return partition
 
 
-def connect(*args, **kwargs):  # placeholder
-    raise NotImplementedError
+def _check_offset(offset: int) -> int:
+    if not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a non-negative int, not {offset!r}")
+    return offset
+
+
+def _mode_name(mode) -> str:
+    return mode.value if isinstance(mode, SubscribeMode) else str(mode)
+
+
+def _rfc3339_now() -> str:
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def connect(servers="localhost:9092", *, username: str | None = None, password: str | None = None,
+            tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
+            tls_key_file: str | None = None, tls_server_name: str | None = None,
+            tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3) -> FlyMQClient:
+    """Connect to FlyMQ and return an open :class:`FlyMQClient` (same arguments as the class)."""
+    return FlyMQClient(servers, username=username, password=password, tls=tls, tls_ca_file=tls_ca_file,
+                       tls_cert_file=tls_cert_file, tls_key_file=tls_key_file, tls_server_name=tls_server_name,
+                       tls_insecure_skip_verify=tls_insecure_skip_verify, timeout_ms=timeout_ms, retries=retries)
+
+
+class FlyMQClient:
+    """A connection to a FlyMQ server (or a list of them), safe to share between threads.
+
+    ``servers`` is ``"host:port"``, ``"h1:9092,h2:9092"``, ``"[::1]:9092"`` or a list of such; the port
+    defaults to 9092. The constructor connects at once, so an unreachable server, a port that does not speak
+    FlyMQ, or a rejected login raises here (:class:`FlyMQConnectionError`, :class:`ProtocolError`,
+    :class:`AuthenticationError`). To prove the peer speaks FlyMQ, opening a connection costs one round trip
+    (the AUTH login when ``username`` is given, otherwise a WHOAMI).
+
+    Connecting tries the servers in order, ``retries`` rounds with a short backoff, and fails with one error
+    naming every address tried and why. ``timeout_ms`` bounds the connect and every wait for a reply.
+
+    Failure handling, like Kafka clients:
+
+    * A broken connection is replaced transparently on the next call, failing over to the next server.
+    * Operations that are safe to repeat (every read, plus ``commit_offset``, ``create_topic``, offset resets
+      to an explicit offset, ``authenticate``) are retried once on a fresh connection when the connection
+      breaks under them.
+    * Writes (``produce`` and friends, transactions, deletes, DLQ replay) are **not** blindly retried: when the
+      connection breaks after the request went out, the server may or may not have applied it, and the call
+      raises :class:`FlyMQConnectionError` saying so. A write is only resent when it provably never left
+      (the connection was found closed before sending).
+    * A timeout raises :class:`FlyMQTimeoutError` and is not retried.
+
+    One connection carries every request, one at a time (FlyMQ answers strictly in order); threads sharing a
+    client take turns on it.
+
+    TLS: ``tls=True`` (or any of ``tls_ca_file``/``tls_cert_file``) wraps the connection with the standard
+    :mod:`ssl` module; ``tls_ca_file`` verifies the server, ``tls_cert_file``/``tls_key_file`` present a client
+    certificate (mutual TLS), ``tls_server_name`` overrides the name checked against the certificate.
+
+    Use it as a context manager, or call :meth:`close` (idempotent).
+    """
+
+    def __init__(self, servers="localhost:9092", *, username: str | None = None, password: str | None = None,
+                 tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
+                 tls_key_file: str | None = None, tls_server_name: str | None = None,
+                 tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3):
+        self._servers = parse_servers(servers)
+        self._credentials = (username, password or "") if username else None
+        self._timeout = max(timeout_ms, 1) / 1000.0
+        self._attempts = max(1, int(retries))
+        self._ssl_context = None
+        self._server_name = tls_server_name
+        if tls or tls_ca_file or tls_cert_file:
+            self._ssl_context = make_ssl_context(ca_file=tls_ca_file, cert_file=tls_cert_file,
+                                                 key_file=tls_key_file,
+                                                 insecure_skip_verify=tls_insecure_skip_verify)
+        self._topic_heads: dict[str, bytes] = {}  # topic -> its str16 encoding, for fetch
+        self._conn: Connection | None = None
+        self._current = 0  # index in self._servers of the server last connected to
+        self._connect_lock = threading.Lock()
+        self._closed = False
+        self._get_connection()
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    @property
+    def servers(self) -> list[str]:
+        """The configured server addresses, as ``host:port`` strings."""
+        return [format_address(host, port) for host, port in self._servers]
+
+    @property
+    def address(self) -> str | None:
+        """``host:port`` of the server currently connected to, or ``None`` when not connected."""
+        conn = self._conn
+        return conn.address if conn is not None and not conn.closed else None
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open (it may still turn out broken on the next call)."""
+        conn = self._conn
+        return conn is not None and not conn.closed
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    def close(self) -> None:
+        """Close the connection. Idempotent; later calls raise :class:`FlyMQConnectionError`."""
+        with self._connect_lock:
+            self._closed = True
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> FlyMQClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else (self.address or "disconnected")
+        return f"<FlyMQClient {','.join(self.servers)} ({state})>"
+
+    # ---------------------------------------------------------------------------------- connecting
+
+    def _get_connection(self, failed: Connection | None = None) -> Connection:
+        """The open connection, or a new one (replacing ``failed``) after trying every server."""
+        with self._connect_lock:
+            if self._closed:
+                raise FlyMQConnectionError("the client is closed")
+            conn = self._conn
+            if conn is not None and conn is not failed and not conn.closed:
+                return conn
+            if conn is not None:
+                conn.close()
+                self._conn = None
+            conn = self._open_any()
+            self._conn = conn
+            return conn
+
+    def _open_any(self) -> Connection:
+        failures: list[tuple[str, FlyMQError]] = []
+        count = len(self._servers)
+        for attempt in range(self._attempts):
+            if attempt:
+                time.sleep(min(_BACKOFF_S * 2 ** (attempt - 1), _BACKOFF_MAX_S))
+            for step in range(count):
+                index = (self._current + step) % count
+                try:
+                    conn = self._open(*self._servers[index])
+                except ServerError:
+                    raise  # the server speaks FlyMQ and refused us (e.g. the login): not a reachability problem
+                except FlyMQError as exc:
+                    failures.append((format_address(*self._servers[index]), exc))
+                    continue
+                self._current = index
+                return conn
+            if all(isinstance(exc, ProtocolError) for _, exc in failures[-count:]):
+                break  # every server answered, none speaks FlyMQ: retrying will not help
+        raise self._connect_failure(failures)
+
+    def _connect_failure(self, failures: list[tuple[str, FlyMQError]]) -> FlyMQError:
+        reasons: dict[str, str] = {}
+        for address, exc in failures:  # keep the latest reason per address, in the order first tried
+            reasons[address] = str(exc).removeprefix(f"{address}: ").removeprefix(f"{address} ")
+        tried = "; ".join(f"{address}: {reason}" for address, reason in reasons.items())
+        rounds = f"{self._attempts} attempt{'s' if self._attempts > 1 else ''}"
+        errors = [exc for _, exc in failures]
+        protocol = next((exc for exc in errors if isinstance(exc, ProtocolError)), None)
+        if protocol is not None:
+            return type(protocol)(f"no FlyMQ server found ({tried})")
+        cls = FlyMQTimeoutError if all(isinstance(e, FlyMQTimeoutError) for e in errors) else FlyMQConnectionError
+        return cls(f"could not connect to FlyMQ after {rounds} ({tried})")
+
+    def _open(self, host: str, port: int) -> Connection:
+        conn = Connection(host, port, timeout=self._timeout, ssl_context=self._ssl_context,
+                          server_hostname=self._server_name)
+        try:
+            if self._credentials is not None:
+                result = self._auth_on(conn, *self._credentials)
+                if not result.success:
+                    raise AuthenticationError(result.error or "authentication failed", op=Op.AUTH)
+            else:
+                self._probe(conn)
+        except ConnectionLostError as exc:
+            conn.close()
+            raise FlyMQConnectionError(str(exc)) from exc
+        except FlyMQError:
+            conn.close()
+            raise
+        return conn
+
+    def _probe(self, conn: Connection) -> None:
+        """One WHOAMI round trip: any well-formed reply, even an error frame, proves the peer speaks FlyMQ."""
+        try:
+            self._roundtrip(conn, Op.WHOAMI, b"")
+        except ServerError:
+            pass
+
+    def _auth_on(self, conn: Connection, username: str, password: str) -> AuthResult:
+        payload = wire.encode_auth_request(username, password)
+        return wire.decode_auth_response(self._roundtrip(conn, Op.AUTH, payload))
+
+    # ------------------------------------------------------------------------------------ requests
+
+    @staticmethod
+    def _roundtrip(conn: Connection, op: int, payload: bytes, check_alive: bool = False) -> bytes:
+        reply_op, flags, body = conn.request(op, payload, check_alive)
+        if reply_op == op or (reply_op == Op.AUTH_RESPONSE and op == Op.AUTH):
+            return body
+        if reply_op == _ERROR:
+            err = wire.decode_error(body, flags)
+            raise error_from_server(err.text, shape=err.shape, code=err.code, op=op)
+        conn.close()
+        raise ProtocolError(f"{conn.address} answered op 0x{reply_op:02x} to a request with op 0x{op:02x}")
+
+    def _call(self, op: int, payload: bytes, idempotent: bool = False) -> bytes:
+        """Send one request and return the reply payload; error frames raise the mapped error."""
+        conn = self._conn
+        if conn is None or conn._closed:
+            conn = self._get_connection(conn)
+        try:
+            return self._roundtrip(conn, op, payload, not idempotent)
+        except ConnectionLostError as exc:
+            if exc.request_sent and not idempotent:
+                name = Op(op).name if op in Op._value2member_map_ else f"0x{op:02x}"
+                raise FlyMQConnectionError(
+                    f"{exc}; {name} was not retried because it is not safe to repeat: the server may or may "
+                    "not have applied it (the next call reconnects)") from exc
+            conn = self._get_connection(conn)
+        try:
+            return self._roundtrip(conn, op, payload, not idempotent)
+        except ConnectionLostError as exc:
+            raise FlyMQConnectionError(f"{exc} (after reconnecting once)") from exc
+
+    # -------------------------------------------------------------------------------- produce/read
+
+    def produce(self, topic: str, value, *, key=None, partition: int | None = None) -> RecordMetadata:
+        """Write one record and return where it went.
+
+        ``value`` and ``key`` are bytes or str (UTF-8 encoded). FlyMQ chooses the partition itself (by a hash
+        of the key, or round-robin without one) and ignores ``partition``, which is accepted for Kafka
+        compatibility and sent as given; the returned metadata names the partition actually written.
+        Producing to a missing topic creates it (1 partition on a standalone server).
+        """
+        payload = wire.encode_produce_request(topic, _to_bytes(value), _to_bytes(key, "key") or None,
+                                              -1 if partition is None else partition)
+        return wire.decode_record_metadata(self._call(Op.PRODUCE, payload))
+
+    def consume(self, topic: str, offset: int, partition: int = 0) -> Message:
+        """Read the one record at ``offset`` of ``topic``/``partition``.
+
+        Raises :class:`OffsetOutOfRangeError` when there is no record there (past the end, or below the
+        retained range), :class:`TopicNotFoundError` or :class:`PartitionNotFoundError` otherwise.
+        """
+        payload = wire.encode_consume_request(topic, partition, _check_offset(offset))
+        try:
+            key, value = wire.decode_consume_response(self._call(Op.CONSUME, payload, True))
+        except OffsetOutOfRangeError as exc:
+            raise OffsetOutOfRangeError(f"no record at offset {offset} of {topic!r} partition {partition} "
+                                        f"(server: {exc.server_text})", topic=topic, partition=partition,
+                                        offset=offset, server_text=exc.server_text) from None
+        return Message(topic, partition, offset, key, value)
+
+    def fetch(self, topic: str, partition: int = 0, offset: int = 0, max_messages: int = 100,
+              filter: str | None = None) -> FetchResult:
+        """Read up to ``max_messages`` records from ``offset`` on; ``result.next_offset`` is where to go on.
+
+        ``filter`` is applied by the server: a ``$.a.b`` JSON path that must exist, else a case-insensitive
+        substring or an RE2 regular expression matched against key or value. The server scans at most 1000
+        records per call, so a filtered fetch may return nothing yet advance ``next_offset``. At the end of
+        the log the result is empty and ``next_offset == offset``; that is not an error.
+
+        """
+        if partition < 0 or offset < 0:
+            _check_partition(partition)
+            _check_offset(offset)
+        head = self._topic_heads.get(topic)
+        if head is None:
+            head = self._topic_head(topic)
+        # The same bytes as wire.encode_fetch_request, built from a cached topic prefix: this is the hot path.
+        tail = wire.str16(filter) if filter else _NO_FILTER
+        payload = head + _FETCH_TAIL.pack(partition, offset, max_messages) + tail
+        body = self._call(_FETCH, payload, True)
+        return _decode_fetch(body, topic, partition)
+
+    def _topic_head(self, topic: str) -> bytes:
+        if len(self._topic_heads) >= _TOPIC_CACHE_MAX:
+            self._topic_heads.clear()
+        head = self._topic_heads[topic] = wire.str16(topic)
+        return head
+
+    def produce_delayed(self, topic: str, value, delay_ms: int) -> RecordMetadata:
+        """Write a record to be delivered after ``delay_ms``.
+
+        With delayed delivery disabled on the server (its default) the record is written at once. The reply
+        always says partition 0; with delivery enabled, offset 0 (the record is not written yet).
+        """
+        payload = wire.encode_timed_produce_request(topic, _to_bytes(value), int(delay_ms))
+        return wire.decode_record_metadata(self._call(Op.PRODUCE_DELAYED, payload))
+
+    def produce_with_ttl(self, topic: str, value, ttl_ms: int) -> RecordMetadata:
+        """Write a record with a time-to-live. FlyMQ records the TTL but expires nothing (flymq-wire §2.15)."""
+        payload = wire.encode_timed_produce_request(topic, _to_bytes(value), int(ttl_ms))
+        return wire.decode_record_metadata(self._call(Op.PRODUCE_WITH_TTL, payload))
+
+    # -------------------------------------------------------------------------------------- topics
+
+    def create_topic(self, topic: str, partitions: int = 1) -> None:
+        """Create ``topic`` with ``partitions`` partitions. Creating an existing topic succeeds and changes
+        nothing (its partition count stays)."""
+        if not isinstance(partitions, int) or partitions < 0:
+            raise ValueError(f"partitions must be a non-negative int, not {partitions!r}")
+        self._call(Op.CREATE_TOPIC, wire.encode_create_topic_request(topic, partitions), True)
+
+    def delete_topic(self, topic: str) -> None:
+        """Delete ``topic`` and all its records; deleting a missing topic succeeds. Committed offsets of
+        consumer groups on it are kept by the server."""
+        self._call(Op.DELETE_TOPIC, wire.encode_topic_request(topic))
+
+    def list_topics(self) -> list[str]:
+        """Names of all topics, sorted; names starting with ``__`` are hidden by the server."""
+        return wire.decode_list_topics_response(self._call(Op.LIST_TOPICS, b"", True))
+
+    def cluster_metadata(self, topic: str = "") -> ClusterMetadata:
+        """Partition leadership for ``topic``, or for every topic when ``topic`` is empty.
+
+        Raises :class:`TopicNotFoundError` for an unknown topic.
+        """
+        payload = wire.encode_topic_request(topic)
+        return wire.decode_cluster_metadata_response(self._call(Op.CLUSTER_METADATA, payload, True))
+
+    def partitions(self, topic: str) -> int:
+        """The number of partitions of ``topic`` (from CLUSTER_METADATA); unknown topic:
+        :class:`TopicNotFoundError`."""
+        if not topic:
+            raise ValueError("topic must not be empty")
+        for entry in self.cluster_metadata(topic).topics:
+            if entry.topic == topic:
+                return len(entry.partitions)
+        raise TopicNotFoundError(f"topic not found: {topic}", op=Op.CLUSTER_METADATA)
+
+    def watermarks(self, topic: str, partition: int = 0) -> tuple[int, int]:
+        """``(low, high)`` of a partition: the first retained offset and the next offset to be written.
+
+        ``high`` is exclusive, so ``high - low`` records are readable and an empty partition gives
+        ``(low, low)``, i.e. ``(0, 0)``: the server's own answer for an empty partition (``latest = 1``,
+        flymq-wire §2.4) is checked with a one-record FETCH. No consumer group is joined.
+        """
+        _check_partition(partition)
+        low = self._position(topic, "", partition, "earliest")
+        high = self._position(topic, "", partition, "latest")
+        if high <= low + 1 and not self.fetch(topic, partition, low, 1).messages:
+            return low, low
+        return low, max(low, high)
+
+    # ------------------------------------------------------------------------------ consumer groups
+
+    def _position(self, topic: str, group_id: str, partition: int, mode: str) -> int:
+        payload = wire.encode_subscribe_request(topic, group_id, partition, mode)
+        return wire.decode_u64_response(self._call(Op.SUBSCRIBE, payload, True))
+
+    def subscribe(self, topic: str, group_id: str, partition: int = 0,
+                  mode: SubscribeMode | str = SubscribeMode.COMMIT) -> int:
+        """The offset a consumer of ``group_id`` should start reading ``partition`` at.
+
+        ``COMMIT`` gives the group's committed offset, or the earliest when none; ``EARLIEST`` the first
+        retained offset; ``LATEST`` the next offset to be written (1 on an empty partition: a FlyMQ quirk).
+        Nothing is committed. With a non-empty ``group_id`` the server counts this connection as a group member.
+        """
+        return self._position(topic, group_id, _check_partition(partition), _mode_name(mode))
+
+    def commit_offset(self, topic: str, group_id: str, partition: int, offset: int) -> None:
+        """Store ``offset`` (the next offset to read, i.e. last processed + 1) for the group. The server
+        validates nothing and creates the group if needed."""
+        payload = wire.encode_commit_request(topic, group_id, partition, _check_offset(offset))
+        self._call(Op.COMMIT, payload, True)
+
+    def get_committed_offset(self, topic: str, group_id: str, partition: int = 0) -> int:
+        """The group's committed offset on ``partition``; 0 when the group exists but never committed there.
+        Unknown (topic, group): :class:`GroupNotFoundError`."""
+        payload = wire.encode_group_partition_request(topic, group_id, partition)
+        return wire.decode_u64_response(self._call(Op.GET_OFFSET, payload, True))
+
+    def reset_offset(self, topic: str, group_id: str, partition: int, to: str | int) -> None:
+        """Set the group's committed offset to ``"earliest"``, ``"latest"`` or an explicit int offset.
+
+        ``"latest"`` stores the server's next-offset, which is 1 on an empty partition (a FlyMQ quirk).
+        The group is created if needed.
+        """
+        _check_partition(partition)
+        if isinstance(to, int) and not isinstance(to, bool):
+            payload = wire.encode_reset_offset_request(topic, group_id, partition, "offset", _check_offset(to))
+            self._call(Op.RESET_OFFSET, payload, True)
+            return
+        mode = _mode_name(to)
+        if mode not in ("earliest", "latest"):
+            raise ValueError(f"reset target must be 'earliest', 'latest' or an offset, not {to!r}")
+        self._call(Op.RESET_OFFSET, wire.encode_reset_offset_request(topic, group_id, partition, mode))
+
+    def list_groups(self) -> list[GroupInfo]:
+        """Every (topic, consumer group) the server knows, with member counts and committed offsets."""
+        return wire.decode_list_groups_response(self._call(Op.LIST_GROUPS, b"", True))
+
+    def describe_group(self, topic: str, group_id: str) -> GroupInfo:
+        """One group's member count and committed offsets; unknown group: :class:`GroupNotFoundError`."""
+        payload = wire.encode_group_request(topic, group_id)
+        return wire.decode_describe_group_response(self._call(Op.DESCRIBE_GROUP, payload, True))
+
+    def get_lag(self, topic: str, group_id: str, partition: int = 0) -> Lag:
+        """The group's lag on ``partition``: ``latest - committed`` (never negative).
+
+        The server reports ``latest = 1`` for an empty partition; this method checks that case with a
+        one-record FETCH and reports ``latest = 0`` for an empty partition, so its lag is 0.
+        """
+        payload = wire.encode_group_partition_request(topic, group_id, _check_partition(partition))
+        lag = wire.decode_get_lag_response(self._call(Op.GET_LAG, payload, True))
+        if lag.latest == 1 and not self.fetch(topic, partition, 0, 1).messages:
+            return Lag(lag.committed, 0, 0)
+        return lag
+
+    def delete_group(self, topic: str, group_id: str) -> None:
+        """Forget the group's committed offsets and members; unknown group: :class:`GroupNotFoundError`."""
+        self._call(Op.DELETE_GROUP, wire.encode_group_request(topic, group_id))
+
+    # ------------------------------------------------------------------------------------------ DLQ
+
+    def fetch_dlq(self, topic: str, max_messages: int = 100) -> list[DLQEntry]:
+        """Dead letters of ``topic`` as the server's FETCH_DLQ returns them (from ``<topic>.dlq`` partition 0,
+        always from the start). Empty when the server's DLQ is disabled (its default); see :meth:`read_dlq`."""
+        payload = wire.encode_fetch_dlq_request(topic, max_messages)
+        return wire.decode_fetch_dlq_response(self._call(Op.FETCH_DLQ, payload, True), topic)
+
+    def read_dlq(self, topic: str, offset: int = 0, max_messages: int = 100) -> list[DLQEntry]:
+        """Dead letters of ``topic`` read straight from ``<topic>.dlq`` partition 0, with every field of the
+        record (original offset, reason, timestamps). Works whether or not the server's DLQ is enabled;
+        records that are not DLQ JSON are skipped, as the server does."""
+        try:
+            result = self.fetch(topic + DLQ_SUFFIX, 0, offset, max_messages)
+        except TopicNotFoundError:
+            return []
+        entries = (DLQEntry.from_record(topic, msg.value) for msg in result.messages)
+        return [entry for entry in entries if entry is not None]
+
+    def _dlq_status(self, op: int, payload: bytes) -> None:
+        success, message = wire.decode_status_response(self._call(op, payload))
+        if not success:
+            raise DLQError(message or "refused by the server", op=op)
+
+    def replay_dlq(self, topic: str, message_id: str) -> None:
+        """Copy dead letter ``message_id`` back to its original topic (the record stays in the DLQ).
+        A refusal (``DLQ not enabled``, ``message not found``, ...) raises :class:`DLQError`."""
+        self._dlq_status(Op.REPLAY_DLQ, wire.encode_replay_dlq_request(topic, message_id))
+
+    def purge_dlq(self, topic: str) -> None:
+        """Delete every dead letter of ``topic`` (the ``<topic>.dlq`` topic). A refusal raises
+        :class:`DLQError`."""
+        self._dlq_status(Op.PURGE_DLQ, wire.encode_topic_request(topic))
+
+    def dead_letter(self, message: Message, error, *, reason: str = "max_retries_exceeded") -> RecordMetadata:
+        """Write ``message`` to its topic's dead-letter queue, ``<topic>.dlq``, as FlyMQ's own DLQ record.
+
+        The record is FlyMQ's JSON (id, original_topic, original_offset, base64 payload, reason,
+        error_message, retry_count, RFC 3339 failure times), so the server's FETCH_DLQ / REPLAY_DLQ /
+        PURGE_DLQ see it. ``error`` is an exception or a text. FlyMQ reads dead letters from partition 0
+        only, so keep ``<topic>.dlq`` at one partition (as auto-creation makes it).
+        """
+        now = _rfc3339_now()
+        record = {
+            "id": f"{message.topic}-{message.partition}-{message.offset}-{uuid.uuid4().hex[:12]}",
+            "original_topic": message.topic,
+            "original_offset": message.offset,
+            "payload": base64.b64encode(message.value).decode("ascii"),
+            "reason": reason,
+            "error_message": str(error) or type(error).__name__,
+            "retry_count": message.retry_count,
+            "first_failed_at": now,
+            "last_failed_at": now,
+        }
+        value = json.dumps(record, separators=(",", ":")).encode("utf-8")
+        return self.produce(message.topic + DLQ_SUFFIX, value)
+
+    # -------------------------------------------------------------------------------- transactions
+
+    def begin_transaction(self) -> Transaction:
+        """Start a transaction. With the server's coordinator disabled (its default) transactional writes
+        are applied at once and commit/abort do nothing."""
+        txn_id, success = wire.decode_txn_response(self._call(Op.TXN_BEGIN, b""))
+        if not success:
+            raise TransactionError("the server refused to begin a transaction", op=Op.TXN_BEGIN)
+        return Transaction(self, txn_id)
+
+    def transaction(self) -> Transaction:
+        """A transaction for a ``with`` block: commits when the block succeeds, rolls back on an exception.
+
+        ::
+
+            with client.transaction() as txn:
+                txn.produce("results", b"...")
+        """
+        return self.begin_transaction()
+
+    # -------------------------------------------------------------------------------------- auth
+
+    def authenticate(self, username: str, password: str) -> AuthResult:
+        """Log this connection in. A rejected login raises :class:`AuthenticationError` with the server's
+        words; on success the credentials are kept and used again whenever the client reconnects.
+
+        Only call this on a server with authentication enabled: FlyMQ 1.26 crashes on AUTH when it is off
+        (flymq-wire §3.10).
+        """
+        result = wire.decode_auth_response(self._call(Op.AUTH, wire.encode_auth_request(username, password), True))
+        if not result.success:
+            raise AuthenticationError(result.error or "authentication failed", op=Op.AUTH)
+        self._credentials = (username, password)
+        return result
+
+    def whoami(self) -> AuthResult:
+        """Who this connection is logged in as (``success`` False when anonymous)."""
+        return wire.decode_auth_response(self._call(Op.WHOAMI, b"", True))
+
+    # ------------------------------------------------------------------------------------ schemas
+
+    def register_schema(self, name: str, schema_type: str, schema) -> int:
+        """Register a schema (``json``, ``avro`` or ``protobuf``) and return its version."""
+        payload = wire.encode_register_schema_request(name, schema_type, _to_bytes(schema, "schema"))
+        return wire.decode_register_schema_response(self._call(Op.REGISTER_SCHEMA, payload))[2]
+
+    def get_schema(self, name: str, version: int = 0) -> SchemaInfo:
+        """A registered schema; version 0 means the latest."""
+        payload = wire.encode_name_version_request(name, version)
+        return wire.decode_get_schema_response(self._call(Op.GET_SCHEMA, payload, True))
+
+    def list_schemas(self, topic: str = "") -> list[tuple[str, str, int]]:
+        """Registered schemas as ``(id, type, version)``; the id is ``<name>-v<version>``."""
+        payload = wire.encode_topic_request(topic)
+        return wire.decode_list_schemas_response(self._call(Op.LIST_SCHEMAS, payload, True))
+
+    def validate_schema(self, name: str, value) -> tuple[bool, list[str]]:
+        """Check ``value`` against schema ``name``: ``(valid, errors)``."""
+        payload = wire.encode_validate_schema_request(name, _to_bytes(value))
+        return wire.decode_validate_schema_response(self._call(Op.VALIDATE_SCHEMA, payload, True))
+
+    def produce_with_schema(self, topic: str, value, schema: str) -> RecordMetadata:
+        """Write a record checked against schema ``schema`` (when the server validates schemas)."""
+        payload = wire.encode_produce_with_schema_request(topic, schema, _to_bytes(value))
+        return wire.decode_record_metadata(self._call(Op.PRODUCE_WITH_SCHEMA, payload))
+
+    def delete_schema(self, name: str, version: int) -> None:
+        """Delete one version of a schema."""
+        success, message = wire.decode_status_response(
+            self._call(Op.DELETE_SCHEMA, wire.encode_name_version_request(name, version)))
+        if not success:
+            raise SchemaError(message or "refused by the server", op=Op.DELETE_SCHEMA)
+
+    # ---------------------------------------------------------------------------------- consumers
+
+    def consumer(self, topics, group_id: str, **config):
+        """A :class:`~pyflymq.consumer.HighLevelConsumer` of ``topics`` (a name or a list) in ``group_id``.
+
+        ``config``: ``auto_commit``, ``auto_commit_interval_ms``, ``max_poll_records``,
+        ``session_timeout_ms``, ``auto_offset_reset`` (see the consumer's documentation).
+        """
+        from .consumer import HighLevelConsumer
+
+        return HighLevelConsumer(self, topics, group_id, **config)
+
+
+class Transaction:
+    """A FlyMQ transaction: buffered writes applied by :meth:`commit` or dropped by :meth:`abort`.
+
+    As a context manager it commits when the block ends normally and rolls back when it raises.
+    ``state`` is ``"active"``, ``"committed"`` or ``"aborted"``. Transactional writes have no key; with the
+    server's coordinator disabled they are written immediately and commit/abort change nothing.
+    """
+
+    def __init__(self, client: FlyMQClient, txn_id: str):
+        self.client = client
+        self.id = txn_id
+        self.state = "active"
+
+    @property
+    def active(self) -> bool:
+        """True until the transaction is committed or aborted."""
+        return self.state == "active"
+
+    def __repr__(self) -> str:
+        return f"<Transaction {self.id} {self.state}>"
+
+    def _require_active(self, op: int) -> None:
+        if self.state != "active":
+            raise TransactionError(f"transaction is not active: {self.state}", op=op)
+
+    def produce(self, topic: str, value) -> RecordMetadata:
+        """Add a record for ``topic`` to the transaction. With the coordinator enabled the reply's offset and
+        partition are 0: the record is only written at commit."""
+        self._require_active(Op.TXN_PRODUCE)
+        payload = wire.encode_txn_produce_request(self.id, topic, _to_bytes(value))
+        return wire.decode_record_metadata(self.client._call(Op.TXN_PRODUCE, payload))
+
+    def _finish(self, op: int, state: str) -> None:
+        self._require_active(op)
+        _txn_id, success = wire.decode_txn_response(self.client._call(op, wire.encode_txn_id_request(self.id)))
+        if not success:
+            self.state = "failed"
+            verb = "commit" if op == Op.TXN_COMMIT else "abort"
+            raise TransactionError(f"the server refused to {verb} transaction {self.id} "
+                                   "(unknown, expired or already finished)", op=op)
+        self.state = state
+
+    def commit(self) -> None:
+        """Apply every record of the transaction. A refusal raises :class:`TransactionError`."""
+        self._finish(Op.TXN_COMMIT, "committed")
+
+    def abort(self) -> None:
+        """Drop every record of the transaction. A refusal raises :class:`TransactionError`."""
+        self._finish(Op.TXN_ABORT, "aborted")
+
+    rollback = abort
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self.active:
+            return
+        if exc_type is None:
+            self.commit()
+            return
+        try:
+            self.abort()
+        except FlyMQError:
+            pass  # the original exception matters more; an expired transaction is gone anyway

@@ -120,11 +120,25 @@ class OffsetOutOfRangeError(ConsumerError):
         self.server_text = server_text
 
 
+class ConsumerConnectionError(ConsumerError, FlyMQConnectionError):
+    """A consumer lost its connection to the server (or could not reach it) while polling or committing.
+
+    It is both a :class:`ConsumerError`, so the seed's recovery pattern (``except ConsumerError``: wait and
+    build a new consumer) catches it, and a :class:`FlyMQConnectionError`. ``__cause__`` is the original error.
+    """
+
+
 _PARTITION_RE = re.compile(r"^partition -?\d+ (not found|out of range)")
 
 # op codes used by the mapping below (kept numeric so this module has no import of wire.py)
 _OP_PRODUCE_FAMILY = {0x01, 0x14, 0x30, 0x35, 0x43}
 _OP_CONSUME = {0x02, 0x0A}
+
+
+def _with_server_text(error: ServerError, text: str) -> ServerError:
+    """Keep the server's own words in ``server_text`` when the message itself is reworded."""
+    error.server_text = text
+    return error
 
 
 def error_from_server(text: str, *, shape: str = "E1", code: int | None = None,
@@ -138,8 +152,8 @@ def error_from_server(text: str, *, shape: str = "E1", code: int | None = None,
         if op in _OP_CONSUME:
             return OffsetOutOfRangeError("no record at this offset (server: EOF)", server_text=text)
         if op in _OP_PRODUCE_FAMILY:
-            return ProduceError("write failed on the server (server: EOF; the partition's segment may be full)",
-                                **kwargs)
+            return _with_server_text(ProduceError(
+                "write failed on the server (server: EOF; the partition's segment may be full)", **kwargs), text)
         return ServerError(text, **kwargs)
     if text.startswith("topic not found"):
         return TopicNotFoundError(text, **kwargs)
@@ -150,7 +164,7 @@ def error_from_server(text: str, *, shape: str = "E1", code: int | None = None,
     if text.startswith("not leader") or text.startswith("not partition leader"):
         return NotLeaderError(text, **kwargs)
     if text.startswith("unknown opcode"):
-        return UnsupportedOperationError(f"not supported by this server ({text})", **kwargs)
+        return _with_server_text(UnsupportedOperationError(f"not supported by this server ({text})", **kwargs), text)
     if text in ("authentication required", "user account is disabled") or text.startswith(
             "invalid username or password"):
         return AuthenticationError(text, **kwargs)

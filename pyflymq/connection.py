@@ -1,0 +1,265 @@
+"""One socket connection to a FlyMQ server, and the helpers to reach one.
+
+:class:`Connection` owns a TCP (optionally TLS) socket and moves whole frames: :meth:`Connection.request`
+writes one request frame and reads the one response frame the server sends back (flymq-wire §1.4: exactly one
+reply per request, in order). A lock around each request/response pair makes a connection safe to share
+between threads. :func:`parse_servers` turns the ``servers`` argument of :func:`pyflymq.connect` into
+``(host, port)`` pairs, and :func:`make_ssl_context` builds the TLS context.
+
+The request path is kept lean on purpose (it bounds fetch throughput): the header is packed by a pre-bound
+``struct``, header and payload leave in one ``sendall``, and the response is read through a buffered reader,
+so a small reply costs one ``recv`` and a large one is read straight into the ``bytes`` object the decoder
+slices.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import struct
+import threading
+
+from .errors import FlyMQConnectionError, FlyMQTimeoutError, FrameTooLargeError, ProtocolError
+from .wire import FLAG_BINARY, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION
+
+DEFAULT_PORT = 9092
+_HEADER = struct.Struct(">BBBBI")
+_pack_header = _HEADER.pack
+_unpack_header = _HEADER.unpack
+_READ_BUFFER = 256 * 1024
+_SPLIT_SEND = 256 * 1024  # payloads above this are sent after the header instead of being copied onto it
+
+
+class ConnectionLostError(FlyMQConnectionError):
+    """The connection broke during a request.
+
+    ``request_sent`` tells whether the whole request may have reached the server: when it is False the
+    server cannot have acted on it, so repeating it on a new connection is always safe.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool):
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+def format_address(host: str, port: int) -> str:
+    """``host:port``, with IPv6 hosts in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _parse_one(item) -> tuple[str, int]:
+    if isinstance(item, tuple) and len(item) == 2:
+        host, port = item
+        return str(host), int(port)
+    text = str(item).strip()
+    if not text:
+        raise ValueError("empty server address")
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"bad server address {text!r}: expected [ipv6]:port")
+        port = rest[1:] or DEFAULT_PORT
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+        port = port or DEFAULT_PORT
+    else:  # "host" or a bare IPv6 address such as "::1"
+        host, port = text, DEFAULT_PORT
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"bad port in server address {text!r}") from None
+    if not 0 < number < 65536:
+        raise ValueError(f"port out of range in server address {text!r}")
+    return host or "localhost", number
+
+
+def parse_servers(servers) -> list[tuple[str, int]]:
+    """Parse ``"host:port"``, ``"h1:9092,h2:9092"``, ``"[::1]:9092"`` or a list of those (or of
+    ``(host, port)`` tuples) into ``[(host, port), ...]``. The port defaults to 9092."""
+    if isinstance(servers, str):
+        items = [part for part in servers.split(",") if part.strip()]
+    elif isinstance(servers, tuple) and len(servers) == 2 and isinstance(servers[1], int):
+        items = [servers]
+    else:
+        items = list(servers)
+    if not items:
+        raise ValueError("no FlyMQ server address given")
+    return [_parse_one(item) for item in items]
+
+
+def make_ssl_context(*, ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None,
+                     insecure_skip_verify: bool = False) -> ssl.SSLContext:
+    """A client TLS context: verifies the server against ``ca_file`` (or the system store) unless
+    ``insecure_skip_verify``; presents ``cert_file``/``key_file`` for mutual TLS."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
+    if cert_file:
+        context.load_cert_chain(cert_file, key_file)
+    if insecure_skip_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {exc.reason or exc}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+class Connection:
+    """One open connection to one FlyMQ server.
+
+    ``timeout`` (seconds) bounds the connect, the TLS handshake and every wait for data from the server.
+    Any failure closes the connection; it is never reused after an error that could leave the byte stream
+    out of step (timeout, broken socket, malformed header).
+    """
+
+    def __init__(self, host: str, port: int, *, timeout: float = 10.0, ssl_context: ssl.SSLContext | None = None,
+                 server_hostname: str | None = None):
+        self.host = host
+        self.port = port
+        self.address = format_address(host, port)
+        self.timeout = timeout
+        self.tls = ssl_context is not None
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except OSError as exc:
+            raise self._connect_error(exc) from exc
+        try:
+            self._configure(sock)
+            if ssl_context is not None:
+                sock = ssl_context.wrap_socket(sock, server_hostname=server_hostname or host)
+        except OSError as exc:
+            sock.close()
+            raise self._connect_error(exc) from exc
+        self._sock = sock
+        self._rfile = sock.makefile("rb", buffering=_READ_BUFFER)
+        self._read = self._rfile.read
+        self._poller = None
+        if not self.tls and hasattr(select, "poll"):
+            self._poller = select.poll()
+            self._poller.register(sock, select.POLLIN)
+
+    def _connect_error(self, exc: OSError) -> FlyMQConnectionError:
+        cls = FlyMQTimeoutError if isinstance(exc, TimeoutError) else FlyMQConnectionError
+        return cls(f"{self.address}: {_describe(exc)}")
+
+    @staticmethod
+    def _configure(sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection has been closed (by :meth:`close` or after a failure)."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<Connection {self.address} {'tls ' if self.tls else ''}{state}>"
+
+    def close(self) -> None:
+        """Close the socket. Idempotent; a thread blocked in :meth:`request` is woken up with an error."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        for closer in (self._rfile.close, self._sock.close):
+            try:
+                closer()
+            except OSError:
+                pass
+
+    def _peer_closed(self) -> bool:
+        """True when the server has already closed this (plain TCP) connection: checked before a write
+        so that a request that is not safe to repeat goes out on a live connection."""
+        if self._poller is None or not self._poller.poll(0):
+            return False
+        try:
+            return not self._sock.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
+
+    def request(self, op: int, payload: bytes = b"", check_alive: bool = False) -> tuple[int, int, bytes]:
+        """Send one request frame and return the response as ``(op, flags, payload)``.
+
+        ``check_alive`` first makes sure the server has not already closed the connection, so that a request
+        which must not be repeated is only sent on a live connection. Raises :class:`FrameTooLargeError`
+        before sending a payload over 32 MiB, :class:`FlyMQTimeoutError` when the server stays silent for
+        ``timeout`` seconds, :class:`ConnectionLostError` when the socket breaks, and
+        :class:`ProtocolError` for a response that is not a FlyMQ frame.
+        """
+        size = len(payload)
+        if size > _SPLIT_SEND:
+            if size > MAX_PAYLOAD:
+                raise FrameTooLargeError(f"request payload of {size} bytes exceeds FlyMQ's limit of "
+                                         f"{MAX_PAYLOAD} bytes; nothing was sent")
+            frame = None
+        else:
+            frame = _pack_header(MAGIC, VERSION, op, FLAG_BINARY, size) + payload
+        with self._lock:
+            if self._closed:
+                raise ConnectionLostError(f"connection to {self.address} is closed", request_sent=False)
+            if check_alive and self._peer_closed():
+                self.close()
+                raise ConnectionLostError(f"{self.address} closed the connection", request_sent=False)
+            try:
+                if frame is None:
+                    self._sock.sendall(_pack_header(MAGIC, VERSION, op, FLAG_BINARY, size))
+                    self._sock.sendall(payload)
+                else:
+                    self._sock.sendall(frame)
+            except OSError as exc:
+                raise self._send_failed(exc) from exc
+            return self._read_reply()
+
+    def _read_reply(self) -> tuple[int, int, bytes]:
+        read = self._read
+        try:
+            header = read(HEADER_SIZE)
+            if len(header) == HEADER_SIZE:
+                magic, version, reply_op, flags, length = _unpack_header(header)
+                if magic != MAGIC or version != VERSION or length > MAX_PAYLOAD:
+                    self.close()
+                    raise self._bad_header(header, magic, version, length)
+                body = read(length) if length else b""
+                if len(body) == length:
+                    return reply_op, flags, body
+        except (OSError, ValueError) as exc:  # ValueError: the reader was closed under us by close()
+            raise self._receive_failed(exc) from exc
+        self.close()
+        raise ConnectionLostError(f"{self.address} closed the connection before replying", request_sent=True)
+
+    def _send_failed(self, exc: OSError) -> FlyMQConnectionError:
+        self.close()
+        if isinstance(exc, TimeoutError):
+            return FlyMQTimeoutError(f"{self.address}: timed out sending a request after {self.timeout:g}s")
+        return ConnectionLostError(f"connection to {self.address} broke while sending: {_describe(exc)}",
+                                   request_sent=False)
+
+    def _receive_failed(self, exc: Exception) -> FlyMQConnectionError:
+        self.close()
+        if isinstance(exc, TimeoutError):
+            return FlyMQTimeoutError(f"{self.address} did not answer within {self.timeout:g}s")
+        return ConnectionLostError(f"connection to {self.address} broke while waiting for the reply: "
+                                   f"{_describe(exc)}", request_sent=True)
+
+    def _bad_header(self, header: bytes, magic: int, version: int, length: int) -> ProtocolError:
+        if magic != MAGIC:
+            return ProtocolError(f"{self.address} answered {header!r} instead of a FlyMQ frame "
+                                 f"(bad magic byte 0x{magic:02x}, expected 0xaf): is it not a FlyMQ server?")
+        if version != VERSION:
+            return ProtocolError(f"{self.address} answered with protocol version {version}; "
+                                 f"this client speaks version {VERSION}")
+        return FrameTooLargeError(f"{self.address} announced a {length}-byte reply, over FlyMQ's limit of "
+                                  f"{MAX_PAYLOAD} bytes; connection closed without reading it")
