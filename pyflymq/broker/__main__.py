@@ -1,0 +1,78 @@
+"""Command line: ``python -m pyflymq.broker [--host H] [--port P] [options]`` (also ``flymq-broker``).
+
+Prints exactly one line, ``listening on HOST:PORT``, once the port is open, then serves until Ctrl-C or
+SIGTERM, which stop it cleanly with exit status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from .server import IDLE_TIMEOUT, Broker
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    p = argparse.ArgumentParser(prog="python -m pyflymq.broker",
+                                description="A FlyMQ-compatible broker for tests and demos.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9092, help="port to bind; 0 picks a free one (default 9092)")
+    p.add_argument("--dlq", action="store_true", help="enable the dead-letter queue ops and .dlq topics")
+    p.add_argument("--transactions", action="store_true", help="enable the buffering transaction coordinator")
+    p.add_argument("--delayed", action="store_true", help="enable delayed delivery for PRODUCE_DELAYED")
+    p.add_argument("--schemas", action="store_true", help="validate PRODUCE_WITH_SCHEMA against its schema")
+    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD:ROLE",
+                   help="add a user and turn auth on (roles: admin, producer, consumer, guest); repeatable")
+    p.add_argument("--tls-cert", metavar="FILE", help="server certificate (PEM); enables TLS")
+    p.add_argument("--tls-key", metavar="FILE", help="server private key (PEM)")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA bundle; clients must present a certificate it signed")
+    p.add_argument("--data-dir", metavar="DIR", help="keep topics, records and committed offsets here")
+    p.add_argument("--node-id", default="local-1", help="node id reported by CLUSTER_METADATA")
+    p.add_argument("--advertised-addr", metavar="HOST:PORT", help="address reported by CLUSTER_METADATA")
+    p.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT, metavar="SECONDS",
+                   help="close connections idle this long (default 300)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log connection events to stderr")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the broker until interrupted; return the exit status."""
+    args = build_parser().parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("error: --tls-cert and --tls-key must be given together", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        broker = Broker(args.host, args.port, dlq=args.dlq, transactions=args.transactions,
+                        delayed=args.delayed, schemas=args.schemas, users=args.user or None,
+                        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
+                        data_dir=args.data_dir, node_id=args.node_id, advertised_addr=args.advertised_addr,
+                        idle_timeout=args.idle_timeout)
+        broker.start()
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"listening on {broker.address}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

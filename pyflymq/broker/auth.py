@@ -1,0 +1,85 @@
+"""Users, roles and the permission each op needs, when auth is on (flymq-wire §2.18, §3.9).
+
+Roles are FlyMQ's built-in ones: ``admin`` (everything), ``producer`` (produce), ``consumer`` (consume) and
+``guest`` (nothing but the ops that need no permission). A user is given as ``"NAME:PASSWORD:ROLE"`` (the
+password may contain ``:``; several roles may be joined with ``,``) or as a ``(name, password, role)`` tuple.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from .errors import OpError
+
+PRODUCE, CONSUME, ADMIN = "produce", "consume", "admin"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({PRODUCE, CONSUME, ADMIN}),
+    "producer": frozenset({PRODUCE}),
+    "consumer": frozenset({CONSUME}),
+    "guest": frozenset(),
+}
+
+INVALID_CREDENTIALS = "invalid username or password"
+
+
+@dataclass(frozen=True)
+class User:
+    """A configured user and what its roles allow."""
+
+    name: str
+    password: str
+    roles: tuple[str, ...]
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        """The union of the roles' permissions."""
+        out: frozenset[str] = frozenset()
+        for role in self.roles:
+            out |= ROLE_PERMISSIONS[role]
+        return out
+
+
+def parse_user(spec) -> User:
+    """A :class:`User` from ``"NAME:PASSWORD:ROLE"`` or ``(name, password, role)``; ValueError if malformed."""
+    if isinstance(spec, str):
+        name, sep, rest = spec.partition(":")
+        password, sep2, role_text = rest.rpartition(":")
+        if not sep or not sep2 or not name:
+            raise ValueError(f"user {spec!r} is not NAME:PASSWORD:ROLE")
+    else:
+        name, password, role_text = spec
+    roles = tuple(r.strip() for r in str(role_text).split(",") if r.strip())
+    unknown = [r for r in roles if r not in ROLE_PERMISSIONS]
+    if not roles or unknown:
+        raise ValueError(f"user {name!r}: unknown role(s) {unknown or role_text!r}; "
+                         f"known roles: {', '.join(ROLE_PERMISSIONS)}")
+    return User(str(name), str(password), roles)
+
+
+class Authenticator:
+    """Checks credentials and permissions. With no users, auth is off and every op is allowed."""
+
+    def __init__(self, users=None) -> None:
+        parsed = [parse_user(u) for u in (users or [])]
+        self._users = {u.name: u for u in parsed}
+        self.enabled = bool(parsed)
+
+    def authenticate(self, name: str, password: str) -> User:
+        """The user for these credentials; OpError(``invalid username or password``) otherwise."""
+        user = self._users.get(name)
+        given = password.encode("utf-8", "surrogateescape")
+        expected = (user.password if user else "\x00").encode("utf-8", "surrogateescape")
+        if user is None or not hmac.compare_digest(given, expected):
+            raise OpError(INVALID_CREDENTIALS)
+        return user
+
+    def require(self, user: User | None, permission: str) -> None:
+        """Raise ``authentication required`` or ``unauthorized`` unless ``user`` may do this."""
+        if not self.enabled:
+            return
+        if user is None:
+            raise OpError("authentication required")
+        if permission not in user.permissions:
+            raise OpError("unauthorized")

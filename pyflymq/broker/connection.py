@@ -1,0 +1,137 @@
+"""One client connection, served by its own thread: framing and ordered replies (flymq-wire §1.4).
+
+Frames are answered strictly in order, one reply each; replies to frames that arrived together (pipelining)
+are sent in one write. Bad magic, bad version or a length over 32 MiB closes the connection without a reply,
+and the oversize payload is never waited for. A read that waits longer than the idle timeout (5 minutes by
+default, as on the real server) closes the connection, half-sent frame or not. A client that stops reading
+blocks only its own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import struct
+
+from pyflymq.wire import HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION
+
+from .handlers import Dispatcher, Session
+
+log = logging.getLogger("pyflymq.broker")
+
+_HEADER = struct.Struct(">BBBBI")
+_RECV_SIZE = 256 * 1024
+_FLUSH_AT = 1 << 20  # send accumulated replies once they reach this size
+_HANDSHAKE_TIMEOUT = 10.0
+
+
+def peer_name(sock: socket.socket) -> str:
+    """``ip:port`` (``[ip]:port`` for IPv6) of the remote end."""
+    try:
+        peer = sock.getpeername()
+    except OSError:
+        return "unknown"
+    host, port = peer[0], peer[1]
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+def tune_socket(sock: socket.socket) -> None:
+    """The real server's TCP options: no delay, keep-alive every 30 s, 4 MiB buffers."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if hasattr(socket, "TCP_KEEPIDLE"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 30)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 30)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    except OSError:
+        pass
+
+
+class Connection:
+    """Reads frames from one socket, answers them through the :class:`Dispatcher`, until either side closes."""
+
+    def __init__(self, sock: socket.socket, dispatcher: Dispatcher, idle_timeout: float,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.sock = sock
+        self._dispatcher = dispatcher
+        self._idle_timeout = idle_timeout
+        self._tls = tls
+        self.session = Session(peer_name(sock))
+
+    def serve(self) -> None:
+        """Serve until the client closes, times out, or sends a bad header; then clean up."""
+        try:
+            tune_socket(self.sock)
+            if self._tls is not None:
+                self.sock.settimeout(_HANDSHAKE_TIMEOUT)
+                self.sock = self._tls.wrap_socket(self.sock, server_side=True)
+            self.sock.settimeout(self._idle_timeout)
+            self._loop()
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            log.debug("connection %s ended: %s", self.session.peer, exc)
+        except Exception:
+            log.exception("connection %s failed", self.session.peer)
+        finally:
+            self._dispatcher.connection_closed(self.session)
+            self.close()
+
+    def _loop(self) -> None:
+        sock, handle, session = self.sock, self._dispatcher.handle, self.session
+        recv = sock.recv
+        buf = bytearray()
+        while True:
+            data = recv(_RECV_SIZE)
+            if not data:
+                return
+            if buf:
+                buf += data
+                view = buf
+            else:
+                view = data
+            end = len(view)
+            pos = 0
+            replies: list[bytes] = []
+            pending = 0
+            while end - pos >= HEADER_SIZE:
+                magic, version, op, flags, length = _HEADER.unpack_from(view, pos)
+                if magic != MAGIC or version != VERSION or length > MAX_PAYLOAD:
+                    log.debug("closing %s: bad header (magic %#x, version %d, length %d)",
+                              session.peer, magic, version, length)
+                    self._send(replies)
+                    return
+                stop = pos + HEADER_SIZE + length
+                if stop > end:
+                    break
+                reply = handle(session, op, flags, bytes(view[pos + HEADER_SIZE:stop]))
+                pos = stop
+                replies.append(reply)
+                pending += len(reply)
+                if pending >= _FLUSH_AT:
+                    self._send(replies)
+                    replies, pending = [], 0
+            self._send(replies)
+            if view is buf:
+                del buf[:pos]
+            elif pos < end:
+                buf = bytearray(view[pos:])
+
+    def _send(self, replies: list[bytes]) -> None:
+        if replies:
+            self.sock.sendall(replies[0] if len(replies) == 1 else b"".join(replies))
+
+    def shutdown(self) -> None:
+        """Wake the serving thread by shutting the socket down (safe from any thread)."""
+        try:
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Close the socket."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass

@@ -1,0 +1,152 @@
+"""Partition logs and topics, kept in memory as pre-encoded records.
+
+Each record is stored once, already in the bytes a FETCH reply carries for it:
+``u64 offset, u32 key_len, key, u32 value_len, value``. A FETCH is then a slice and a ``b"".join``, and a
+CONSUME reply is the record without its first 8 bytes. Offsets start at 0 and grow by one; nothing is ever
+truncated, so the low watermark is always 0. Callers hold the broker lock.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable
+
+from pyflymq.wire import SCAN_CAP
+
+_HEAD = struct.Struct(">QI")
+_U32 = struct.Struct(">I")
+
+# A FETCH reply stops growing past this size (FlyMQ has no byte limit, but no client accepts a frame over
+# 32 MiB); the first record is always returned.
+FETCH_BYTE_CAP = 32 * 1024 * 1024 - 64
+# Seconds a filtered FETCH may spend matching before it returns what it has (FlyMQ has no such limit).
+FILTER_BUDGET = 2.0
+
+
+def encode_entry(offset: int, key: bytes, value: bytes) -> bytes:
+    """One stored record: ``u64 offset, bytes32 key, bytes32 value`` (an empty key means none)."""
+    return b"".join((_HEAD.pack(offset, len(key)), key, _U32.pack(len(value)), value))
+
+
+def split_entry(entry: bytes) -> tuple[bytes, bytes]:
+    """``(key, value)`` of a stored record; the key is ``b""`` when the record has none."""
+    (klen,) = _U32.unpack_from(entry, 8)
+    return entry[12:12 + klen], entry[16 + klen:]
+
+
+def fnv1a32(data: bytes) -> int:
+    """FNV-1a 32-bit hash, FlyMQ's key-to-partition hash (flymq-wire §3.1)."""
+    h = 0x811C9DC5
+    for byte in data:
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+class Partition:
+    """One partition's records, in offset order."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def append(self, key: bytes, value: bytes) -> tuple[int, bytes]:
+        """Append a record; return its offset and its stored bytes."""
+        offset = len(self.entries)
+        entry = encode_entry(offset, key, value)
+        self.entries.append(entry)
+        return offset, entry
+
+    @property
+    def latest(self) -> int:
+        """FlyMQ's ``highest + 1``, which is 1 on an empty partition (flymq-wire §3.3)."""
+        return len(self.entries) or 1
+
+    def get(self, offset: int) -> bytes | None:
+        """The stored record at ``offset``, or None."""
+        if 0 <= offset < len(self.entries):
+            return self.entries[offset]
+        return None
+
+    def read(self, offset: int, max_messages: int) -> tuple[list[bytes], int]:
+        """Unfiltered FETCH: up to ``max_messages`` records from ``offset`` (1000 at most) and the next offset.
+
+        At the end of the log: nothing, and ``offset`` itself.
+        """
+        entries = self.entries
+        stop = min(len(entries), offset + min(max_messages, SCAN_CAP))
+        if offset >= stop:
+            return [], offset
+        chunk = entries[offset:stop]
+        if sum(map(len, chunk)) > FETCH_BYTE_CAP:
+            chunk = _trim(chunk)
+        return chunk, offset + len(chunk)
+
+    def window(self, offset: int) -> list[bytes]:
+        """The records a filtered FETCH may scan: at most :data:`SCAN_CAP` from ``offset``."""
+        return self.entries[offset:offset + SCAN_CAP] if offset < len(self.entries) else []
+
+
+def scan(window: list[bytes], offset: int, max_messages: int, matcher: Callable[[bytes, bytes], bool],
+         budget: float = FILTER_BUDGET) -> tuple[list[bytes], int]:
+    """Filtered FETCH over a :meth:`Partition.window`: matching records and one past the last scanned.
+
+    Runs without the broker lock. Stops after ``max_messages`` matches, at the end of the window, or once
+    ``budget`` seconds are spent (a hostile filter then returns early, with a next offset to go on from).
+    """
+    found: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + budget
+    scanned = 0
+    for entry in window:
+        key, value = split_entry(entry)
+        if matcher(key, value):
+            if found and size + len(entry) > FETCH_BYTE_CAP:
+                break
+            found.append(entry)
+            size += len(entry)
+            if len(found) >= max_messages:
+                scanned += 1
+                break
+        scanned += 1
+        if time.monotonic() > deadline:
+            break
+    return found, offset + scanned
+
+
+def _trim(chunk: list[bytes]) -> list[bytes]:
+    size = 0
+    for i, entry in enumerate(chunk):
+        size += len(entry)
+        if size > FETCH_BYTE_CAP and i:
+            return chunk[:i]
+    return chunk
+
+
+class Topic:
+    """A topic: its partitions and the round-robin counter shared by every keyless write path."""
+
+    __slots__ = ("name", "partitions", "round_robin")
+
+    def __init__(self, name: str, partition_count: int) -> None:
+        self.name = name
+        self.partitions = [Partition() for _ in range(partition_count)]
+        self.round_robin = 0
+
+    def choose_partition(self, key: bytes, key_hash: int | None = None) -> int:
+        """FNV-1a of the key mod N for keyed writes with N > 1, else the next round-robin slot.
+
+        ``key_hash`` is ``fnv1a32(key)`` when the caller already computed it (outside the broker lock).
+        """
+        count = len(self.partitions)
+        if key and count > 1:
+            return (fnv1a32(key) if key_hash is None else key_hash) % count
+        if not key:
+            slot = self.round_robin % count
+            self.round_robin += 1
+            return slot
+        return 0

@@ -1,0 +1,188 @@
+"""Optional persistence under a data directory: topics with their records, and committed offsets.
+
+Layout (names are made safe for any topic or group name, however hostile)::
+
+    <data>/topics/<safe-name>-<hash>/topic.json        {"name": ..., "partitions": N}
+    <data>/topics/<safe-name>-<hash>/<p>.log           records as [u32 keylen][key][u32 vallen][value]
+    <data>/__consumer_offsets/<safe-name>-<hash>.json  {"topic": ..., "group": ..., "offsets": {"0": 5}}
+
+Logs are append-only and flushed per record; offset files are replaced atomically. A torn last record
+(a crash mid-write) is cut off on load. Group members and round-robin counters are not persisted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import struct
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+_U32 = struct.Struct(">I")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_OPEN_FILES = 64
+
+
+def _raw(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _safe_name(*parts: str) -> str:
+    joined = b"\x00".join(_raw(p) for p in parts)
+    readable = _UNSAFE.sub("_", "_".join(parts))[:48]
+    return f"{readable}-{hashlib.sha256(joined).hexdigest()[:20]}"
+
+
+def _write_json(path: str, doc: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="ascii") as fh:
+        json.dump(doc, fh)
+    os.replace(tmp, path)
+
+
+def parse_records(data: bytes) -> tuple[list[tuple[bytes, bytes]], int]:
+    """Records of a log file and the length of its intact prefix."""
+    records = []
+    pos = 0
+    end = len(data)
+    while pos + 4 <= end:
+        (klen,) = _U32.unpack_from(data, pos)
+        vpos = pos + 4 + klen
+        if vpos + 4 > end:
+            break
+        (vlen,) = _U32.unpack_from(data, vpos)
+        stop = vpos + 4 + vlen
+        if stop > end:
+            break
+        records.append((data[pos + 4:vpos], data[vpos + 4:stop]))
+        pos = stop
+    return records, pos
+
+
+@dataclass
+class LoadedTopic:
+    """A topic read back from disk."""
+
+    name: str
+    partitions: list[list[tuple[bytes, bytes]]] = field(default_factory=list)
+
+
+@dataclass
+class LoadedGroup:
+    """Committed offsets of one (topic, group) read back from disk."""
+
+    topic: str
+    group: str
+    offsets: dict[int, int]
+
+
+class Storage:
+    """Writes broker state under ``root`` as it changes, and reads it back at start-up."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self._topics_dir = os.path.join(self.root, "topics")
+        self._offsets_dir = os.path.join(self.root, "__consumer_offsets")
+        os.makedirs(self._topics_dir, exist_ok=True)
+        os.makedirs(self._offsets_dir, exist_ok=True)
+        self._files: OrderedDict[tuple[str, int], object] = OrderedDict()
+
+    # ------------------------------------------------------------------------------------ loading
+
+    def load_topics(self) -> list[LoadedTopic]:
+        """Every topic on disk with its records."""
+        topics = []
+        for entry in sorted(os.listdir(self._topics_dir)):
+            directory = os.path.join(self._topics_dir, entry)
+            try:
+                with open(os.path.join(directory, "topic.json"), encoding="ascii") as fh:
+                    meta = json.load(fh)
+                name, count = meta["name"], int(meta["partitions"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            topic = LoadedTopic(name)
+            for p in range(count):
+                topic.partitions.append(self._load_log(os.path.join(directory, f"{p}.log")))
+            topics.append(topic)
+        return topics
+
+    @staticmethod
+    def _load_log(path: str) -> list[tuple[bytes, bytes]]:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        records, intact = parse_records(data)
+        if intact != len(data):
+            with open(path, "r+b") as fh:
+                fh.truncate(intact)
+        return records
+
+    def load_groups(self) -> list[LoadedGroup]:
+        """Every group's committed offsets on disk."""
+        groups = []
+        for entry in sorted(os.listdir(self._offsets_dir)):
+            if not entry.endswith(".json"):
+                continue
+            try:
+                with open(os.path.join(self._offsets_dir, entry), encoding="ascii") as fh:
+                    doc = json.load(fh)
+                offsets = {int(p): int(o) for p, o in doc["offsets"].items()}
+                groups.append(LoadedGroup(doc["topic"], doc["group"], offsets))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+        return groups
+
+    # ------------------------------------------------------------------------------------ writing
+
+    def _topic_dir(self, name: str) -> str:
+        return os.path.join(self._topics_dir, _safe_name(name))
+
+    def topic_created(self, name: str, partitions: int) -> None:
+        """Record a new topic."""
+        directory = self._topic_dir(name)
+        os.makedirs(directory, exist_ok=True)
+        _write_json(os.path.join(directory, "topic.json"), {"name": name, "partitions": partitions})
+
+    def topic_deleted(self, name: str) -> None:
+        """Remove a topic and its logs."""
+        for key in [k for k in self._files if k[0] == name]:
+            self._files.pop(key).close()
+        shutil.rmtree(self._topic_dir(name), ignore_errors=True)
+
+    def append(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
+        """Append one record to a partition's log."""
+        fh = self._files.get((topic, partition))
+        if fh is None:
+            fh = open(os.path.join(self._topic_dir(topic), f"{partition}.log"), "ab")
+            self._files[(topic, partition)] = fh
+            if len(self._files) > _OPEN_FILES:
+                self._files.popitem(last=False)[1].close()
+        else:
+            self._files.move_to_end((topic, partition))
+        fh.write(b"".join((_U32.pack(len(key)), key, _U32.pack(len(value)), value)))
+        fh.flush()
+
+    def _offsets_path(self, topic: str, group: str) -> str:
+        return os.path.join(self._offsets_dir, _safe_name(topic, group) + ".json")
+
+    def offsets_changed(self, topic: str, group: str, offsets: dict[int, int]) -> None:
+        """Write a group's committed offsets."""
+        doc = {"topic": topic, "group": group, "offsets": {str(p): o for p, o in offsets.items()}}
+        _write_json(self._offsets_path(topic, group), doc)
+
+    def group_deleted(self, topic: str, group: str) -> None:
+        """Remove a group's offset file."""
+        try:
+            os.remove(self._offsets_path(topic, group))
+        except FileNotFoundError:
+            pass
+
+    def close(self) -> None:
+        """Close every open log file."""
+        while self._files:
+            self._files.popitem()[1].close()
