@@ -1,0 +1,110 @@
+"""Shared base for flytui's modal dialogs: a centred bordered box, a title, a hint line, `esc` cancels.
+
+Private to ``flytui.screens``. Subclasses compose their content inside ``self.dialog_box()`` and set
+``CANCEL_RESULT`` (what ``esc`` dismisses with: ``None`` or ``False``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, TypeVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+ResultT = TypeVar("ResultT")
+
+
+class Dialog(ModalScreen[ResultT]):
+    """A modal dialog: ``esc`` dismisses it with ``CANCEL_RESULT``."""
+
+    CANCEL_RESULT: ClassVar[object] = None
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+    }
+    Dialog > .dialog-box {
+        width: 96;
+        max-width: 96%;
+        height: auto;
+        max-height: 96%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    Dialog > .dialog-box.-danger {
+        border: thick $error;
+    }
+    Dialog .dialog-title {
+        text-style: bold;
+        width: 100%;
+        margin-bottom: 1;
+    }
+    Dialog .dialog-hint {
+        color: $text-muted;
+        width: 100%;
+    }
+    Dialog .dialog-error {
+        color: $text-error;
+        width: 100%;
+        height: auto;
+    }
+    Dialog .dialog-label {
+        margin-top: 1;
+        width: 100%;
+    }
+    Dialog .dialog-buttons {
+        height: auto;
+        width: 100%;
+        align-horizontal: right;
+        margin-top: 1;
+    }
+    Dialog .dialog-buttons Button {
+        margin-left: 2;
+    }
+    Dialog RadioSet {
+        width: 100%;
+    }
+    """
+
+    def dialog_box(self, *, danger: bool = False, id: str = "dialog") -> Vertical:
+        """The bordered container the dialog's widgets go in."""
+        return Vertical(id=id, classes="dialog-box -danger" if danger else "dialog-box")
+
+    _flytui_dismissed: bool = False
+
+    def close_with(self, result: object) -> None:
+        """Dismiss with ``result``, once: a second key press in the same frame cannot pop another screen."""
+        if self._flytui_dismissed:
+            return
+        self._flytui_dismissed = True
+        self.dismiss(result)  # type: ignore[arg-type]
+
+    def action_cancel(self) -> None:
+        """Close the dialog without a result."""
+        self.close_with(self.CANCEL_RESULT)
+
+
+def title_line(text: str | Text) -> Static:
+    """A dialog title line (``text`` is shown as data, never markup)."""
+    return Static(text if isinstance(text, Text) else Text(text), classes="dialog-title")
+
+
+def hint_line(text: str | Text, id: str | None = None) -> Static:
+    """A muted hint line, e.g. the keys that work here."""
+    return Static(text if isinstance(text, Text) else Text(text), classes="dialog-hint", id=id)
+
+
+def label_line(text: str | Text, id: str | None = None) -> Static:
+    """A field label."""
+    return Static(text if isinstance(text, Text) else Text(text), classes="dialog-label", id=id)
+
+
+def error_line(id: str = "error") -> Static:
+    """An initially empty line where validation errors appear."""
+    return Static("", classes="dialog-error", id=id, markup=False)

@@ -1,0 +1,135 @@
+"""A generic confirmation for destructive actions (DLQ purge, replay all, ...).
+
+Public API
+----------
+``ConfirmScreen(title, body, consequences=(), *, confirm_key="y", confirm_label="Confirm",
+confirm_word=None, danger=True)`` — a ``ModalScreen[bool]``.
+
+* Dismisses ``True`` only on an explicit confirmation:
+  * key mode (default): pressing ``confirm_key`` (``y``), or activating the *Confirm* button;
+  * word mode (``confirm_word="purge"``): typing that exact word and pressing ``enter`` (or the button,
+    which stays disabled until the word is typed). Use it for what cannot be undone.
+* Dismisses ``False`` on ``esc``, ``n`` (key mode) or *Cancel*. The *Cancel* button has the focus at
+  first, so a stray ``enter`` cancels.
+* ``title``, ``body`` and every ``consequences`` line are shown as data (never markup).
+
+Usage: ``app.push_screen(ConfirmScreen("Purge DLQ", "orders.dlq", ["deletes topic orders.dlq"],
+confirm_word="purge"), on_answer)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Input, Static
+
+from flytui.screens._dialog import Dialog, error_line, hint_line, title_line
+
+__all__ = ["ConfirmScreen"]
+
+
+class ConfirmScreen(Dialog[bool]):
+    """Ask before a destructive action; ``True`` only on an explicit confirmation (see module docs)."""
+
+    CANCEL_RESULT: ClassVar[object] = False
+
+    DEFAULT_CSS = """
+    ConfirmScreen .confirm-body {
+        width: 100%;
+        height: auto;
+    }
+    ConfirmScreen .confirm-consequences {
+        width: 100%;
+        height: auto;
+        margin: 1 0;
+        color: $text-warning;
+    }
+    ConfirmScreen #confirm-word {
+        margin-top: 1;
+    }
+    """
+
+    def __init__(self, title: str, body: str, consequences: Sequence[str] = (), *,
+                 confirm_key: str = "y", confirm_label: str = "Confirm", confirm_word: str | None = None,
+                 danger: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.consequences = list(consequences)
+        self.confirm_key = confirm_key
+        self.confirm_label = confirm_label
+        self.confirm_word = confirm_word
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        """Title, body, consequences, the confirmation control and the buttons."""
+        with self.dialog_box(danger=self.danger):
+            yield title_line(self.title_text)
+            yield Static(Text(self.body), classes="confirm-body")
+            if self.consequences:
+                lines = Text()
+                lines.append("This will:\n", style="bold")
+                for line in self.consequences:
+                    lines.append("  • ")
+                    lines.append(line)
+                    lines.append("\n")
+                lines.rstrip()
+                yield Static(lines, classes="confirm-consequences", id="consequences")
+            if self.confirm_word:
+                yield hint_line(f"Type {self.confirm_word} and press enter to confirm. esc cancels.")
+                yield Input(placeholder=self.confirm_word, id="confirm-word")
+                yield error_line()
+            else:
+                yield hint_line(f"Press {self.confirm_key} to confirm, n or esc to cancel.")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary",
+                             disabled=bool(self.confirm_word))
+
+    def on_mount(self) -> None:
+        """Focus the word input in word mode, else the Cancel button (so a stray enter cancels)."""
+        if self.confirm_word:
+            self.query_one("#confirm-word", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Key mode: the confirm key confirms, ``n`` cancels."""
+        if self.confirm_word:
+            return
+        if event.key == self.confirm_key:
+            event.stop()
+            self.close_with(True)
+        elif event.key == "n":
+            event.stop()
+            self.close_with(False)
+
+    def _word_typed(self) -> bool:
+        return self.query_one("#confirm-word", Input).value.strip() == self.confirm_word
+
+    @on(Input.Changed, "#confirm-word")
+    def _word_changed(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self._word_typed()
+        self.query_one("#error", Static).update("")
+
+    @on(Input.Submitted, "#confirm-word")
+    def _word_submitted(self) -> None:
+        if self._word_typed():
+            self.close_with(True)
+        else:
+            self.query_one("#error", Static).update(
+                Text(f"Type {self.confirm_word} exactly to confirm, or press esc to cancel."))
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm_pressed(self) -> None:
+        if not self.confirm_word or self._word_typed():
+            self.close_with(True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.close_with(False)

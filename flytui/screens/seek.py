@@ -1,0 +1,203 @@
+"""Seek the record browser: to an offset, relative to the current one, the beginning, the end, a group's commit.
+
+Public API
+----------
+``SeekScreen(partition, current, low, high, *, groups=(), initial="", partition_count=None)`` — a
+``ModalScreen[SeekRequest | None]``.
+
+* ``partition`` is the partition being browsed, ``current`` the offset of the selected record / cursor,
+  ``[low, high]`` its range (``high`` exclusive: the next offset to be written). ``groups`` are the
+  group names known on this topic (offered as completions and used to check ``group:NAME``).
+* Accepts every :func:`flytui.offset_plan.parse_seek_spec` form: ``1234``, ``+N`` / ``-N`` (relative to
+  ``current``), ``beginning`` / ``b`` / ``earliest``, ``end`` / ``e`` / ``latest``, ``end-N``, and
+  ``group:NAME``. A live preview shows the offset it resolves to, or the error, before anything happens.
+* Scope: this partition (the offset must be inside ``[low, high]``) or all partitions (the same form is
+  applied to each partition and clamped into its range: use :meth:`SeekRequest.resolve`).
+* ``enter`` / *Seek* dismisses with a :class:`SeekRequest`; ``esc`` / *Cancel* with ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+
+from flytui.offset_plan import SeekKind, SeekSpec, parse_seek_spec
+from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
+
+__all__ = ["SeekRequest", "SeekScreen"]
+
+
+@dataclass(frozen=True)
+class SeekRequest:
+    """What the user asked for in :class:`SeekScreen`.
+
+    ``spec`` is the parsed form, ``all_partitions`` the scope, ``offset`` the offset it resolves to on the
+    partition the dialog was opened for (``None`` for ``group:NAME``, which needs the group's committed
+    offset from the broker: see :meth:`resolve`), ``text`` what was typed.
+    """
+
+    spec: SeekSpec
+    all_partitions: bool
+    offset: int | None
+    text: str
+
+    @property
+    def group(self) -> str | None:
+        """The group name for ``group:NAME``, else ``None``."""
+        return self.spec.group if self.spec.kind is SeekKind.GROUP else None
+
+    def resolve(self, current: int, low: int, high: int, committed: int | None = None) -> int:
+        """The offset on one partition (``committed``: the group's committed offset there, for
+        ``group:NAME``). Clamped into ``[low, high]`` when the request covers all partitions; strict
+        (:class:`ValueError`) for a single partition."""
+        return self.spec.resolve(current, low, high, committed=committed, clamp=self.all_partitions)
+
+
+class SeekScreen(Dialog["SeekRequest | None"]):
+    """Ask where to seek (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    SeekScreen #seek-input {
+        width: 100%;
+    }
+    SeekScreen #preview {
+        width: 100%;
+        height: auto;
+    }
+    SeekScreen #preview.-ok {
+        color: $text-success;
+    }
+    SeekScreen #preview.-error {
+        color: $text-error;
+    }
+    """
+
+    def __init__(self, partition: int, current: int, low: int, high: int, *, groups: Sequence[str] = (),
+                 initial: str = "", partition_count: int | None = None) -> None:
+        super().__init__()
+        self.partition = partition
+        self.current = current
+        self.low = low
+        self.high = high
+        self.groups = list(groups)
+        self.initial = initial
+        self.partition_count = partition_count
+
+    def compose(self) -> ComposeResult:
+        """Range info, the input, the live preview, the scope and the buttons."""
+        if self.low >= self.high:
+            where = (f"Partition {self.partition} holds no records "
+                     f"(the next offset to be written is {self.high}).")
+        else:
+            where = (f"Partition {self.partition} holds offsets {self.low}..{self.high - 1} "
+                     f"(the next offset to be written is {self.high}). You are at offset {self.current}.")
+        words = ["beginning", "end", *(f"group:{g}" for g in self.groups)]
+        with self.dialog_box():
+            yield title_line("Seek")
+            yield Static(Text(where), id="range-info")
+            yield Input(value=self.initial, placeholder="1234, +N, -N, beginning, end, end-N, group:NAME",
+                        id="seek-input", suggester=SuggestFromList(words, case_sensitive=False))
+            yield Static("", id="preview", markup=False)
+            yield label_line("Partitions")
+            all_label = ("all partitions" if self.partition_count is None
+                         else f"all partitions ({self.partition_count})")
+            with RadioSet(id="scope"):
+                yield RadioButton(Text(f"this partition ({self.partition})"), value=True, id="scope-one")
+                yield RadioButton(Text(f"{all_label}: the same form on each, clamped into its range"),
+                                  id="scope-all")
+            yield error_line()
+            help_text = Text("1234 an offset · +N / -N from the current offset · beginning (b) · end (e): "
+                             "only new records · end-N: the last N · group:NAME: where that group resumes")
+            if self.groups:
+                help_text.append("\nGroups on this topic: ")
+                shown = self.groups[:8]
+                help_text.append(", ".join(shown))
+                if len(self.groups) > len(shown):
+                    help_text.append(f", … ({len(self.groups) - len(shown)} more)")
+            yield hint_line(help_text)
+            yield hint_line("enter: seek · tab: scope · esc: cancel")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Seek", id="seek", variant="primary")
+
+    def on_mount(self) -> None:
+        """Focus the input and show the preview of the initial text."""
+        self.query_one("#seek-input", Input).focus()
+        self._update_preview()
+
+    @property
+    def all_partitions(self) -> bool:
+        """True when the scope is all partitions."""
+        return self.query_one("#scope-all", RadioButton).value
+
+    def build_request(self) -> SeekRequest:
+        """The request the form describes; :class:`ValueError` with a message for the user if invalid."""
+        text = self.query_one("#seek-input", Input).value
+        spec = parse_seek_spec(text)
+        all_partitions = self.all_partitions
+        if spec.kind is SeekKind.GROUP:
+            if self.groups and spec.group not in self.groups:
+                raise ValueError(f"No group {spec.group!r} on this topic. Known: {', '.join(self.groups)}.")
+            offset = None
+        else:
+            offset = spec.resolve(self.current, self.low, self.high, clamp=all_partitions)
+        return SeekRequest(spec=spec, all_partitions=all_partitions, offset=offset, text=text.strip())
+
+    def _update_preview(self) -> None:
+        preview = self.query_one("#preview", Static)
+        text = self.query_one("#seek-input", Input).value
+        self.query_one("#error", Static).update("")
+        if not text.strip():
+            preview.set_classes("")
+            preview.update("")
+            return
+        try:
+            request = self.build_request()
+        except ValueError as exc:
+            preview.set_classes("-error")
+            preview.update(Text(str(exc)))
+            return
+        preview.set_classes("-ok")
+        if request.offset is None:
+            message = f"→ {request.spec.describe()} (read from the broker)"
+        elif request.all_partitions:
+            message = (f"→ {request.spec.describe()} on every partition "
+                       f"(here: offset {request.offset})")
+        else:
+            message = f"→ offset {request.offset} ({request.spec.describe()})"
+        preview.update(Text(message))
+
+    @on(Input.Changed, "#seek-input")
+    def _input_changed(self) -> None:
+        self._update_preview()
+
+    @on(RadioSet.Changed, "#scope")
+    def _scope_changed(self) -> None:
+        self._update_preview()
+
+    def _submit(self) -> None:
+        try:
+            request = self.build_request()
+        except ValueError as exc:
+            self.query_one("#error", Static).update(Text(str(exc)))
+            return
+        self.close_with(request)
+
+    @on(Input.Submitted, "#seek-input")
+    def _submitted(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#seek")
+    def _seek_pressed(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.close_with(None)
