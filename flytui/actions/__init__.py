@@ -1,0 +1,1 @@
+"""The app's actions, one mixin per job: records, search, commit, dead letters."""

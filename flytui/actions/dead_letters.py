@@ -1,0 +1,120 @@
+"""Dead-letter actions of the app: show the DLQ of the open topic, replay one or all, purge (with confirmation).
+
+A mixin of :class:`flytui.app.FlyTUIApp`; the network work is :class:`flytui.service.FlyService`'s.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import TabbedContent
+
+from ..messages import DeadLettersLoaded
+from ..model import DLQRecord
+from ..screens.confirm import ConfirmScreen
+from ..service import ReadOnlyError
+from ..widgets.dlq import DeadLettersPane, DeadLettersTable
+
+
+class DeadLetterActions:
+    """Dead letters: loading, replay, purge. Mixed into the app."""
+
+    # ------------------------------------------------------------------ DLQ
+
+    def on_dead_letters_loaded(self, event: DeadLettersLoaded) -> None:
+        """The dead letters of the open topic arrived."""
+        if event.topic != self.topic or event.generation != self.topic_generation:
+            return
+        if event.error:
+            self.dlq.show_message(f"Could not read the dead letters: {event.error}")
+            return
+        self.dlq_records = event.records
+        self.dlq.set_records(self.topic, event.records)
+        self._update_tab_labels()
+        self.refresh_bindings()
+
+    def on_dead_letters_pane_highlighted(self, event: DeadLettersPane.Highlighted) -> None:
+        """The dead letter under the cursor changed: show it when the detail follows the dead letters."""
+        if self.detail_source == "dlq":
+            self.detail.show_record(self.dlq.as_record(event.record))
+        self.refresh_bindings()
+
+    def show_detail_of(self, source: str) -> None:
+        """Make the detail pane follow ``"stream"`` or ``"dlq"`` (the list the user works in)."""
+        self.detail_source = source
+        if source == "dlq":
+            self.detail.show_record(self.dlq.as_record(self.dlq.selected))
+        else:
+            self.detail.show_record(self.stream.selected_record)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The detail pane follows the list that got the focus: the stream or the dead letters."""
+        self.bottom.set_class(event.widget is self.groups.table, "-grow")
+        if isinstance(event.widget, DeadLettersTable):
+            self.show_detail_of("dlq")
+        elif event.widget is self.stream:
+            self.show_detail_of("stream")
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The groups / dead letters tab changed: the keys that apply changed too."""
+        self.refresh_bindings()
+
+    def action_replay_one(self) -> None:
+        """Replay the selected dead letter to its original topic (after a confirmation)."""
+        rec = self.dlq.selected
+        if rec is None:
+            self.notify("Select a dead letter first (Dead letters tab).", severity="warning")
+            return
+        self._confirm_replay([rec])
+
+    def action_replay_all(self) -> None:
+        """Replay every dead letter of the open topic (after a confirmation)."""
+        if not self.dlq_records:
+            self.notify("There are no dead letters to replay.", severity="warning")
+            return
+        self._confirm_replay(list(self.dlq_records))
+
+    def _confirm_replay(self, records: list[DLQRecord]) -> None:
+        if self.service.read_only:
+            self._refuse(ReadOnlyError("replaying dead letters"))
+            return
+        target = records[0].original_topic
+        n = len(records)
+        what = f"dead letter {records[0].entry.id if records[0].entry else records[0].offset}" if n == 1 \
+            else f"all {n} dead letters"
+        consequences = [f"produce {n} record{'s' if n != 1 else ''} again to {target} (without key: they may "
+                        "land on other partitions than the originals)",
+                        "keep the records in the dead-letter queue (purge them afterwards with D)"]
+        screen = ConfirmScreen(f"Replay {what}?", f"From {self._dlq_name(self.topic or target)} to {target}.",
+                               consequences, confirm_label="Replay", danger=n > 1)
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                try:
+                    self.service.replay(records)
+                except ReadOnlyError as exc:
+                    self._refuse(exc)
+
+        self.push_screen(screen, answered)
+
+    def action_purge_dlq(self) -> None:
+        """Delete every dead letter of the open topic (type ``purge`` to confirm)."""
+        if not self.topic:
+            return
+        if self.service.read_only:
+            self._refuse(ReadOnlyError("purging the dead-letter queue"))
+            return
+        name = self._dlq_name(self.topic)
+        n = len(self.dlq_records)
+        screen = ConfirmScreen(f"Purge {name}?", f"{n} dead letter{'s' if n != 1 else ''} will be deleted.",
+                               [f"delete the topic {name} and every record in it",
+                                "this cannot be undone: export first (x) if you may need them"],
+                               confirm_label="Purge", confirm_word="purge")
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                try:
+                    self.service.purge(self.topic or name)
+                except ReadOnlyError as exc:
+                    self._refuse(exc)
+
+        self.push_screen(screen, answered)

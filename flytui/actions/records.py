@@ -1,0 +1,133 @@
+"""Actions on records: decode mode, copy (OSC 52), produce, edit-and-resend, export to JSONL.
+
+A mixin of :class:`flytui.app.FlyTUIApp`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..clipboard import copy_to_clipboard, record_as_json, value_as_text
+from ..decode import next_mode
+from ..messages import ExportProgress
+from ..screens.export import ExportProgressScreen, ExportScope, ExportScreen
+from ..screens.produce import ProduceScreen
+from ..service import ReadOnlyError
+
+
+class RecordActions:
+    """Decode, copy, produce, edit-and-resend and export. Mixed into the app."""
+
+    # ------------------------------------------------------------------ decode / copy
+
+    def action_decode_mode(self) -> None:
+        """Cycle the decoder of the detail panes (auto, text, JSON, hex, base64, msgpack)."""
+        self.decode_mode = next_mode(self.decode_mode)
+        self.detail.set_mode(self.decode_mode)
+        self.notify(f"Decode: {self.decode_mode}", timeout=1.5)
+
+    def action_copy_value(self) -> None:
+        """Copy the selected record's value (text, or base64 when binary) to the clipboard."""
+        record = self._selected_record()
+        if record is None:
+            self.notify("No record selected: move the cursor onto a loaded record first.", severity="warning")
+            return
+        text, what = value_as_text(record)
+        self.notify(copy_to_clipboard(self, text, what), timeout=3)
+
+    def action_copy_record(self) -> None:
+        """Copy the selected record as JSON to the clipboard (a dead letter: its DLQ record as stored)."""
+        record = self._selected_record(stored=True)
+        if record is None:
+            self.notify("No record selected: move the cursor onto a loaded record first.", severity="warning")
+            return
+        self.notify(copy_to_clipboard(self, record_as_json(record), "record as JSON"), timeout=3)
+    # ------------------------------------------------------------------ produce
+
+    def action_produce(self) -> None:
+        """Write a new record to the open topic (or any topic)."""
+        self._open_produce(None)
+
+    def action_edit_resend(self) -> None:
+        """Write a copy of the selected record, edited first."""
+        record = self._selected_record()
+        if record is None:
+            self.notify("Select a record to edit and resend.", severity="warning")
+            return
+        self._open_produce(record)
+
+    def _open_produce(self, record: Any) -> None:
+        if self.service.read_only:
+            self._refuse(ReadOnlyError("producing"))
+            return
+        topic = (record.topic if record is not None and record.partition >= 0 else None) or self.topic or ""
+        if record is not None and record.partition < 0:
+            topic = record.topic  # a dead letter: resend to its original topic
+        topics = [t.name for t in self.overview.topics] if self.overview else []
+        if record is not None:
+            where = (f"{record.topic} partition {record.partition} offset {record.offset}" if record.partition >= 0
+                     else f"dead letter from {record.topic} offset {record.offset}")
+            screen = ProduceScreen(topic, key=record.key, value=record.value, topics=topics, source=where)
+        else:
+            screen = ProduceScreen(topic, topics=topics)
+
+        def produced(result: Any) -> None:
+            if result is None:
+                return
+            try:
+                self.service.produce(result.topic, result.value, key=result.key)
+            except ReadOnlyError as exc:
+                self._refuse(exc)
+
+        self.push_screen(screen, produced)
+    # ------------------------------------------------------------------ export
+
+    def action_export(self) -> None:
+        """Export the current view, an offset range or the filter's matches to a JSONL file."""
+        if not self.topic:
+            return
+        info = self.topic_info()
+        partition = self.partition if self.partition is not None else 0
+        mark = next((p for p in info.partitions if p.partition == partition), None) if info else None
+        if mark is None:
+            return
+        loaded = self.stream.loaded_records()
+        safe_topic = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.topic)
+        screen = ExportScreen(f"{safe_topic}-p{partition}.jsonl", partition=partition, low=mark.low,
+                              high=mark.high, view_count=len(loaded), filter_text=self.stream_filter or "")
+
+        def chosen(request: Any) -> None:
+            if request is not None:
+                self._start_export(request, loaded)
+
+        self.push_screen(screen, chosen)
+
+    def _start_export(self, request: Any, loaded: list[Any]) -> None:
+        topic = self.topic or ""
+        if request.scope == ExportScope.VIEW:
+            self._export_cancel = self.service.export(topic, {}, request.path, overwrite=request.overwrite,
+                                                      records=loaded)
+            total = len(loaded)
+        else:
+            pattern = request.filter_text if request.scope == ExportScope.MATCHES else None
+            ranges = {request.partition: (request.start, request.end)}
+            self._export_cancel = self.service.export(topic, ranges, request.path, overwrite=request.overwrite,
+                                                      filter=pattern or None)
+            total = None if pattern else max(0, request.end - request.start)
+        self._export_screen = ExportProgressScreen(request.path, total, cancel=self._export_cancel)
+        self.push_screen(self._export_screen)
+
+    def on_export_progress(self, event: ExportProgress) -> None:
+        """Feed the progress screen; say where the file is when done (also if the screen was closed)."""
+        screen = getattr(self, "_export_screen", None)
+        if screen is not None and screen.is_attached:
+            total = screen.total if screen.total is None and not event.finished else event.total
+            screen.update_progress(event.done, total, finished=event.finished, error=event.error)
+        if not event.finished:
+            return
+        self._export_cancel = None
+        if event.error:
+            self.notify(f"Export failed: {event.error}", severity="error", timeout=10)
+        else:
+            self.notify(f"Exported {event.done:,} record{'s' if event.done != 1 else ''} to {event.path}.",
+                        title="Export", timeout=8)

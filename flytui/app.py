@@ -1,0 +1,666 @@
+"""FlyTUIApp: the composition of flytui's panes, its key bindings, and the wiring of screens and service.
+
+Everything is on one screen::
+
+    header ─ server, cluster, connection state, user, READ-ONLY / DEMO badges
+    topics │ partitions
+           │ message stream        │ record detail
+           │ consumer groups / dead letters (tabs)
+    footer ─ the keys that apply here
+
+The app never talks to the network itself: it asks :class:`~flytui.service.FlyService` (which runs a worker)
+and handles the result messages, dropping those for a topic or position the user has left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from pyflymq.models import Message as Record
+
+from .actions.commit import CommitActions
+from .actions.dead_letters import DeadLetterActions
+from .actions.records import RecordActions
+from .actions.search import SearchActions
+from .decode import DecodeMode
+from .keys import HELP_TEXT, HELP_WHERE
+from .service import (
+    ActionDone,
+    ConnectionChanged,
+    DLQRecord,
+    FlyService,
+    Overview,
+    OverviewLoaded,
+    PageLoaded,
+    TailBatch,
+    TopicInfo,
+    describe_error,
+)
+from .widgets.dlq import DeadLettersPane
+from .widgets.groups import GroupsPane
+from .widgets.header import FlyHeader
+from .widgets.message_stream import MessageStream, StreamMode
+from .widgets.partitions import PartitionsPane
+from .widgets.record_detail import RecordDetail
+from .widgets.topics import TopicsPane
+
+PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
+WRITE_ACTIONS = {"commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
+NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
+NEEDS_TOPIC = {"seek", "filter", "tail", "commit", "export", "refresh_dlq"}
+DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
+LETTER_ACTIONS = {"seek", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
+                  "commit", "export", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
+
+
+class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, App[int]):
+    """The flytui application (see the module docstring); its actions live in :mod:`flytui.actions`."""
+
+    CSS_PATH = "flytui.tcss"
+    TITLE = "flytui"
+    ENABLE_COMMAND_PALETTE = True
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]  # narrow: the detail replaces the stream
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("tab", "next_pane", "Next pane", show=False),
+        Binding("shift+tab", "previous_pane", "Previous pane", show=False),
+        Binding("escape", "back", "Back", show=False),
+        Binding("enter", "open", "Open", show=False),
+        Binding("1", "focus_pane('topic-list')", "Topics", show=False),
+        Binding("2", "focus_pane('partitions')", "Partitions", show=False),
+        Binding("3", "focus_pane('stream')", "Messages", show=False),
+        Binding("4", "focus_pane('detail')", "Detail", show=False),
+        Binding("5", "focus_pane('groups')", "Groups", show=False),
+        Binding("6", "focus_pane('dlq')", "Dead letters", show=False),
+        Binding("s", "seek", "Seek"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("n", "next_match", "Next match"),
+        Binding("N", "previous_match", "Prev match", show=False),
+        Binding("t", "tail", "Tail"),
+        Binding("d", "decode_mode", "Decode"),
+        Binding("y", "copy_value", "Copy value"),
+        Binding("Y", "copy_record", "Copy JSON", show=False),
+        Binding("c", "commit", "Commit"),
+        Binding("x", "export", "Export"),
+        Binding("p", "produce", "Produce"),
+        Binding("e", "edit_resend", "Edit+resend", show=False),
+        Binding("r", "replay_one", "Replay"),
+        Binding("R", "replay_all", "Replay all"),
+        Binding("D", "purge_dlq", "Purge DLQ"),
+        Binding("ctrl+r", "refresh_now", "Refresh", show=False),
+    ]
+
+    def __init__(self, service: FlyService, *, server_label: str = "", demo: bool = False,
+                 topic: str | None = None, group: str | None = None, refresh: float = 5.0,
+                 auto_open: bool = True) -> None:
+        super().__init__()
+        self.service = service
+        self.server_label = server_label or service.settings.servers
+        self.demo = demo
+        self.start_topic = topic
+        self.preferred_group = group
+        self.refresh_seconds = refresh
+        self.auto_open = auto_open
+        self.overview: Overview | None = None
+        self.topic: str | None = None
+        self.partition: int | None = None
+        self.topic_generation = 0
+        self.stream_filter: str | None = None
+        self.search_pattern: str | None = None
+        self.detail_source = "stream"  # which list the detail pane follows: "stream" or "dlq"
+        self.seek_all: Any = None
+        self.decode_mode = DecodeMode.AUTO
+        self.dlq_records: list[DLQRecord] = []
+        self.tailing = False
+        self._retry_timer = None
+        self._export_cancel = None
+        self._first_overview = True
+        self.ready = False
+
+    # ------------------------------------------------------------------ composition
+
+    def compose(self) -> ComposeResult:
+        """Header, the panes, footer."""
+        yield FlyHeader(self.server_label, read_only=self.service.read_only, demo=self.demo,
+                        user=self.service.user, cluster_id=self.service.cluster_id, id="header")
+        with Horizontal(id="main"):
+            yield TopicsPane(id="topics")
+            with Vertical(id="right"):
+                yield PartitionsPane(id="partitions")
+                with Horizontal(id="middle"):
+                    yield MessageStream(id="stream")
+                    yield RecordDetail(id="detail")
+                with TabbedContent(id="bottom", initial="tab-groups"):
+                    with TabPane("Consumer groups", id="tab-groups"):
+                        yield GroupsPane(id="groups")
+                    with TabPane("Dead letters", id="tab-dlq"):
+                        yield DeadLettersPane(id="dlq")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the service and the background refresh."""
+        self.service.attach(self)
+        self.query_one("#topics", TopicsPane).border_title = "Topics"
+        self.query_one("#partitions", PartitionsPane).border_title = "Partitions"
+        if self.preferred_group:
+            self.groups.preferred_group = self.preferred_group
+        self._focus(self.topics_pane.option_list)
+        self._refresh()
+        if self.refresh_seconds > 0:
+            self.set_interval(self.refresh_seconds, self._tick, name="refresh")
+
+    def on_unmount(self) -> None:
+        """Stop the tail and close the clients."""
+        self.service.stop_tail()
+
+    # ------------------------------------------------------------------ pane accessors
+
+    @property
+    def header(self) -> FlyHeader:
+        """The header."""
+        return self.query_one(FlyHeader)
+
+    @property
+    def topics_pane(self) -> TopicsPane:
+        """The topics pane."""
+        return self.query_one(TopicsPane)
+
+    @property
+    def partitions_pane(self) -> PartitionsPane:
+        """The partitions pane."""
+        return self.query_one(PartitionsPane)
+
+    @property
+    def stream(self) -> MessageStream:
+        """The message stream."""
+        return self.query_one(MessageStream)
+
+    @property
+    def detail(self) -> RecordDetail:
+        """The record detail."""
+        return self.query_one(RecordDetail)
+
+    @property
+    def groups(self) -> GroupsPane:
+        """The consumer-groups pane."""
+        return self.query_one(GroupsPane)
+
+    @property
+    def dlq(self) -> DeadLettersPane:
+        """The dead-letter pane."""
+        return self.query_one(DeadLettersPane)
+
+    @property
+    def bottom(self) -> TabbedContent:
+        """The groups / dead letters tabs."""
+        return self.query_one("#bottom", TabbedContent)
+
+    def topic_info(self, name: str | None = None) -> TopicInfo | None:
+        """What the last refresh knows about a topic (default: the open one)."""
+        name = name or self.topic
+        return self.overview.topic(name) if self.overview and name else None
+
+    def _pane_of(self, widget: Widget | None) -> str | None:
+        node = widget
+        while node is not None:
+            if node.id in ("topics", "topic-list", "topic-filter"):
+                return "topic-list"
+            if node.id in ("partitions", "stream", "detail"):
+                return node.id
+            if node.id in ("groups", "dlq", "bottom"):
+                return "bottom"
+            node = node.parent
+        return None
+
+    @property
+    def focused_pane(self) -> str | None:
+        """``topic-list``, ``partitions``, ``stream``, ``detail``, ``bottom`` or None."""
+        return self._pane_of(self.focused)
+
+    @property
+    def dlq_focused(self) -> bool:
+        """True while the user works in the dead letters (the detail pane follows them)."""
+        return self.detail_source == "dlq" and self.bottom.active == "tab-dlq"
+
+    # ------------------------------------------------------------------ bindings
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide actions that do not apply here (and every write in read-only mode)."""
+        if isinstance(self.screen, ModalScreen) and not isinstance(self.screen, CommandPalette):
+            return False  # a dialog is open: its keys only (the palette lists the main screen's actions)
+        if action in WRITE_ACTIONS and self.service.read_only:
+            return False
+        if action in LETTER_ACTIONS and self.focused_pane == "topic-list":
+            return False  # letters type into the topic filter there
+        if action in NEEDS_TOPIC and not self.topic:
+            return None
+        if action in DLQ_ACTIONS:
+            if not (self.bottom.active == "tab-dlq" and self.dlq_records):
+                return False
+            return True
+        if action in ("next_match", "previous_match"):
+            return bool(self.search_pattern)
+        if action in NEEDS_RECORD:
+            return self._selected_record() is not None or None
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette: every action bound to a key and active here, plus Textual's own."""
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            if binding.action.startswith("focus_pane") or binding.action in ("next_pane", "previous_pane",
+                                                                               "back", "open"):
+                continue
+            seen.add(binding.action)
+            label = f"{binding.description} ({binding.key_display or key})"
+            yield SystemCommand(label, self._help_text(binding.action), self._palette_runner(binding.action,
+                                                                                             active.node))
+        yield SystemCommand("Open dead letters", "Show the dead-letter tab of the open topic",
+                            lambda: self.action_focus_pane("dlq"))
+        yield SystemCommand("Open consumer groups", "Show the consumer-groups tab", lambda: self.action_focus_pane(
+            "groups"))
+        yield from super().get_system_commands(screen)
+
+    def _palette_runner(self, action: str, node: Any):
+        async def run() -> None:
+            await self.run_action(action, node)
+        return run
+
+    @staticmethod
+    def _help_text(action: str) -> str:
+        return HELP_TEXT.get(action.split("(")[0], "")
+
+    # ------------------------------------------------------------------ navigation
+
+    def _focus(self, widget: Widget) -> None:
+        """Focus ``widget`` now (not after the queued keys), so a fast ``5 j j`` moves in the new pane."""
+        if widget.focusable and widget.screen is self.screen:
+            self.screen.set_focus(widget)
+        else:
+            widget.focus()
+
+    def action_next_pane(self) -> None:
+        """Focus the next pane."""
+        self._cycle(+1)
+
+    def action_previous_pane(self) -> None:
+        """Focus the previous pane."""
+        self._cycle(-1)
+
+    def _cycle(self, step: int) -> None:
+        current = self.focused_pane
+        index = PANES.index(current) if current in PANES else -1
+        self.action_focus_pane(PANES[(index + step) % len(PANES)])
+
+    def _show_detail_instead(self, show: bool) -> None:
+        """In a narrow terminal the detail takes the stream's place while it has the focus."""
+        self.query_one("#middle").set_class(show, "-show-detail")
+
+    def action_focus_pane(self, pane: str) -> None:
+        """Focus a pane by name (``bottom`` is the visible tab; ``groups``/``dlq`` switch the tab)."""
+        self._show_detail_instead(pane == "detail")
+        if pane == "dlq" or (pane == "bottom" and self.bottom.active == "tab-dlq"):
+            self.show_detail_of("dlq")
+        elif pane in ("stream", "partitions"):
+            self.show_detail_of("stream")
+        if pane == "topic-list":
+            self._focus(self.topics_pane.option_list)
+        elif pane == "partitions":
+            self._focus(self.partitions_pane)
+        elif pane == "stream":
+            self._focus(self.stream)
+        elif pane == "detail":
+            self._focus(self.detail)
+        elif pane == "groups" or (pane == "bottom" and self.bottom.active == "tab-groups"):
+            self.bottom.active = "tab-groups"
+            self._focus(self.groups.table)
+        else:
+            self.bottom.active = "tab-dlq"
+            self._focus(self.dlq.table)
+        self.refresh_bindings()
+
+    def action_back(self) -> None:
+        """``esc``: leave the filter, then move back towards the topics pane."""
+        pane = self.focused_pane
+        if pane == "detail" or pane == "bottom":
+            self._show_detail_instead(False)
+            self._focus(self.stream)
+        elif pane == "stream":
+            if self.stream_filter is not None:
+                self._apply_filter(None)
+            else:
+                self._focus(self.partitions_pane)
+        elif pane == "partitions":
+            self._focus(self.topics_pane.option_list)
+        else:
+            self._focus(self.topics_pane.option_list)
+
+    def action_open(self) -> None:
+        """``enter`` where no widget handles it: from the stream, open the detail."""
+        if self.focused_pane == "stream":
+            self.action_focus_pane("detail")
+
+    async def action_quit(self) -> None:
+        """Quit (stops the tail first)."""
+        self.service.stop_tail()
+        self.exit(0)
+
+    def action_help(self) -> None:
+        """Show every key and what it does."""
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.help_rows(), read_only=self.service.read_only))
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """``(key, what it does, where)`` for the help screen, from the bindings."""
+        rows = [("tab / shift+tab", "Next / previous pane", "Everywhere"),
+                ("1 … 6", "Topics, partitions, messages, detail, groups, dead letters", "Everywhere"),
+                ("j / k, ↑ / ↓", "Move the cursor", "Everywhere"),
+                ("g / G", "First / last row (G in the live tail resumes following)", "Everywhere"),
+                ("enter", "Open the topic, partition or record under the cursor", "Everywhere"),
+                ("esc", "Back: leave the filter, then towards the topics", "Everywhere"),
+                ("ctrl+p", "Command palette: every action by name", "Everywhere")]
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.action.split("(")[0] in (
+                    "focus_pane", "next_pane", "previous_pane", "back", "open"):
+                continue
+            if self.service.read_only and binding.action in WRITE_ACTIONS:
+                continue
+            action = binding.action.split("(")[0]
+            where = HELP_WHERE.get(action, "Everywhere")
+            rows.append((binding.key_display or binding.key, HELP_TEXT.get(action, binding.description), where))
+        rows += [("/ or a letter", "Filter the topic list", "Topics"),
+                 ("m", "Cycle the decode mode of this pane", "Detail"),
+                 ("L", "Load the whole value when it was cut", "Detail")]
+        return rows
+
+    # ------------------------------------------------------------------ refresh / connection
+
+    def _refresh(self) -> None:
+        """Ask for a refresh; the open topic and its DLQ get fresh watermarks even on a big cluster."""
+        focus = (self.topic, self._dlq_name(self.topic)) if self.topic else ()
+        self.service.refresh(focus)
+
+    def _tick(self) -> None:
+        if self.service.state != "reconnecting":
+            self._refresh()
+
+    def action_refresh_now(self) -> None:
+        """Refresh topics, watermarks and groups now."""
+        self._refresh()
+        if self.topic and self._has_dlq(self.topic):
+            self.service.load_dlq(self.topic, self.topic_generation)
+
+    def on_connection_changed(self, event: ConnectionChanged) -> None:
+        """Show the connection state in the header; retry every 2 s while it is down."""
+        try:
+            header = self.header
+        except Exception:  # noqa: BLE001 - shutting down
+            return
+        previous = header.state
+        header.set_state(event.state, event.reason)
+        if event.state == "reconnecting":
+            if self._retry_timer is None:
+                self._retry_timer = self.set_interval(2.0, self._refresh, name="reconnect")
+            if previous == "connected":
+                self.notify(f"Lost the connection: {event.reason}. flytui keeps retrying every 2 s.",
+                            title="Connection lost", severity="error", timeout=8)
+        elif event.state == "connected":
+            if self._retry_timer is not None:
+                self._retry_timer.stop()
+                self._retry_timer = None
+                self.notify("Connection restored.", title="Connected", timeout=3)
+        elif event.state == "failed":
+            self.notify(f"{event.reason}. Restart flytui with the right credentials.", title="Login failed",
+                        severity="error", timeout=15)
+
+    def on_overview_loaded(self, event: OverviewLoaded) -> None:
+        """A refresh pass: update topics, partitions, groups; open the first topic on the first pass."""
+        overview = event.overview
+        previous = self.overview
+        self.overview = overview
+        self.header.cluster_id = overview.cluster_id
+        self.topics_pane.set_topics(overview.topics)
+        if self._first_overview:
+            self._first_overview = False
+            target = self.start_topic
+            if target and overview.topic(target) is None:
+                self.notify(f"Topic {target!r} does not exist on this server. Pick one on the left.",
+                            severity="warning", timeout=8)
+                target = None
+            chosen = target is not None
+            if target is None and self.auto_open:
+                target = next((t.name for t in overview.topics if not t.internal and not t.is_dlq), None)
+            if target:
+                self.open_topic(target, focus=chosen)
+            self.ready = True
+            return
+        if self.topic:
+            info = overview.topic(self.topic)
+            if info is None:
+                self.notify(f"Topic {self.topic} was deleted.", severity="warning")
+                return
+            self.partitions_pane.set_partitions(self.topic, info.partitions)
+            if self.stream.mode == StreamMode.BROWSE and self.partition is not None:
+                for p in info.partitions:
+                    if p.partition == self.partition:
+                        self.stream.set_high_watermark(p.high)
+            self.groups.set_groups(self.topic, overview.group_lags(self.topic))
+            old = previous.topic(self._dlq_name(self.topic)) if previous else None
+            new = overview.topic(self._dlq_name(self.topic))
+            if (old and old.messages) != (new and new.messages):
+                self.service.load_dlq(self.topic, self.topic_generation)
+            self._update_tab_labels()
+
+    # ------------------------------------------------------------------ opening topics and partitions
+
+    @staticmethod
+    def _dlq_name(topic: str) -> str:
+        return topic if topic.endswith(".dlq") else f"{topic}.dlq"
+
+    def _has_dlq(self, topic: str) -> bool:
+        return topic.endswith(".dlq") or self.topic_info(f"{topic}.dlq") is not None
+
+    @on(TopicsPane.Opened)
+    def _topic_opened(self, event: TopicsPane.Opened) -> None:
+        self.open_topic(event.topic, focus=True)
+
+    def open_topic(self, topic: str, *, focus: bool = False) -> None:
+        """Show ``topic`` in every pane (browse its first partition)."""
+        info = self.topic_info(topic)
+        if info is None:
+            self.notify(f"Topic {topic} is not known yet; refreshing.", severity="warning")
+            self._refresh()
+            return
+        was_tailing = self.tailing
+        self._stop_tail()
+        self.topic = topic
+        self.topic_generation += 1
+        self.stream_filter = None
+        self.search_pattern = None
+        self.seek_all = None
+        self.topics_pane.set_current(topic)
+        self.partitions_pane.set_partitions(topic, info.partitions)
+        self.groups.set_groups(topic, self.overview.group_lags(topic) if self.overview else [])
+        self.dlq_records = []
+        if self._has_dlq(topic):
+            self.dlq.show_message(f"Loading {self._dlq_name(topic)}…")
+            self.service.load_dlq(topic, self.topic_generation)
+        else:
+            self.dlq.set_records(topic, [])
+        self._update_tab_labels()
+        if was_tailing:
+            self.start_tail()
+        elif info.partitions:
+            first = next((p.partition for p in info.partitions if p.count), info.partitions[0].partition)
+            self.browse(first)
+        else:
+            self.stream.clear()
+        if focus:
+            self._focus(self.stream)
+        self.refresh_bindings()
+
+    @on(PartitionsPane.Opened)
+    def _partition_opened(self, event: PartitionsPane.Opened) -> None:
+        self._stop_tail()
+        self.stream_filter = None
+        self.browse(event.partition)
+        self._focus(self.stream)
+
+    def browse(self, partition: int, start_offset: int | None = None) -> None:
+        """Browse ``partition`` of the open topic from ``start_offset`` (default: its lowest offset)."""
+        info = self.topic_info()
+        mark = next((p for p in info.partitions if p.partition == partition), None) if info else None
+        if mark is None:
+            return
+        self.partition = partition
+        self.partitions_pane.select_partition(partition)
+        start = mark.low if start_offset is None else start_offset
+        if start_offset is None and self.seek_all is not None:
+            start = self._resolve_seek(self.seek_all, partition, mark.low, mark.low, mark.high)
+            start = mark.low if start is None else min(start, max(mark.low, mark.high - 1))
+        self.stream.set_browse(self.topic, partition, mark.low, mark.high, start,
+                               filter_text=self.stream_filter)
+        self._update_reading()
+        self.refresh_bindings()
+
+    def _update_reading(self, record: Any = None) -> None:
+        if self.stream.mode == StreamMode.TAIL:
+            self.partitions_pane.set_reading({p: "▶ live" for p in self.partitions_pane.partitions})
+        elif self.partition is not None:
+            record = record if record is not None else self.stream.selected_record
+            where = f"▶ {record.offset:,}" if record is not None else "▶"
+            if self.stream_filter:
+                where += " (filter)"
+            self.partitions_pane.set_reading({self.partition: where})
+
+    def _update_tab_labels(self) -> None:
+        groups = len(self.groups.groups) if self.topic else 0
+        lag = sum(g.total_lag for g in self.groups.groups) if self.topic else 0
+        self.bottom.get_tab("tab-groups").label = Text.assemble(
+            "Consumer groups ", (f"{groups}", "bold"), (f" · lag {lag:,}" if groups else "", "dim"))
+        count = len(self.dlq_records)
+        label = Text("Dead letters ")
+        label.append(str(count), "bold white on red" if count else "dim")
+        self.bottom.get_tab("tab-dlq").label = label
+
+    # ------------------------------------------------------------------ the stream
+
+    def on_message_stream_page_wanted(self, event: MessageStream.PageWanted) -> None:
+        """The stream needs records: fetch them in a worker."""
+        event.stop()
+        self.service.fetch_page(event.topic, event.partition, event.offset, event.count, event.generation,
+                                self.stream_filter)
+
+    def on_page_loaded(self, event: PageLoaded) -> None:
+        """Records arrived for the stream (stale generations are dropped by the stream)."""
+        if event.topic != self.topic:
+            return
+        self.stream.add_page(event.generation, event.partition, event.offset, event.records,
+                             next_offset=event.next_offset)
+
+    def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
+        """Show the record under the cursor in the detail pane."""
+        event.stop()
+        if self.detail_source == "stream":
+            self.detail.show_record(event.record)
+        self._update_reading(event.record)
+        self.refresh_bindings()
+
+    def _selected_record(self, stored: bool = False) -> Any:
+        """The record the record actions apply to: the stream's, or the dead letter's when the user works in
+        the dead letters. For a dead letter that is its payload addressed to the original topic (partition
+        -1: unknown), or with ``stored`` the DLQ record itself as it is stored in ``<topic>.dlq``."""
+        if self.dlq_focused:
+            rec = self.dlq.selected
+            if rec is None:
+                return None
+            if stored or rec.entry is None:
+                return Record(rec.dlq_topic, rec.partition, rec.offset, None, rec.raw)
+            original = rec.entry.original_offset
+            return Record(rec.original_topic, -1, -1 if original is None else original, None, rec.entry.value)
+        try:
+            return self.stream.selected_record
+        except Exception:  # noqa: BLE001 - before mount
+            return None
+
+    # ------------------------------------------------------------------ live tail
+
+    def action_tail(self) -> None:
+        """Toggle the live tail of every partition of the open topic."""
+        if not self.topic:
+            return
+        if self.tailing:
+            self._stop_tail()
+            self.browse(self.partition if self.partition is not None else 0)
+            self.notify("Live tail stopped.", timeout=2)
+        else:
+            self.start_tail()
+            self._focus(self.stream)
+
+    def start_tail(self) -> None:
+        """Start tailing the open topic from the end of every partition."""
+        info = self.topic_info()
+        if info is None:
+            return
+        parts = [p.partition for p in info.partitions]
+        self.stream_filter = None
+        generation = self.stream.set_tail(self.topic, parts)
+        self.service.start_tail(self.topic, parts, generation)
+        self.tailing = True
+        self.header.tail = self.topic or ""
+        self._update_reading()
+        self.refresh_bindings()
+
+    def _stop_tail(self) -> None:
+        if self.tailing:
+            self.service.stop_tail()
+            self.tailing = False
+            self.header.tail = ""
+
+    def on_tail_batch(self, event: TailBatch) -> None:
+        """Live records: append them (dropped when the tail belongs to another topic or generation)."""
+        if event.topic != self.topic or not self.tailing:
+            return
+        self.stream.append_live(event.records, event.generation)
+        info = self.topic_info()
+        if info is not None and event.high:  # the tail knows the new ends before the next refresh does
+            parts = [replace(p, high=max(p.high, event.high.get(p.partition, p.high))) for p in info.partitions]
+            self.partitions_pane.set_partitions(self.topic, parts)
+
+    # ------------------------------------------------------------------ errors and results
+
+    def on_action_done(self, event: ActionDone) -> None:
+        """A write or lookup finished: say so, refresh what it changed."""
+        if event.action == "fetch":
+            if event.context.get("topic") == self.topic:
+                self.notify(f"Could not read {event.context.get('topic')} partition "
+                            f"{event.context.get('partition')}: {event.detail}", severity="error", timeout=6)
+            return
+        self.notify(event.detail, severity="information" if event.ok else "error",
+                    title=event.action.capitalize(), timeout=5 if event.ok else 10)
+        if event.action in ("replay", "purge", "produce") and event.ok:
+            self._refresh()
+            if self.topic and self._has_dlq(self.topic):
+                self.service.load_dlq(self.topic, self.topic_generation)
+
+    def _refuse(self, exc: Exception) -> None:
+        self.notify(describe_error(exc), severity="error", timeout=8)

@@ -1,0 +1,197 @@
+"""Command line entry point: ``flytui [SERVERS] [options]`` and ``flytui --demo``.
+
+Before the UI starts, flytui connects once with a short timeout. An unreachable server, a wrong port, a
+server that does not speak FlyMQ, or a rejected login prints one plain paragraph on stderr saying what to
+try, and exits with status 2 (never a traceback). Once running, a lost connection is shown in the header
+and retried in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from pyflymq.errors import (
+    AuthenticationError,
+    AuthError,
+    FlyMQConnectionError,
+    FlyMQError,
+    FlyMQTimeoutError,
+    ProtocolError,
+)
+
+from .service import ConnectionSettings, FlyService, ServerInfo, probe
+
+EXIT_USAGE = 2
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("flytui")
+    except Exception:  # noqa: BLE001 - running from a source tree that is not installed
+        return "0.1.0"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used for ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="flytui",
+        description="A terminal consumer explorer for the FlyMQ message broker: browse topics and "
+                    "partitions, tail live, decode records, move consumer-group offsets with a previewed "
+                    "plan, replay or purge dead letters.",
+        epilog="Keys: press ? in the app. Examples:  flytui --demo   |   flytui localhost:9092   |   "
+               "flytui b1:9092,b2:9092 --read-only --topic orders --group billing",
+    )
+    parser.add_argument("servers", nargs="?", default="localhost:9092", metavar="SERVERS",
+                        help="host:port of the FlyMQ server; a comma-separated list fails over in order "
+                             "(default: localhost:9092)")
+    parser.add_argument("--demo", action="store_true",
+                        help="start a built-in broker with demo data and explore it (no server needed)")
+    parser.add_argument("--topic", metavar="T", help="open this topic at start")
+    parser.add_argument("--group", metavar="G", help="select this consumer group at start")
+    parser.add_argument("--read-only", action="store_true",
+                        help="refuse every write: no commit, produce, replay or purge")
+    auth = parser.add_argument_group("authentication")
+    auth.add_argument("--user", metavar="NAME", help="sign in as this user")
+    secret = auth.add_mutually_exclusive_group()
+    secret.add_argument("--password", metavar="PASSWORD", help="password (visible in the process list: "
+                        "prefer --password-env or --password-prompt)")
+    secret.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    secret.add_argument("--password-prompt", action="store_true", help="ask for the password")
+    tls = parser.add_argument_group("TLS")
+    tls.add_argument("--tls", action="store_true", help="connect with TLS")
+    tls.add_argument("--ca", metavar="FILE", help="CA certificate file to verify the server (implies --tls)")
+    tls.add_argument("--cert", metavar="FILE", help="client certificate for mutual TLS (implies --tls)")
+    tls.add_argument("--key", metavar="FILE", help="client private key for mutual TLS")
+    tls.add_argument("--insecure", action="store_true", help="do not verify the server certificate (implies --tls)")
+    parser.add_argument("--refresh", type=float, default=5.0, metavar="SECONDS",
+                        help="background refresh interval of topics, watermarks and groups (default: 5; "
+                             "0 turns it off)")
+    parser.add_argument("--version", action="version", version=f"flytui {_version()}")
+    return parser
+
+
+def _password(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
+    if args.password is not None:
+        return args.password
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if value is None:
+            parser.exit(EXIT_USAGE, f"flytui: the environment variable {args.password_env} is not set. "
+                                    "Export it, or use --password-prompt.\n")
+        return value
+    if args.password_prompt:
+        try:
+            return getpass.getpass(f"Password for {args.user or 'FlyMQ'}: ")
+        except (EOFError, KeyboardInterrupt):
+            parser.exit(EXIT_USAGE, "\nflytui: no password given.\n")
+    return None
+
+
+def settings_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ConnectionSettings:
+    """Connection settings from parsed arguments (asks for the password if told to)."""
+    password = _password(args, parser)
+    if password is not None and not args.user:
+        parser.exit(EXIT_USAGE, "flytui: a password was given without --user. Add --user NAME.\n")
+    if args.key and not args.cert:
+        parser.exit(EXIT_USAGE, "flytui: --key needs --cert (the client certificate for mutual TLS).\n")
+    return ConnectionSettings(
+        servers=args.servers, username=args.user, password=password,
+        tls=bool(args.tls or args.ca or args.cert or args.insecure),
+        ca_file=args.ca, cert_file=args.cert, key_file=args.key, insecure=args.insecure,
+    )
+
+
+def explain_failure(exc: BaseException, settings: ConnectionSettings) -> str:
+    """One paragraph for stderr: what went wrong when connecting, and what to try."""
+    where = settings.first_server
+    host = where.rsplit(":", 1)[0]
+    servers = settings.servers
+    if isinstance(exc, AuthenticationError):
+        return (f"flytui: {where} refused the login for user '{settings.username}': {exc}. "
+                "Check the user name and password (--user, --password-env VAR or --password-prompt).")
+    if isinstance(exc, AuthError):
+        return (f"flytui: {where} requires a login or more permissions ({exc}). "
+                "Try --user NAME --password-prompt.")
+    if isinstance(exc, FlyMQTimeoutError):
+        return (f"flytui: {where} did not answer in time ({exc}). Is FlyMQ running on {where}, and is that "
+                f"the right port? Firewalled hosts time out instead of refusing. Try `flytui --demo` to see "
+                "flytui with a built-in broker.")
+    if isinstance(exc, ProtocolError):
+        tls_hint = ("If the server uses TLS, add --tls (and --ca FILE)." if not settings.tls else
+                    "If the server does not use TLS, leave out --tls.")
+        return (f"flytui: {where} answered, but not like a FlyMQ server ({exc}). Is this the FlyMQ port "
+                f"(default 9092)? {tls_hint}")
+    if isinstance(exc, FlyMQConnectionError | OSError):
+        text = str(exc)
+        if settings.tls and ("SSL" in text or "certificate" in text.lower()):
+            return (f"flytui: the TLS handshake with {where} failed ({text}). Check --ca (the CA that "
+                    "signed the server certificate), --cert/--key for mutual TLS, or --insecure to skip "
+                    "verification for a test server.")
+        return (f"flytui: cannot connect to {servers}: {text}. Is FlyMQ running on {where}? Check the host "
+                f"and port (`nc -z {host} {where.rsplit(':', 1)[-1]}`), or try `flytui --demo` to see flytui "
+                "with a built-in broker.")
+    if isinstance(exc, FlyMQError):
+        return f"flytui: {where} answered with an error: {exc}. Is this a FlyMQ server (1.26 or later)?"
+    return f"flytui: could not start: {type(exc).__name__}: {exc}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run flytui; returns the exit status (0, or 2 when the server cannot be used)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.refresh < 0:
+        parser.exit(EXIT_USAGE, "flytui: --refresh must be 0 (off) or a number of seconds.\n")
+
+    demo = None
+    if args.demo:
+        from .demo import DemoEnvironment
+
+        demo = DemoEnvironment()
+        try:
+            address = demo.start()
+        except Exception as exc:  # noqa: BLE001
+            demo.stop()
+            print(f"flytui: could not start the built-in demo broker: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        settings = ConnectionSettings(servers=address)
+        server_label = f"demo broker {address}"
+    else:
+        settings = settings_from_args(args, parser)
+        server_label = settings.servers
+
+    try:
+        info = probe(settings)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
+        if demo is not None:
+            demo.stop()
+        print(explain_failure(exc, settings), file=sys.stderr)
+        return EXIT_USAGE
+
+    from .app import FlyTUIApp
+
+    service = FlyService(settings, read_only=args.read_only)
+    service.cluster_id = info.cluster_id
+    service.user = info.user
+    topic = args.topic or ("orders" if demo is not None else None)
+    app = FlyTUIApp(service, server_label=server_label, demo=demo is not None, topic=topic,
+                    group=args.group, refresh=args.refresh)
+    try:
+        app.run()
+    finally:
+        service.close()
+        if demo is not None:
+            demo.stop()
+    return app.return_code or 0
+
+
+__all__ = ["main", "build_parser", "explain_failure", "settings_from_args", "ServerInfo"]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

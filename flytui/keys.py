@@ -1,0 +1,38 @@
+"""What each key does, in words: the help screen (``?``) and the command palette read these tables."""
+
+from __future__ import annotations
+
+HELP_WHERE = {
+    "seek": "Messages", "filter": "Messages", "next_match": "Messages", "previous_match": "Messages",
+    "tail": "Messages", "copy_value": "Messages", "copy_record": "Messages", "edit_resend": "Messages",
+    "export": "Messages", "produce": "Messages", "commit": "Consumer groups", "replay_one": "Dead letters",
+    "replay_all": "Dead letters", "purge_dlq": "Dead letters",
+}
+"""The pane each action belongs to, for grouping the help screen (default: everywhere)."""
+
+HELP_TEXT = {
+    "quit": "Quit flytui",
+    "help": "This help",
+    "next_pane": "Focus the next pane",
+    "previous_pane": "Focus the previous pane",
+    "back": "Back: leave the filter, then towards the topics",
+    "open": "Open the topic / partition / record under the cursor",
+    "focus_pane": "Jump to a pane",
+    "seek": "Jump to an offset: 123, +N, -N, beginning, end, end-N, group:NAME",
+    "filter": "Server-side filter of the partition: text, regex or $.json.path (on topics: filter the list)",
+    "next_match": "Next record matching the filter",
+    "previous_match": "Previous record matching the filter",
+    "tail": "Live tail of every partition of the topic (toggle)",
+    "decode_mode": "Cycle how values are shown: auto, text, JSON, hex, base64, msgpack",
+    "copy_value": "Copy the selected value to the clipboard (OSC 52)",
+    "copy_record": "Copy the selected record as JSON to the clipboard (OSC 52)",
+    "commit": "Move the selected group's committed offset: plan, confirm, read back",
+    "export": "Export records to a JSONL file",
+    "produce": "Produce a record to the open topic",
+    "edit_resend": "Edit the selected record and produce it again",
+    "replay_one": "Replay the selected dead letter to its original topic",
+    "replay_all": "Replay every dead letter of the topic",
+    "purge_dlq": "Delete the dead-letter queue of the topic",
+    "refresh_now": "Refresh topics, watermarks and groups now",
+}
+"""One line per action, shown in the help screen and the palette."""

@@ -1,0 +1,120 @@
+"""The messages FlyService posts to the app: one small dataclass per result, each with its context.
+
+Each carries what it is about (topic, partition, generation) so the app can drop results for a topic or
+position the user has already left. Handler names follow Textual's rule (``on_page_loaded`` ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from pyflymq.models import Message as Record
+
+from .model import DLQRecord, Overview
+
+
+@dataclass
+class ConnectionChanged(Message):
+    """The connection state changed: ``connected``, ``reconnecting`` or ``failed`` (with a reason)."""
+
+    state: str
+    reason: str = ""
+
+
+@dataclass
+class OverviewLoaded(Message):
+    """A refresh pass finished."""
+
+    overview: Overview
+
+
+@dataclass
+class PageLoaded(Message):
+    """Records fetched for the message stream (browse mode)."""
+
+    topic: str
+    partition: int
+    offset: int
+    generation: int
+    records: list[Record]
+    next_offset: int
+
+
+@dataclass
+class TailBatch(Message):
+    """New records seen by the live tail since the previous batch."""
+
+    topic: str
+    generation: int
+    records: list[Record]
+    high: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class MatchFound(Message):
+    """Result of a filter search (``n``/``N``): the next matching offset, or None."""
+
+    topic: str
+    partition: int
+    generation: int
+    pattern: str
+    forward: bool
+    offset: int | None
+    record: Record | None = None
+    scanned_to: int = 0
+
+
+@dataclass
+class DeadLettersLoaded(Message):
+    """The records of ``<topic>.dlq``."""
+
+    topic: str
+    generation: int
+    records: list[DLQRecord]
+    error: str = ""
+
+
+@dataclass
+class ActionDone(Message):
+    """A write (produce, replay, purge) or another one-off action finished."""
+
+    action: str
+    ok: bool
+    detail: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CommitStateLoaded(Message):
+    """Current committed offsets, watermarks and members of a group, read before planning a commit."""
+
+    topic: str
+    group: str
+    states: dict[int, Any]
+    members: int
+    error: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CommitExecuted(Message):
+    """A commit plan ran; ``readback`` holds the offsets read back from the server afterwards."""
+
+    plan: Any
+    readback: dict[int, int | None]
+    errors: dict[int, str]
+    members: int = 0
+
+
+@dataclass
+class ExportProgress(Message):
+    """Progress of an export to a file."""
+
+    path: str
+    done: int
+    total: int
+    finished: bool = False
+    error: str = ""

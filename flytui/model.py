@@ -1,0 +1,192 @@
+"""Plain data flytui shows: connection settings, topics and partitions, group lag, dead letters, overviews.
+
+No Textual and no network here; :mod:`flytui.service` fills these from pyflymq, the panes render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyflymq.models import DLQEntry, GroupInfo
+
+DLQ_SUFFIX = ".dlq"
+"""FlyMQ's dead-letter topic for ``T`` is ``T.dlq`` (flymq-wire §3.7)."""
+
+# --------------------------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """How to reach the FlyMQ server: the command line's connection options, ready for ``connect``."""
+
+    servers: str = "localhost:9092"
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure: bool = False
+    timeout_ms: int = 5000
+    retries: int = 1
+
+    def client_kwargs(self, *, timeout_ms: int | None = None) -> dict[str, Any]:
+        """Keyword arguments for :func:`pyflymq.connect`."""
+        kwargs: dict[str, Any] = {"timeout_ms": timeout_ms or self.timeout_ms, "retries": self.retries}
+        if self.username:
+            kwargs["username"] = self.username
+            kwargs["password"] = self.password or ""
+        if self.tls or self.ca_file or self.cert_file or self.insecure:
+            kwargs["tls"] = True
+            kwargs["tls_ca_file"] = self.ca_file
+            kwargs["tls_cert_file"] = self.cert_file
+            kwargs["tls_key_file"] = self.key_file
+            kwargs["tls_insecure_skip_verify"] = self.insecure
+        return kwargs
+
+    @property
+    def first_server(self) -> str:
+        """The first ``host:port`` of the server list (for messages)."""
+        first = self.servers.split(",")[0].strip() or "localhost:9092"
+        return first if ":" in first.rsplit("]", 1)[-1] else f"{first}:9092"
+
+
+# --------------------------------------------------------------------------------------------- plain data
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """One partition as the panes show it: watermarks (``high`` exclusive) and leader."""
+
+    topic: str
+    partition: int
+    low: int
+    high: int
+    leader: str = ""
+
+    @property
+    def count(self) -> int:
+        """Number of records retained in the partition."""
+        return max(0, self.high - self.low)
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """A topic with its partitions; ``dlq`` is True when ``<topic>.dlq`` exists."""
+
+    name: str
+    partitions: tuple[PartitionInfo, ...]
+    dlq: bool = False
+
+    @property
+    def partition_count(self) -> int:
+        """Number of partitions."""
+        return len(self.partitions)
+
+    @property
+    def messages(self) -> int:
+        """Records retained over all partitions."""
+        return sum(p.count for p in self.partitions)
+
+    @property
+    def is_dlq(self) -> bool:
+        """True for a dead-letter topic (name ends in ``.dlq``)."""
+        return self.name.endswith(DLQ_SUFFIX)
+
+    @property
+    def internal(self) -> bool:
+        """True for broker-internal topics (``__`` prefix)."""
+        return self.name.startswith("__")
+
+
+@dataclass(frozen=True)
+class GroupPartitionLag:
+    """A group's position on one partition. ``committed`` is None when the group never committed there."""
+
+    partition: int
+    committed: int | None
+    log_end: int
+    low: int
+
+    @property
+    def lag(self) -> int:
+        """Records the group still has to read (an uncommitted partition starts at the lowest offset)."""
+        start = self.low if self.committed is None else self.committed
+        return max(0, self.log_end - start)
+
+
+@dataclass(frozen=True)
+class GroupLag:
+    """One consumer group on one topic: members and per-partition lag."""
+
+    topic: str
+    group_id: str
+    members: int
+    partitions: tuple[GroupPartitionLag, ...]
+
+    @property
+    def total_lag(self) -> int:
+        """Sum of the per-partition lag."""
+        return sum(p.lag for p in self.partitions)
+
+
+@dataclass(frozen=True)
+class DLQRecord:
+    """A record of ``<topic>.dlq``: where it is stored, and the parsed FlyMQ DLQ entry (None if not JSON)."""
+
+    dlq_topic: str
+    partition: int
+    offset: int
+    raw: bytes
+    entry: DLQEntry | None
+
+    @property
+    def original_topic(self) -> str:
+        """The topic the failed record came from."""
+        if self.entry and self.entry.original_topic:
+            return self.entry.original_topic
+        return self.dlq_topic[: -len(DLQ_SUFFIX)] if self.dlq_topic.endswith(DLQ_SUFFIX) else self.dlq_topic
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the background refresh learns in one pass."""
+
+    cluster_id: str
+    topics: tuple[TopicInfo, ...]
+    groups: tuple[GroupInfo, ...]
+    taken_at: float = 0.0
+
+    def topic(self, name: str) -> TopicInfo | None:
+        """The topic called ``name``, or None."""
+        for topic in self.topics:
+            if topic.name == name:
+                return topic
+        return None
+
+    def group_lags(self, topic: str) -> list[GroupLag]:
+        """Per-partition lag of every group that has committed (or is registered) on ``topic``."""
+        info = self.topic(topic)
+        marks = {p.partition: p for p in info.partitions} if info else {}
+        result = []
+        for group in self.groups:
+            if group.topic != topic:
+                continue
+            rows = []
+            for partition, mark in sorted(marks.items()):
+                committed = group.offsets.get(partition)
+                rows.append(GroupPartitionLag(partition, committed, mark.high, mark.low))
+            for partition in sorted(set(group.offsets) - set(marks)):
+                rows.append(GroupPartitionLag(partition, group.offsets[partition], 0, 0))
+            result.append(GroupLag(topic, group.group_id, group.members, tuple(rows)))
+        result.sort(key=lambda g: g.group_id)
+        return result
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What :func:`probe` learned: the cluster id and who we are signed in as."""
+
+    cluster_id: str
+    user: str | None

@@ -1,0 +1,710 @@
+"""FlyService: the only place in flytui that talks to pyflymq.
+
+The UI thread never waits on the network. Every call below starts a Textual thread worker on the app and
+returns at once; the worker does the blocking pyflymq call and posts one of the small ``Message``
+dataclasses defined here back to the app. Each result carries its context (topic, partition, generation)
+so the app can drop results for a topic or position the user has already left.
+
+Clients: one per *role* (``browse`` for pages and metadata, ``tail`` for the live tail, ``refresh`` for the
+background refresh, ``admin`` for writes), so a slow call in one role never queues behind another. Clients
+are created lazily and re-created after a connection error; pyflymq reconnects by itself too.
+
+Browsing is side-effect free on the broker: it uses FETCH, watermarks (SUBSCRIBE with an *empty* group id,
+flymq-wire §2.4), CLUSTER_METADATA, LIST_GROUPS / DESCRIBE_GROUP and GET_OFFSET only. Nothing here ever
+subscribes with a group id (that would register a member, flymq-wire §3.5) and nothing commits except
+:meth:`FlyService.execute_commit`. With ``read_only=True`` every write method raises
+:class:`ReadOnlyError` before touching the network.
+
+The blocking halves (``*_sync`` methods and :func:`probe`) are plain functions of the service so they can be
+tested without a running app.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from textual.message import Message
+
+from pyflymq import connect
+from pyflymq.errors import (
+    AuthenticationError,
+    AuthError,
+    DLQError,
+    FlyMQConnectionError,
+    FlyMQError,
+    ProtocolError,
+    UnsupportedOperationError,
+)
+from pyflymq.models import DLQEntry
+from pyflymq.models import Message as Record
+
+from .messages import (
+    ActionDone,
+    CommitExecuted,
+    CommitStateLoaded,
+    ConnectionChanged,
+    DeadLettersLoaded,
+    ExportProgress,
+    MatchFound,
+    OverviewLoaded,
+    PageLoaded,
+    TailBatch,
+)
+from .model import (
+    DLQ_SUFFIX,
+    ConnectionSettings,
+    DLQRecord,
+    GroupLag,
+    GroupPartitionLag,
+    Overview,
+    PartitionInfo,
+    ServerInfo,
+    TopicInfo,
+)
+
+__all__ = [
+    "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
+    "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
+    "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "ServerInfo",
+    "TailBatch", "TopicInfo", "describe_error", "probe",
+]
+
+FETCH_PAGE_MAX = 1000
+FULL_REFRESH_PARTITIONS = 200
+"""Up to this many partitions in the cluster, every refresh re-reads every watermark."""
+FULL_REFRESH_SECONDS = 30.0
+"""On bigger clusters, watermarks of topics that are not open are re-read at most this often."""  # FlyMQ scans at most 1000 records per FETCH (flymq-wire §2.7)
+
+
+class ReadOnlyError(Exception):
+    """A write was asked for while flytui runs with ``--read-only``."""
+
+    def __init__(self, what: str = "this action") -> None:
+        super().__init__(f"Read-only mode: {what} is disabled. Restart flytui without --read-only to write.")
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+
+def describe_error(exc: BaseException, settings: ConnectionSettings | None = None) -> str:
+    """One plain-words sentence for an error, with what to do next."""
+    where = settings.first_server if settings else "the server"
+    if isinstance(exc, ReadOnlyError):
+        return str(exc)
+    if isinstance(exc, AuthenticationError):
+        return f"The server refused the login ({exc}). Check --user and the password."
+    if isinstance(exc, AuthError):
+        return f"Not allowed: {exc}. Ask for the permission or sign in as another user."
+    if isinstance(exc, FlyMQConnectionError):
+        return f"Lost the connection to {where} ({exc}); retrying."
+    if isinstance(exc, ProtocolError):
+        return f"{where} did not answer like a FlyMQ server ({exc})."
+    if isinstance(exc, FlyMQError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
+          connect_fn: Callable[..., Any] = connect) -> ServerInfo:
+    """Connect once with a short timeout, check the server speaks FlyMQ and the login works.
+
+    Raises the pyflymq error on failure; the CLI turns it into a message.
+    """
+    client = connect_fn(settings.servers, **settings.client_kwargs(timeout_ms=timeout_ms))
+    try:
+        meta = client.cluster_metadata()
+        user = None
+        if settings.username:
+            try:
+                who = client.whoami()
+                user = who.username or settings.username
+            except FlyMQError:
+                user = settings.username
+        return ServerInfo(meta.cluster_id, user)
+    finally:
+        try:
+            client.close()
+        except Exception:
+            pass
+
+
+# --------------------------------------------------------------------------------------------- service
+
+
+class FlyService:
+    """Owns the pyflymq clients and runs every network call in a worker of the attached app."""
+
+    ROLES = ("browse", "tail", "refresh", "admin")
+
+    def __init__(self, settings: ConnectionSettings, *, read_only: bool = False,
+                 connect_fn: Callable[..., Any] = connect) -> None:
+        self.settings = settings
+        self.read_only = read_only
+        self._connect_fn = connect_fn
+        self._clients: dict[str, Any] = {}
+        self._role_locks = {role: threading.Lock() for role in self.ROLES}
+        self._state_lock = threading.Lock()
+        self.state = "connecting"
+        self.reason = ""
+        self.user: str | None = settings.username
+        self.cluster_id = ""
+        self._app: Any = None
+        self._tail_stop: threading.Event | None = None
+        self._tail_generation = 0
+        self._refreshing = threading.Lock()
+        self._dlq_server_ops: bool | None = None
+        self._marks: dict[tuple[str, int], tuple[int, int]] = {}
+        self._last_full_refresh = float("-inf")
+        self.closed = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def attach(self, app: Any) -> None:
+        """Bind the service to the app whose workers run the calls and which receives the messages."""
+        self._app = app
+
+    def close(self) -> None:
+        """Stop the tail and close every client (idempotent)."""
+        self.closed = True
+        self.stop_tail()
+        for role in list(self._clients):
+            self._drop_client(role)
+
+    def client(self, role: str = "browse") -> Any:
+        """The connected client of ``role``, connecting first if needed (blocking: call from a worker)."""
+        client = self._clients.get(role)
+        if client is not None:
+            return client
+        with self._role_locks[role]:
+            client = self._clients.get(role)
+            if client is None:
+                client = self._connect_fn(self.settings.servers, **self.settings.client_kwargs())
+                self._clients[role] = client
+            return client
+
+    def _drop_client(self, role: str) -> None:
+        client = self._clients.pop(role, None)
+        if client is not None:
+            try:
+                client.close()
+            except Exception:
+                pass
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _post(self, message: Message) -> None:
+        app = self._app
+        if app is not None and not self.closed:
+            app.post_message(message)
+
+    def _set_state(self, state: str, reason: str = "") -> None:
+        with self._state_lock:
+            if state == self.state and reason == self.reason:
+                return
+            self.state, self.reason = state, reason
+        self._post(ConnectionChanged(state, reason))
+
+    def call(self, role: str, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(client)`` on the client of ``role``, tracking the connection state (blocking)."""
+        try:
+            result = fn(self.client(role))
+        except AuthenticationError as exc:
+            self._drop_client(role)
+            self._set_state("failed", f"login refused: {exc}")
+            raise
+        except (FlyMQConnectionError, ProtocolError, OSError) as exc:
+            self._drop_client(role)
+            self._set_state("reconnecting", str(exc) or type(exc).__name__)
+            raise
+        if self.state != "connected":
+            self._set_state("connected")
+        return result
+
+    def _run(self, work: Callable[[], None], *, group: str, exclusive: bool = False,
+             name: str = "") -> Any:
+        if self._app is None:
+            raise RuntimeError("FlyService.attach(app) first")
+        return self._app.run_worker(work, thread=True, group=group, exclusive=exclusive,
+                                    name=name or group, exit_on_error=False)
+
+    def _check_writable(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnlyError(what)
+
+    # ----------------------------------------------------------------- overview / refresh
+
+    def overview_sync(self, role: str = "refresh", focus: Iterable[str] = ()) -> Overview:
+        """Topics with partitions, watermarks and leaders, plus every group (blocking).
+
+        Watermarks cost a round trip per partition, so on a big cluster (more than
+        :data:`FULL_REFRESH_PARTITIONS` partitions) only the ``focus`` topics (the open one and its DLQ) are
+        re-read on every call and the others at most every :data:`FULL_REFRESH_SECONDS`; the rest of the
+        time their last known watermarks are reused. A topic deleted meanwhile is left out.
+        """
+        from pyflymq.errors import PartitionNotFoundError, TopicNotFoundError
+
+        meta = self.call(role, lambda c: c.cluster_metadata())
+        self.cluster_id = meta.cluster_id
+        names = {t.topic for t in meta.topics}
+        focus = set(focus)
+        total = sum(len(t.partitions) for t in meta.topics)
+        now = time.monotonic()
+        full = total <= FULL_REFRESH_PARTITIONS or now - self._last_full_refresh >= FULL_REFRESH_SECONDS
+        if full:
+            self._last_full_refresh = now
+        topics = []
+        for tmeta in sorted(meta.topics, key=lambda t: t.topic):
+            parts = []
+            try:
+                for pmeta in sorted(tmeta.partitions, key=lambda p: p.partition):
+                    key = (tmeta.topic, pmeta.partition)
+                    if full or tmeta.topic in focus or key not in self._marks:
+                        self._marks[key] = self.call(
+                            role, lambda c, t=tmeta.topic, p=pmeta.partition: c.watermarks(t, p))
+                    low, high = self._marks[key]
+                    parts.append(PartitionInfo(tmeta.topic, pmeta.partition, low, high, pmeta.leader_id))
+            except (TopicNotFoundError, PartitionNotFoundError):
+                continue  # deleted between the metadata and the watermarks
+            topics.append(TopicInfo(tmeta.topic, tuple(parts), dlq=f"{tmeta.topic}{DLQ_SUFFIX}" in names))
+        try:
+            groups = tuple(self.call(role, lambda c: c.list_groups()))
+        except (UnsupportedOperationError, AuthError):
+            groups = ()
+        return Overview(meta.cluster_id, tuple(topics), groups, time.time())
+
+    def refresh(self, focus: Iterable[str] = ()) -> None:
+        """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.
+
+        ``focus``: topics whose watermarks must be fresh (see :meth:`overview_sync`).
+        """
+        if not self._refreshing.acquire(blocking=False):
+            return
+        focus = tuple(focus)
+
+        def work() -> None:
+            try:
+                overview = self.overview_sync("refresh", focus)
+            except Exception as exc:  # noqa: BLE001 - reported through the connection state
+                if self.state == "connected":
+                    self._set_state("reconnecting", describe_error(exc, self.settings))
+                return
+            finally:
+                self._refreshing.release()
+            self._post(OverviewLoaded(overview))
+
+        try:
+            self._run(work, group="refresh")
+        except Exception:
+            self._refreshing.release()
+            raise
+
+    # ----------------------------------------------------------------- browsing
+
+    def fetch_page_sync(self, topic: str, partition: int, offset: int, count: int,
+                        filter: str | None = None, role: str = "browse") -> tuple[list[Record], int]:
+        """Up to ``count`` records of one partition from ``offset``, and the offset to continue from.
+
+        Without a filter this takes as many FETCHes as needed (each returns at most 1000). With a
+        server-side ``filter`` it is one FETCH: the server scans at most 1000 records, so the page may
+        hold fewer matches and ``next_offset`` says where the scan stopped.
+        """
+        if filter:
+            want = min(FETCH_PAGE_MAX, count)
+            result = self.call(role, lambda c: c.fetch(topic, partition, offset, want, filter))
+            return list(result.messages), max(result.next_offset, offset)
+        records: list[Record] = []
+        position = offset
+        while len(records) < count:
+            want = min(FETCH_PAGE_MAX, count - len(records))
+            result = self.call(role, lambda c, o=position, w=want: c.fetch(topic, partition, o, w))
+            records.extend(result.messages)
+            if not result.messages or result.next_offset <= position:
+                break
+            position = result.next_offset
+        return records, position
+
+    def fetch_page(self, topic: str, partition: int, offset: int, count: int, generation: int,
+                   filter: str | None = None) -> None:
+        """Fetch a page for the message stream; posts :class:`PageLoaded` (or an error ActionDone)."""
+        def work() -> None:
+            try:
+                records, next_offset = self.fetch_page_sync(topic, partition, offset, count, filter)
+            except Exception as exc:  # noqa: BLE001
+                self._post(ActionDone("fetch", False, describe_error(exc, self.settings),
+                                      {"topic": topic, "partition": partition, "offset": offset,
+                                       "generation": generation}))
+                return
+            self._post(PageLoaded(topic, partition, offset, generation, records, next_offset))
+
+        self._run(work, group=f"page-{partition}")
+
+    def find_match_sync(self, topic: str, partition: int, start: int, pattern: str, forward: bool,
+                        low: int, high: int, role: str = "browse",
+                        should_stop: Callable[[], bool] = lambda: False) -> tuple[Record | None, int]:
+        """The first record after (``forward``) or before ``start`` matching the server-side filter.
+
+        Uses FETCH's filter (substring, RE2 regex or ``$.path``), so matches are the server's. Returns
+        the record (or None) and the offset the scan reached.
+        """
+        if forward:
+            position = max(start + 1, low)
+            while position < high and not should_stop():
+                result = self.call(role, lambda c, o=position: c.fetch(topic, partition, o, 1, pattern))
+                if result.messages:
+                    return result.messages[0], result.messages[0].offset
+                if result.next_offset <= position:
+                    break
+                position = result.next_offset
+            return None, position
+        position = min(start, high)
+        while position > low and not should_stop():
+            begin = max(low, position - FETCH_PAGE_MAX)
+            result = self.call(role, lambda c, b=begin, n=position - begin: c.fetch(
+                topic, partition, b, n, pattern))
+            hits = [m for m in result.messages if m.offset < position]
+            if hits:
+                return hits[-1], hits[-1].offset
+            position = begin
+        return None, position
+
+    def find_match(self, topic: str, partition: int, start: int, pattern: str, forward: bool,
+                   low: int, high: int, generation: int) -> None:
+        """Search for the next/previous match in a worker; posts :class:`MatchFound`."""
+        def work() -> None:
+            try:
+                record, reached = self.find_match_sync(topic, partition, start, pattern, forward, low, high)
+            except Exception as exc:  # noqa: BLE001
+                self._post(ActionDone("search", False, describe_error(exc, self.settings)))
+                return
+            self._post(MatchFound(topic, partition, generation, pattern, forward,
+                                  record.offset if record else None, record, reached))
+
+        self._run(work, group="search", exclusive=True)
+
+    # ----------------------------------------------------------------- live tail
+
+    def start_tail(self, topic: str, partitions: Iterable[int], generation: int, *,
+                   max_rate: float = 20.0, idle_sleep: float = 0.2) -> None:
+        """Tail every partition of ``topic`` from its high watermark; posts :class:`TailBatch`.
+
+        Records are coalesced: at most ``max_rate`` batches a second reach the UI. The tail stops when
+        :meth:`stop_tail` is called (topic change, tail toggled off, app exit).
+        """
+        self.stop_tail()
+        stop = threading.Event()
+        self._tail_stop = stop
+        self._tail_generation = generation
+        parts = list(partitions)
+        interval = 1.0 / max_rate
+
+        def work() -> None:
+            from textual.worker import NoActiveWorker, get_current_worker
+
+            try:
+                worker = get_current_worker()
+            except NoActiveWorker:  # run outside a Textual worker (tests, scripts)
+                worker = None
+            positions: dict[int, int] = {}
+            pending: list[Record] = []
+            last_post = 0.0
+            while not stop.is_set() and not (worker is not None and worker.is_cancelled):
+                try:
+                    for p in parts:
+                        if p not in positions:
+                            positions[p] = self.call("tail", lambda c, p=p: c.watermarks(topic, p))[1]
+                    got = False
+                    for p in parts:
+                        result = self.call("tail", lambda c, p=p: c.fetch(topic, p, positions[p], 500))
+                        if result.messages:
+                            got = True
+                            pending.extend(result.messages)
+                            positions[p] = max(result.next_offset, result.messages[-1].offset + 1)
+                except Exception:  # noqa: BLE001 - the state is in the header; keep retrying
+                    stop.wait(1.0)
+                    continue
+                now = time.monotonic()
+                if pending and now - last_post >= interval:
+                    self._post(TailBatch(topic, generation, pending, dict(positions)))
+                    pending = []
+                    last_post = now
+                if not got:
+                    stop.wait(idle_sleep)
+                elif pending:
+                    stop.wait(max(0.0, interval - (time.monotonic() - last_post)))
+            if pending and not stop.is_set():
+                self._post(TailBatch(topic, generation, pending, dict(positions)))
+
+        self._run(work, group="tail", name=f"tail {topic}")
+
+    def stop_tail(self) -> None:
+        """Stop the live tail, if running (returns at once; the thread ends within one poll)."""
+        if self._tail_stop is not None:
+            self._tail_stop.set()
+            self._tail_stop = None
+
+    @property
+    def tailing(self) -> bool:
+        """True while a live tail runs."""
+        return self._tail_stop is not None
+
+    # ----------------------------------------------------------------- DLQ
+
+    def dlq_sync(self, topic: str, limit: int = 5000, role: str = "browse") -> list[DLQRecord]:
+        """Every record of ``<topic>.dlq`` (up to ``limit``), parsed as FlyMQ DLQ entries (FETCH only)."""
+        dlq_topic = topic if topic.endswith(DLQ_SUFFIX) else f"{topic}{DLQ_SUFFIX}"
+        count = self.call(role, lambda c: c.partitions(dlq_topic))
+        out: list[DLQRecord] = []
+        for p in range(count):
+            low, high = self.call(role, lambda c, p=p: c.watermarks(dlq_topic, p))
+            records, _ = self.fetch_page_sync(dlq_topic, p, low, min(limit, high - low), role=role)
+            for rec in records:
+                out.append(DLQRecord(dlq_topic, p, rec.offset, rec.value, DLQEntry.from_record(dlq_topic,
+                                                                                             rec.value)))
+        return out
+
+    def load_dlq(self, topic: str, generation: int) -> None:
+        """Read the DLQ of ``topic`` in a worker; posts :class:`DeadLettersLoaded`."""
+        def work() -> None:
+            from pyflymq.errors import TopicNotFoundError
+
+            try:
+                records = self.dlq_sync(topic)
+            except TopicNotFoundError:
+                records = []
+            except Exception as exc:  # noqa: BLE001
+                self._post(DeadLettersLoaded(topic, generation, [], describe_error(exc, self.settings)))
+                return
+            self._post(DeadLettersLoaded(topic, generation, records))
+
+        self._run(work, group="dlq", exclusive=True)
+
+    def replay_sync(self, records: list[DLQRecord]) -> tuple[int, list[str]]:
+        """Replay DLQ records to their original topics; returns (replayed, problems)."""
+        self._check_writable("replaying dead letters")
+        done, problems = 0, []
+        for rec in records:
+            target = rec.original_topic
+            entry = rec.entry
+            if entry is None:
+                problems.append(f"offset {rec.offset}: not a FlyMQ DLQ record, skipped")
+                continue
+            replayed = False
+            if self._dlq_server_ops is not False and entry.id:
+                try:
+                    base = rec.dlq_topic[: -len(DLQ_SUFFIX)] if rec.dlq_topic.endswith(DLQ_SUFFIX) else target
+                    self.call("admin", lambda c, b=base, e=entry: c.replay_dlq(b, e.id))
+                    replayed = True
+                    self._dlq_server_ops = True
+                except (DLQError, UnsupportedOperationError) as exc:
+                    if "not enabled" in str(exc).lower() or isinstance(exc, UnsupportedOperationError):
+                        self._dlq_server_ops = False
+                    # any other refusal (e.g. "message not found") falls back to a plain produce
+            if not replayed:
+                self.call("admin", lambda c, t=target, e=entry: c.produce(t, e.value))
+            done += 1
+        return done, problems
+
+    def replay(self, records: list[DLQRecord]) -> None:
+        """Replay in a worker; posts ``ActionDone("replay", ...)``."""
+        self._check_writable("replaying dead letters")
+
+        def work() -> None:
+            try:
+                done, problems = self.replay_sync(records)
+            except Exception as exc:  # noqa: BLE001
+                self._post(ActionDone("replay", False, describe_error(exc, self.settings)))
+                return
+            target = records[0].original_topic if records else ""
+            text = f"Replayed {done} record{'s' if done != 1 else ''} to {target}."
+            if problems:
+                text += " " + "; ".join(problems[:3])
+            self._post(ActionDone("replay", done > 0 or not problems, text, {"topic": target}))
+
+        self._run(work, group="admin")
+
+    def purge_sync(self, topic: str) -> None:
+        """Delete every dead letter of ``topic`` (PURGE_DLQ, else delete ``<topic>.dlq``)."""
+        self._check_writable("purging the dead-letter queue")
+        base = topic[: -len(DLQ_SUFFIX)] if topic.endswith(DLQ_SUFFIX) else topic
+        if self._dlq_server_ops is not False:
+            try:
+                self.call("admin", lambda c: c.purge_dlq(base))
+                self._dlq_server_ops = True
+                return
+            except (DLQError, UnsupportedOperationError) as exc:
+                if not ("not enabled" in str(exc).lower() or isinstance(exc, UnsupportedOperationError)):
+                    raise
+                self._dlq_server_ops = False
+        self.call("admin", lambda c: c.delete_topic(f"{base}{DLQ_SUFFIX}"))
+
+    def purge(self, topic: str) -> None:
+        """Purge in a worker; posts ``ActionDone("purge", ...)``."""
+        self._check_writable("purging the dead-letter queue")
+
+        def work() -> None:
+            try:
+                self.purge_sync(topic)
+            except Exception as exc:  # noqa: BLE001
+                self._post(ActionDone("purge", False, describe_error(exc, self.settings)))
+                return
+            self._post(ActionDone("purge", True, f"Purged the dead-letter queue of {topic}.", {"topic": topic}))
+
+        self._run(work, group="admin")
+
+    # ----------------------------------------------------------------- produce
+
+    def produce(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        """Produce one record in a worker; posts ``ActionDone("produce", ...)``."""
+        self._check_writable("producing")
+
+        def work() -> None:
+            try:
+                meta = self.call("admin", lambda c: c.produce(topic, value, key=key))
+            except Exception as exc:  # noqa: BLE001
+                self._post(ActionDone("produce", False, describe_error(exc, self.settings)))
+                return
+            self._post(ActionDone("produce", True,
+                                  f"Produced to {topic} partition {meta.partition} at offset {meta.offset}.",
+                                  {"topic": topic, "partition": meta.partition, "offset": meta.offset}))
+
+        self._run(work, group="admin")
+
+    # ----------------------------------------------------------------- commits
+
+    def commit_state_sync(self, topic: str, group: str, role: str = "admin") -> tuple[dict[int, Any], int]:
+        """Per partition (low, high, committed) and the member count of ``group`` on ``topic``."""
+        from pyflymq.errors import GroupNotFoundError
+
+        from .offset_plan import PartitionState
+
+        count = self.call(role, lambda c: c.partitions(topic))
+        try:
+            info = self.call(role, lambda c: c.describe_group(topic, group))
+            members, offsets = info.members, dict(info.offsets)
+        except GroupNotFoundError:
+            members, offsets = 0, {}
+        states = {}
+        for p in range(count):
+            low, high = self.call(role, lambda c, p=p: c.watermarks(topic, p))
+            states[p] = PartitionState(low=low, high=high, committed=offsets.get(p))
+        return states, members
+
+    def load_commit_state(self, topic: str, group: str, context: dict[str, Any] | None = None) -> None:
+        """Read the state a commit plan needs, in a worker; posts :class:`CommitStateLoaded`."""
+        def work() -> None:
+            try:
+                states, members = self.commit_state_sync(topic, group)
+            except Exception as exc:  # noqa: BLE001
+                self._post(CommitStateLoaded(topic, group, {}, 0, describe_error(exc, self.settings),
+                                             context or {}))
+                return
+            self._post(CommitStateLoaded(topic, group, states, members, "", context or {}))
+
+        self._run(work, group="commit-state", exclusive=True)
+
+    def execute_commit_sync(self, topic: str, group: str, changes: dict[int, int],
+                            planned: Iterable[int] | None = None
+                            ) -> tuple[dict[int, int | None], dict[int, str], int]:
+        """Commit each changed partition, then read the committed offset of every planned partition back."""
+        self._check_writable("committing offsets")
+        errors: dict[int, str] = {}
+        for partition, offset in sorted(changes.items()):
+            try:
+                self.call("admin", lambda c, p=partition, o=offset: c.commit_offset(topic, group, p, o))
+            except FlyMQError as exc:
+                errors[partition] = describe_error(exc, self.settings)
+        readback: dict[int, int | None] = {}
+        members = 0
+        try:
+            info = self.call("admin", lambda c: c.describe_group(topic, group))
+            members = info.members
+            known = dict(info.offsets)
+        except FlyMQError:
+            known = {}
+        for partition in sorted(set(planned or ()) | set(changes)):
+            try:
+                readback[partition] = self.call(
+                    "admin", lambda c, p=partition: c.get_committed_offset(topic, group, p))
+            except FlyMQError as exc:
+                readback[partition] = known.get(partition)
+                errors.setdefault(partition, f"read-back failed: {describe_error(exc, self.settings)}")
+        return readback, errors, members
+
+    def execute_commit(self, plan: Any) -> None:
+        """Execute a :class:`~flytui.offset_plan.CommitPlan` in a worker (COMMIT per changed partition,
+        then GET_OFFSET per planned partition); posts :class:`CommitExecuted` with the read-back."""
+        self._check_writable("committing offsets")
+        changes = dict(plan.offsets)
+        planned = [row.partition for row in plan.rows]
+
+        def work() -> None:
+            try:
+                readback, errors, members = self.execute_commit_sync(plan.topic, plan.group, changes, planned)
+            except Exception as exc:  # noqa: BLE001
+                self._post(CommitExecuted(plan, {}, {row.partition: describe_error(exc, self.settings)
+                                                     for row in plan.rows}))
+                return
+            self._post(CommitExecuted(plan, readback, errors, members))
+
+        self._run(work, group="admin")
+
+    # ----------------------------------------------------------------- export
+
+    def export(self, topic: str, partitions: dict[int, tuple[int, int]], path: str, *,
+               overwrite: bool = False, records: list[Record] | None = None,
+               filter: str | None = None) -> threading.Event:
+        """Export to a JSONL file in a worker; posts :class:`ExportProgress` (at most ~10 a second).
+
+        Either ``records`` (already loaded, e.g. the current view) or ``{partition: (start, end)}`` ranges
+        of ``topic`` that are fetched page by page (only the server-side ``filter``'s matches, if given).
+        Returns an event; setting it cancels the export.
+        """
+        from .export import ExportCancelled, write_jsonl
+
+        cancel = threading.Event()
+        total = len(records) if records is not None else sum(max(0, e - s) for s, e in partitions.values())
+
+        def fetched() -> Iterable[Record]:
+            for partition, (start, end) in sorted(partitions.items()):
+                position = start
+                while position < end and not cancel.is_set():
+                    want = min(FETCH_PAGE_MAX, end - position)
+                    result = self.call("browse", lambda c, p=partition, o=position, w=want: c.fetch(
+                        topic, p, o, w, filter))
+                    yield from (m for m in result.messages if m.offset < end)
+                    following = max(result.next_offset,
+                                    result.messages[-1].offset + 1 if result.messages else position)
+                    if following <= position:
+                        break
+                    position = following
+
+        last = [0.0]
+
+        def progress(done: int) -> bool:
+            now = time.monotonic()
+            if now - last[0] >= 0.1:
+                last[0] = now
+                self._post(ExportProgress(path, done, total))
+            return not cancel.is_set()
+
+        def work() -> None:
+            try:
+                written = write_jsonl(path, records if records is not None else fetched(), progress,
+                                      overwrite=overwrite)
+            except ExportCancelled as exc:
+                self._post(ExportProgress(path, exc.written, total, True, "cancelled; no file was written"))
+                return
+            except FileExistsError:
+                self._post(ExportProgress(path, 0, total, True,
+                                          f"{path} already exists; choose another name"))
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._post(ExportProgress(path, 0, total, True, describe_error(exc, self.settings)))
+                return
+            self._post(ExportProgress(path, written, total, True))
+
+        self._run(work, group="export")
+        return cancel

@@ -1,0 +1,213 @@
+"""The consumer-groups pane: for the open topic, each group's members and per-partition committed / log end /
+lag, with the total lag. Updated by the background refresh; values that changed since the previous refresh
+are marked (``▲``/``▼`` with the difference).
+
+The row under the cursor selects the group that ``c`` (commit) acts on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from ..service import GroupLag
+
+COLUMNS = (("Group", "group", 26), ("Members", "members", 8), ("Partition", "partition", 9),
+           ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Lag", "lag", 10),
+           ("Change", "change", 16))
+
+
+def lag_style(lag: int) -> str:
+    """Green when caught up, yellow when behind, red when far behind."""
+    if lag == 0:
+        return "green"
+    if lag < 100:
+        return "yellow"
+    return "bold red"
+
+
+def _delta(now: int | None, before: int | None) -> Text:
+    if now is None or before is None or now == before:
+        return Text("")
+    diff = now - before
+    return Text(f"{'▲' if diff > 0 else '▼'} {diff:+,}", "bold green" if diff > 0 else "bold yellow")
+
+
+class GroupsTable(DataTable):
+    """The table of groups and their partitions."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+
+class GroupsPane(Vertical):
+    """Consumer groups of the open topic: a state line (loading / none) or the table."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.topic: str | None = None
+        self.groups: list[GroupLag] = []
+        self._previous: dict[tuple[str, int | None], tuple[int | None, int]] = {}
+        self._changes: dict[tuple[str, int | None], Text] = {}
+        self.preferred_group: str | None = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        """State line and table."""
+        yield Static("", id="groups-message", markup=False)
+        yield GroupsTable(id="groups-table", cursor_type="row")
+
+    @property
+    def table(self) -> GroupsTable:
+        """The table."""
+        return self.query_one(GroupsTable)
+
+    def on_mount(self) -> None:
+        """Create the columns."""
+        for label, key, width in COLUMNS:
+            justify = "left" if key in ("group", "change") else "right"
+            self.table.add_column(Text(label, justify=justify), key=key, width=width)
+        self.show_message("Open a topic to see its consumer groups.")
+
+    def show_message(self, text: str) -> None:
+        """Show a one-line state instead of groups (loading, none, error)."""
+        self.table.clear()
+        message = self.query_one("#groups-message", Static)
+        message.update(Text(text, "italic"))
+        message.display = True
+
+    def set_groups(self, topic: str, groups: Iterable[GroupLag]) -> None:
+        """Show the groups of ``topic``; changes since the previous call for the same topic are marked."""
+        groups = list(groups)
+        if topic != self.topic:
+            self._previous = {}
+            self._changes = {}
+        previous = self._previous
+        current: dict[tuple[str, int | None], tuple[int | None, int]] = {}
+        changes: dict[tuple[str, int | None], Text] = {}
+        for group in groups:
+            current[(group.group_id, None)] = (None, group.total_lag)
+            for row in group.partitions:
+                key = (group.group_id, row.partition)
+                current[key] = (row.committed, row.lag)
+                if key in previous:
+                    before_committed, _ = previous[key]
+                    delta = _delta(row.committed, before_committed)
+                    if delta.plain:
+                        changes[key] = delta
+            if (group.group_id, None) in previous:
+                before_total = previous[(group.group_id, None)][1]
+                if before_total != group.total_lag:
+                    diff = group.total_lag - before_total
+                    changes[(group.group_id, None)] = Text(
+                        f"lag {diff:+,}", "bold red" if diff > 0 else "bold green")
+        # keep a mark until the next change of that row, so a slow reader still sees it
+        for key, text in self._changes.items():
+            fresh = str(text.style) != "dim"
+            if fresh and key not in changes and key in current and current[key] == previous.get(key):
+                changes[key] = Text(text.plain, "dim")
+        self._previous, self._changes = current, changes
+        selected = self.selected_group or self.preferred_group
+        self.topic, self.groups, self.loaded = topic, groups, True
+        self._render_rows(selected)
+
+    def _rows(self) -> list[tuple[str, list[Text]]]:
+        rows: list[tuple[str, list[Text]]] = []
+        for group in self.groups:
+            gid = group.group_id
+            members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
+            rows.append((gid, [Text(gid, "bold", no_wrap=True, overflow="ellipsis"), members,
+                               Text("all", "dim", justify="right"), Text(""), Text(""),
+                               Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold", justify="right"),
+                               self._changes.get((gid, None), Text(""))]))
+            last = len(group.partitions) - 1
+            for index, row in enumerate(group.partitions):
+                committed = (Text("—", "dim", justify="right") if row.committed is None
+                             else Text(f"{row.committed:,}", justify="right"))
+                rows.append((f"{gid}\x00{row.partition}", [
+                    Text("  └" if index == last else "  ├", "dim"), Text(""),
+                    Text(str(row.partition), justify="right"), committed,
+                    Text(f"{row.log_end:,}", justify="right"),
+                    Text(f"{row.lag:,}", lag_style(row.lag), justify="right"),
+                    self._changes.get((gid, row.partition), Text(""))]))
+        return rows
+
+    def _render_rows(self, selected: str | None) -> None:
+        table = self.table
+        if not self.groups:
+            table.clear()
+            self.show_message(f"No consumer group has committed offsets on {self.topic}. Groups appear here "
+                              "once a consumer commits (or after c → commit).")
+            table.border_subtitle = ""
+            return
+        self.query_one("#groups-message", Static).display = False
+        rows = self._rows()
+        keys = [key for key, _ in rows]
+        current = [row.key.value for row in table.ordered_rows]
+        if keys == current:  # same groups and partitions: update in place (keeps cursor and scroll)
+            for key, cells in rows:
+                for (_, column, _), cell in zip(COLUMNS, cells, strict=True):
+                    table.update_cell(key, column, cell)
+        else:
+            cursor_key = current[table.cursor_row] if 0 <= table.cursor_row < len(current) else None
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*cells, key=key)
+            if cursor_key in keys:
+                table.move_cursor(row=keys.index(cursor_key))
+            elif selected:
+                self.select_group(selected)
+        total = sum(g.total_lag for g in self.groups)
+        table.border_subtitle = f"{len(self.groups)} groups · total lag {total:,}"
+
+    def select_group(self, group: str) -> bool:
+        """Move the cursor to ``group``'s summary row; False if the group is not shown."""
+        try:
+            self.table.move_cursor(row=self.table.get_row_index(group))
+        except Exception:  # noqa: BLE001
+            return False
+        return True
+
+    @property
+    def selected_group(self) -> str | None:
+        """The group of the row under the cursor."""
+        table = self.table
+        if not self.groups or table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        except Exception:  # noqa: BLE001
+            return None
+        if not key or key == "__message__":
+            return None
+        return key.split("\x00", 1)[0]
+
+    @property
+    def selected_partition(self) -> int | None:
+        """The partition of the row under the cursor (None on a group's summary row)."""
+        table = self.table
+        if not self.groups or table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        except Exception:  # noqa: BLE001
+            return None
+        if not key or "\x00" not in key:
+            return None
+        return int(key.split("\x00", 1)[1])
+
+    def group(self, group_id: str) -> GroupLag | None:
+        """The shown data of ``group_id``."""
+        for group in self.groups:
+            if group.group_id == group_id:
+                return group
+        return None

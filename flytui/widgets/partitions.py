@@ -1,0 +1,119 @@
+"""The partitions pane: low/high watermarks, message count, leader, and where the stream reads.
+
+``enter`` (or a click) on a row posts :class:`PartitionsPane.Opened` to browse that partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ..service import PartitionInfo
+
+COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
+           ("Leader", "leader", 12), ("Reading", "reading", 14))
+
+
+class PartitionsPane(DataTable):
+    """One row per partition of the open topic."""
+
+    BORDER_TITLE = "Partitions"
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Browse partition"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    class Opened(Message):
+        """Browse this partition."""
+
+        def __init__(self, partition: int) -> None:
+            super().__init__()
+            self.partition = partition
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.topic: str | None = None
+        self.partitions: dict[int, PartitionInfo] = {}
+        self._previous_high: dict[int, int] = {}
+        self.reading: dict[int, str] = {}
+
+    def on_mount(self) -> None:
+        """Create the columns."""
+        for label, key, width in COLUMNS:
+            self.add_column(Text(label, justify="left" if key in ("leader", "reading") else "right"),
+                            key=key, width=width)
+
+    def set_partitions(self, topic: str | None, partitions: Iterable[PartitionInfo]) -> None:
+        """Show these partitions; a new topic resets the table, the same topic updates cells in place."""
+        partitions = list(partitions)
+        new = {p.partition: p for p in partitions}
+        same_topic = topic == self.topic
+        if not same_topic or set(new) != set(self.partitions):
+            if not same_topic:
+                self._previous_high = {}
+                self.reading = {}
+            cursor = self.cursor_row if same_topic else 0
+            self.topic = topic
+            self.partitions = new
+            self.clear()
+            for p in partitions:
+                self.add_row(*self._cells(p), key=str(p.partition))
+            if partitions:
+                self.move_cursor(row=min(max(cursor, 0), len(partitions) - 1))
+        else:
+            self.partitions = new
+            for p in partitions:
+                for (_, key, _), cell in zip(COLUMNS, self._cells(p), strict=True):
+                    self.update_cell(str(p.partition), key, cell)
+        self._previous_high = {p.partition: p.high for p in partitions}
+        self.border_subtitle = f"{topic} · {len(partitions)}" if topic else ""
+
+    def set_reading(self, reading: dict[int, str]) -> None:
+        """Show where the stream reads (``{partition: text}``; empty text for partitions not read)."""
+        self.reading = dict(reading)
+        for p in self.partitions:
+            try:
+                self.update_cell(str(p), "reading", Text(self.reading.get(p, ""), "bold cyan"))
+            except Exception:  # noqa: BLE001 - the row is gone (topic changed meanwhile)
+                pass
+
+    def _cells(self, p: PartitionInfo) -> list[Text]:
+        grew = p.partition in self._previous_high and p.high != self._previous_high[p.partition]
+        style = "bold green" if grew else ""
+        return [Text(str(p.partition), "bold", justify="right"),
+                Text(f"{p.low:,}", justify="right"),
+                Text(f"{p.high:,}", style, justify="right"),
+                Text(f"{p.count:,}", style or ("dim" if p.count == 0 else ""), justify="right"),
+                Text(p.leader or "-", "dim", overflow="ellipsis", no_wrap=True),
+                Text(self.reading.get(p.partition, ""), "bold cyan")]
+
+    @property
+    def selected_partition(self) -> int | None:
+        """The partition under the cursor."""
+        if not self.partitions or self.cursor_row < 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        except Exception:  # noqa: BLE001
+            return None
+        return int(key.value) if key.value is not None else None
+
+    def select_partition(self, partition: int) -> None:
+        """Move the cursor to ``partition``."""
+        try:
+            self.move_cursor(row=self.get_row_index(str(partition)))
+        except Exception:  # noqa: BLE001
+            pass
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Open the partition of the selected row."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.Opened(int(event.row_key.value)))

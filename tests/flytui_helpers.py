@@ -1,0 +1,67 @@
+"""Helpers shared by flytui's app, snapshot and service tests: building the app on a broker, waiting in Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable
+
+from flytui.app import FlyTUIApp
+from flytui.service import ConnectionSettings, FlyService
+
+
+def pilot_test(fn):
+    """Run an ``async def`` test in its own event loop (no pytest asyncio plugin needed)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+    return wrapper
+
+
+def make_app(address: str, *, read_only: bool = False, topic: str | None = None, group: str | None = None,
+             demo: bool = False, label: str = "flymq-test:9092", refresh: float = 0) -> FlyTUIApp:
+    """An app on ``address`` with a fixed header label and no periodic refresh (deterministic)."""
+    service = FlyService(ConnectionSettings(address, timeout_ms=3000), read_only=read_only)
+    return FlyTUIApp(service, server_label=label, demo=demo, topic=topic, group=group, refresh=refresh)
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 8.0, what: str = "") -> None:
+    """Let the app run until ``condition()`` is true; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:  # noqa: BLE001 - widgets may not exist yet
+            pass
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+async def wait_ready(pilot, app: FlyTUIApp, topic: str | None = None) -> None:
+    """Wait until the first refresh opened a topic and the stream shows a record (or an empty partition)."""
+    await wait_for(pilot, lambda: app.ready, what="first refresh")
+    if topic:
+        await wait_for(pilot, lambda: app.topic == topic, what=f"topic {topic} open")
+    await wait_for(pilot, lambda: app.stream.selected_record is not None or app.stream.row_count == 0,
+                   what="first page")
+    await pilot.pause(0.1)
+
+
+async def wait_idle(pilot, app: FlyTUIApp, seconds: float = 0.2) -> None:
+    """Let pending workers finish and the screen settle."""
+    await wait_for(pilot, lambda: not [w for w in app.workers if w.is_running and w.group != "tail"],
+                   what="workers idle")
+    await pilot.pause(seconds)
+
+
+def screen_text(app: FlyTUIApp) -> str:
+    """Everything on the screen as plain text, line by line (what a user reads; modal screens included)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def notifications(app: FlyTUIApp) -> str:
+    """The text of every toast shown so far (joined), for assertions on what the user was told."""
+    return "\n".join(n.message for n in app._notifications)
