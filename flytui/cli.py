@@ -112,6 +112,9 @@ def explain_failure(exc: BaseException, settings: ConnectionSettings) -> str:
     where = settings.first_server
     host = where.rsplit(":", 1)[0]
     servers = settings.servers
+    if isinstance(exc, AuthenticationError) and not settings.username:
+        return (f"flytui: {where} requires a login ({exc}). "
+                "Start flytui with --user NAME and --password-env VAR or --password-prompt.")
     if isinstance(exc, AuthenticationError):
         return (f"flytui: {where} refused the login for user '{settings.username}': {exc}. "
                 "Check the user name and password (--user, --password-env VAR or --password-prompt).")

@@ -116,6 +116,12 @@ def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
     client = connect_fn(settings.servers, **settings.client_kwargs(timeout_ms=timeout_ms))
     try:
         meta = client.cluster_metadata()
+        if not settings.username:
+            # LIST_TOPICS and CLUSTER_METADATA need no login even where reads do: try one read, so that a
+            # server requiring a login is reported before the UI starts.
+            topics = client.list_topics()
+            if topics:
+                client.watermarks(topics[0], 0)
         user = None
         if settings.username:
             try:

@@ -99,6 +99,17 @@ def test_bad_credentials_exit_2():
     assert "refused the login" in result.stderr and "alice" in result.stderr
 
 
+def test_server_requiring_a_login_exits_2_before_the_ui():
+    from pyflymq.broker import Broker
+
+    with Broker(host="127.0.0.1", port=0, users=["alice:secret:admin"]) as broker:
+        broker.produce("orders", b"x")
+        result = run(broker.address)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "requires a login" in result.stderr and "--user" in result.stderr
+
+
 def test_missing_password_env_var_exits_2(monkeypatch):
     monkeypatch.delenv("FLYTUI_NOPE", raising=False)
     with pytest.raises(SystemExit) as exc:

@@ -80,5 +80,5 @@ class CommitActions:
 
     def on_commit_executed(self, event: CommitExecuted) -> None:
         """Show what the broker holds now, and refresh the groups."""
-        self.push_screen(CommitResultScreen(event.plan, event.readback, event.errors))
+        self.push_screen(CommitResultScreen(event.plan, event.readback, event.errors, members=event.members))
         self._refresh()

@@ -21,8 +21,10 @@ class RecordActions:
     # ------------------------------------------------------------------ decode / copy
 
     def action_decode_mode(self) -> None:
-        """Cycle the decoder of the detail panes (auto, text, JSON, hex, base64, msgpack)."""
-        self.decode_mode = next_mode(self.decode_mode)
+        """Cycle the detail pane's decoder (auto, text, JSON, hex, base64, msgpack).
+
+        Starts from the pane's own mode, which its ``m`` key may have changed meanwhile."""
+        self.decode_mode = next_mode(self.detail.mode)
         self.detail.set_mode(self.decode_mode)
         self.notify(f"Decode: {self.decode_mode}", timeout=1.5)
 

@@ -78,7 +78,8 @@ def _field_table(rows: list[tuple[str, Text | str | None]], wrap: bool = False) 
     Without ``wrap`` every row is one line (long values end in "…"), so the height is the row count.
     """
     table = Table.grid(padding=(0, 1))
-    table.add_column(style=_LABEL_STYLE, no_wrap=True)
+    label_width = max((len(label) for label, _ in rows), default=0)
+    table.add_column(style=_LABEL_STYLE, no_wrap=True, min_width=label_width)
     table.add_column(overflow="fold" if wrap else "ellipsis", no_wrap=not wrap)
     for label, value in rows:
         if value is None:
