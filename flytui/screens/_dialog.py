@@ -85,6 +85,15 @@ class Dialog(ModalScreen[ResultT]):
         self._flytui_dismissed = True
         self.dismiss(result)  # type: ignore[arg-type]
 
+    def submit(self, build) -> None:
+        """Dismiss with ``build()``; a ``ValueError`` from it is shown in the ``#error`` line instead."""
+        try:
+            result = build()
+        except ValueError as exc:
+            self.query_one("#error", Static).update(Text(str(exc)))
+            return
+        self.close_with(result)
+
     def action_cancel(self) -> None:
         """Close the dialog without a result."""
         self.close_with(self.CANCEL_RESULT)

@@ -200,12 +200,7 @@ class CommitTargetScreen(Dialog["CommitTarget | None"]):
         return CommitTarget.shift_by(parse_shift(text), scope)
 
     def _submit(self) -> None:
-        try:
-            target = self.build_target()
-        except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
-            return
-        self.close_with(target)
+        self.submit(self.build_target)
 
     @on(Input.Submitted, "#amount")
     def _amount_submitted(self) -> None:

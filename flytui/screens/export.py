@@ -219,12 +219,7 @@ class ExportScreen(Dialog["ExportRequest | None"]):
         return ExportRequest(path, scope, self.partition, start, end, overwrite, self.filter_text)
 
     def _submit(self) -> None:
-        try:
-            request = self.build_request()
-        except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
-            return
-        self.close_with(request)
+        self.submit(self.build_request)
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

@@ -279,12 +279,7 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
 
     def action_send(self) -> None:
         """Validate and dismiss with the request."""
-        try:
-            request = self.build_request()
-        except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
-            return
-        self.close_with(request)
+        self.submit(self.build_request)
 
     @on(Input.Submitted)
     def _input_submitted(self) -> None:

@@ -183,12 +183,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         self._update_preview()
 
     def _submit(self) -> None:
-        try:
-            request = self.build_request()
-        except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
-            return
-        self.close_with(request)
+        self.submit(self.build_request)
 
     @on(Input.Submitted, "#seek-input")
     def _submitted(self) -> None:

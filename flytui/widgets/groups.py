@@ -177,16 +177,20 @@ class GroupsPane(Vertical):
             return False
         return True
 
-    @property
-    def selected_group(self) -> str | None:
-        """The group of the row under the cursor."""
+    def _cursor_key(self) -> str | None:
+        """The row key under the cursor: ``group`` on a summary row, ``group\x00partition`` on a partition row."""
         table = self.table
         if not self.groups or table.row_count == 0:
             return None
         try:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
         except Exception:  # noqa: BLE001
             return None
+
+    @property
+    def selected_group(self) -> str | None:
+        """The group of the row under the cursor."""
+        key = self._cursor_key()
         if not key or key == "__message__":
             return None
         return key.split("\x00", 1)[0]
@@ -194,13 +198,7 @@ class GroupsPane(Vertical):
     @property
     def selected_partition(self) -> int | None:
         """The partition of the row under the cursor (None on a group's summary row)."""
-        table = self.table
-        if not self.groups or table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        except Exception:  # noqa: BLE001
-            return None
+        key = self._cursor_key()
         if not key or "\x00" not in key:
             return None
         return int(key.split("\x00", 1)[1])
