@@ -15,6 +15,7 @@ and handles the result messages, dropping those for a topic or position the user
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -126,6 +127,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.detail_source = "stream"  # which list the detail pane follows: "stream" or "dlq"
         self.seek_all: Any = None
         self.decode_mode = DecodeMode.AUTO
+        self._bindings_key: tuple | None = None
+        self._partitions_updated_at = 0.0
         self.dlq_records: list[DLQRecord] = []
         self.tailing = False
         self._retry_timer = None
@@ -263,6 +266,18 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             return self._selected_record() is not None or None
         return True
 
+    def _sync_bindings(self) -> None:
+        """Refresh the footer's keys, but only when something :meth:`check_action` looks at has changed.
+
+        ``refresh_bindings()`` rebuilds the whole footer (a full layout, and footer keys Textual keeps
+        referenced); calling it on every highlighted record made the live tail slow and let memory grow.
+        """
+        key = (type(self.screen), self.service.read_only, self.focused_pane, bool(self.topic), self.bottom.active,
+               bool(self.dlq_records), bool(self.search_pattern), self._selected_record() is not None)
+        if key != self._bindings_key:
+            self._bindings_key = key
+            self.refresh_bindings()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette: every action bound to a key and active here, plus Textual's own."""
         seen: set[str] = set()
@@ -339,7 +354,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         else:
             self.bottom.active = "tab-dlq"
             self._focus(self.dlq.table)
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def action_back(self) -> None:
         """``esc``: leave the filter, then move back towards the topics pane."""
@@ -520,7 +535,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             self.stream.clear()
         if focus:
             self._focus(self.stream)
-        self.refresh_bindings()
+        self._sync_bindings()
 
     @on(PartitionsPane.Opened)
     def _partition_opened(self, event: PartitionsPane.Opened) -> None:
@@ -544,7 +559,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.stream.set_browse(self.topic, partition, mark.low, mark.high, start,
                                filter_text=self.stream_filter)
         self._update_reading()
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def _update_reading(self, record: Any = None) -> None:
         if self.stream.mode == StreamMode.TAIL:
@@ -587,7 +602,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         if self.detail_source == "stream":
             self.detail.show_record(event.record)
         self._update_reading(event.record)
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def _selected_record(self, stored: bool = False) -> Any:
         """The record the record actions apply to: the stream's, or the dead letter's when the user works in
@@ -632,7 +647,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.tailing = True
         self.header.tail = self.topic or ""
         self._update_reading()
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def _stop_tail(self) -> None:
         if self.tailing:
@@ -646,7 +661,11 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             return
         self.stream.append_live(event.records, event.generation)
         info = self.topic_info()
-        if info is not None and event.high:  # the tail knows the new ends before the next refresh does
+        now = time.monotonic()
+        # The tail knows the new ends before the next refresh does; once a second is enough for the eye, and
+        # repainting the partition table on every batch costs the UI thread at 20,000 records/s.
+        if info is not None and event.high and now - self._partitions_updated_at >= 1.0:
+            self._partitions_updated_at = now
             parts = [replace(p, high=max(p.high, event.high.get(p.partition, p.high))) for p in info.partitions]
             self.partitions_pane.set_partitions(self.topic, parts)
 

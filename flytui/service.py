@@ -396,8 +396,9 @@ class FlyService:
                    max_rate: float = 20.0, idle_sleep: float = 0.2) -> None:
         """Tail every partition of ``topic`` from its high watermark; posts :class:`TailBatch`.
 
-        Records are coalesced: at most ``max_rate`` batches a second reach the UI. The tail stops when
-        :meth:`stop_tail` is called (topic change, tail toggled off, app exit).
+        Records are coalesced: at most ``max_rate`` batches a second reach the UI. While records flow the
+        partitions are polled at that pace; a topic quiet for a second is polled every ``idle_sleep``
+        seconds. The tail stops when :meth:`stop_tail` is called (topic change, tail toggled off, app exit).
         """
         self.stop_tail()
         stop = threading.Event()
@@ -416,6 +417,7 @@ class FlyService:
             positions: dict[int, int] = {}
             pending: list[Record] = []
             last_post = 0.0
+            last_got = float("-inf")
             while not stop.is_set() and not (worker is not None and worker.is_cancelled):
                 try:
                     for p in parts:
@@ -432,12 +434,18 @@ class FlyService:
                     stop.wait(1.0)
                     continue
                 now = time.monotonic()
+                if got:
+                    last_got = now
                 if pending and now - last_post >= interval:
                     self._post(TailBatch(topic, generation, pending, dict(positions)))
                     pending = []
                     last_post = now
                 if not got:
-                    stop.wait(idle_sleep)
+                    # An empty poll right after records arrived is the normal gap between a producer's
+                    # writes: poll again at the batch pace. Only a topic quiet for a second is polled every
+                    # ``idle_sleep`` (sleeping that long after every gap delayed a busy tail by up to 200 ms,
+                    # and the backlog it let build came in batches capped at 500 records a partition).
+                    stop.wait(interval if now - last_got < 1.0 else idle_sleep)
                 elif pending:
                     stop.wait(max(0.0, interval - (time.monotonic() - last_post)))
             if pending and not stop.is_set():

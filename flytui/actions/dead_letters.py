@@ -30,13 +30,13 @@ class DeadLetterActions:
         self.dlq_records = event.records
         self.dlq.set_records(self.topic, event.records)
         self._update_tab_labels()
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def on_dead_letters_pane_highlighted(self, event: DeadLettersPane.Highlighted) -> None:
         """The dead letter under the cursor changed: show it when the detail follows the dead letters."""
         if self.detail_source == "dlq":
             self.detail.show_record(self.dlq.as_record(event.record))
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def show_detail_of(self, source: str) -> None:
         """Make the detail pane follow ``"stream"`` or ``"dlq"`` (the list the user works in)."""
@@ -56,7 +56,7 @@ class DeadLetterActions:
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """The groups / dead letters tab changed: the keys that apply changed too."""
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def action_replay_one(self) -> None:
         """Replay the selected dead letter to its original topic (after a confirmation)."""

@@ -115,7 +115,7 @@ class SearchActions:
         if mark is not None:
             self.browse(partition, start if text is None else mark.low)
         self._focus(self.stream)
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def action_next_match(self) -> None:
         """Next record matching the filter."""
