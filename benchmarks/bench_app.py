@@ -68,6 +68,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _measure import GcPauses, percentiles, rss_mb, triple  # noqa: E402  (benchmarks/ is on sys.path)
+
 from pyflymq import connect, wire  # noqa: E402
 from pyflymq.wire import Op  # noqa: E402
 
@@ -204,52 +206,6 @@ def start_broker() -> tuple[subprocess.Popen, str]:
         proc.kill()
         raise SystemExit(f"broker did not start: {line!r}")
     return proc, line.removeprefix("listening on ")
-
-
-def rss_mb() -> tuple[float, float]:
-    """(VmRSS, VmHWM) of this process in MB."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            name, amount, _unit = line.split()
-            values[name.rstrip(":")] = int(amount) / 1024
-    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
-
-
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
-    """p50, p99 and max of ``samples`` (seconds) in milliseconds."""
-    if not samples:
-        return (float("nan"),) * 3
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000
-
-
-def triple(values: tuple[float, float, float], digits: int = 1) -> str:
-    """``a / b / c`` with ``digits`` decimals."""
-    return " / ".join(f"{value:.{digits}f}" for value in values)
-
-
-class GcPauses:
-    """How long each full (generation 2) garbage collection takes, from creation until close()."""
-
-    def __init__(self) -> None:
-        self.pauses: list[float] = []
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict) -> None:
-        if info.get("generation") != 2:
-            return
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.pauses.append(time.perf_counter() - self._start)
-
-    def close(self) -> str:
-        """Stop recording; ``count, max ms``."""
-        gc.callbacks.remove(self._callback)
-        return f"{len(self.pauses)}, {max(self.pauses, default=0) * 1000:.0f}"
 
 
 class ViewCounter:

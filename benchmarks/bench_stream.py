@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import gc
 import random
-import statistics
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _measure import GcPauses, percentiles, rss_mb, triple  # noqa: E402  (benchmarks/ is on sys.path)
 from textual import events  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import Horizontal  # noqa: E402
@@ -50,55 +50,6 @@ def make_batch(first: int, count: int) -> list[Message]:
                 b'"note": "benchmark record number %d"}' % (n, n % 997, n % 100, n % 13, n % 7, n))
         for n in range(first, first + count)
     ]
-
-
-def rss_mb() -> tuple[float, float]:
-    """(VmRSS, VmHWM) of this process in MB."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            name, amount, _unit = line.split()
-            values[name.rstrip(":")] = int(amount) / 1024
-    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
-
-
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
-    """p50, p99 and max of ``samples`` (seconds) in milliseconds."""
-    if not samples:
-        return (float("nan"),) * 3
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000
-
-
-def triple(values: tuple[float, float, float], digits: int = 1) -> str:
-    """``a / b / c`` with ``digits`` decimals."""
-    return " / ".join(f"{value:.{digits}f}" for value in values)
-
-
-class GcPauses:
-    """Records how long each full (generation 2) garbage collection takes, from now until close()."""
-
-    def __init__(self) -> None:
-        self.pauses: list[float] = []
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict) -> None:
-        if info.get("generation") != 2:
-            return
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.pauses.append(time.perf_counter() - self._start)
-
-    def summary(self) -> str:
-        """``count, max ms``."""
-        return f"{len(self.pauses)}, {max(self.pauses, default=0) * 1000:.0f}"
-
-    def close(self) -> None:
-        """Stop recording."""
-        gc.callbacks.remove(self._callback)
 
 
 class BenchApp(App):

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Input, Static
 
 ResultT = TypeVar("ResultT")
 
@@ -98,6 +99,43 @@ class Dialog(ModalScreen[ResultT]):
         """Close the dialog without a result."""
         self.close_with(self.CANCEL_RESULT)
 
+
+
+class TypedConfirmDialog(Dialog[bool]):
+    """A dialog confirmed by typing ``confirm_word`` into ``#confirm-word`` (then enter, or ``#confirm``).
+
+    Subclasses compose the input, an ``#error`` line and ``#confirm`` / ``#cancel`` buttons; with no
+    ``confirm_word`` the ``#confirm`` button alone confirms. ``WORD_PURPOSE`` ends the hint shown when the
+    word is mistyped.
+    """
+
+    confirm_word: str | None = None
+    WORD_PURPOSE: ClassVar[str] = "confirm"
+
+    def _word_typed(self) -> bool:
+        return self.query_one("#confirm-word", Input).value.strip() == self.confirm_word
+
+    @on(Input.Changed, "#confirm-word")
+    def _word_changed(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self._word_typed()
+        self.query_one("#error", Static).update("")
+
+    @on(Input.Submitted, "#confirm-word")
+    def _word_submitted(self) -> None:
+        if self._word_typed():
+            self.close_with(True)
+        else:
+            self.query_one("#error", Static).update(
+                Text(f"Type {self.confirm_word} exactly to {self.WORD_PURPOSE}, or press esc to cancel."))
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm_pressed(self) -> None:
+        if not self.confirm_word or self._word_typed():
+            self.close_with(True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.close_with(False)
 
 def title_line(text: str | Text) -> Static:
     """A dialog title line (``text`` is shown as data, never markup)."""

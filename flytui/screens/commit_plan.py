@@ -43,7 +43,7 @@ from flytui.offset_plan import (
     parse_shift,
     read_back_rows,
 )
-from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
+from flytui.screens._dialog import Dialog, TypedConfirmDialog, error_line, hint_line, label_line, title_line
 
 __all__ = ["CommitPlanScreen", "CommitResultScreen", "CommitTargetScreen"]
 
@@ -233,8 +233,10 @@ def _effect_cell(row: PlanRow) -> Text:
     return Text(effect)
 
 
-class CommitPlanScreen(Dialog[bool]):
+class CommitPlanScreen(TypedConfirmDialog):
     """Show a commit plan and ask for an explicit confirmation (see the module docstring)."""
+
+    WORD_PURPOSE = "execute this plan"
 
     CANCEL_RESULT: ClassVar[object] = False
 
@@ -365,31 +367,6 @@ class CommitPlanScreen(Dialog[bool]):
             self.query_one("#cancel", Button).focus()
         else:
             self.query_one("#confirm-word", Input).focus()
-
-    def _word_typed(self) -> bool:
-        return self.query_one("#confirm-word", Input).value.strip() == self.confirm_word
-
-    @on(Input.Changed, "#confirm-word")
-    def _word_changed(self) -> None:
-        self.query_one("#confirm", Button).disabled = not self._word_typed()
-        self.query_one("#error", Static).update("")
-
-    @on(Input.Submitted, "#confirm-word")
-    def _word_submitted(self) -> None:
-        if self._word_typed():
-            self.close_with(True)
-        else:
-            self.query_one("#error", Static).update(
-                Text(f"Type {self.confirm_word} exactly to execute this plan, or press esc to cancel."))
-
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        if self._word_typed():
-            self.close_with(True)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(False)
 
 
 # ------------------------------------------------------------------------------------------ result

@@ -23,17 +23,17 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
-from flytui.screens._dialog import Dialog, error_line, hint_line, title_line
+from flytui.screens._dialog import TypedConfirmDialog, error_line, hint_line, title_line
 
 __all__ = ["ConfirmScreen"]
 
 
-class ConfirmScreen(Dialog[bool]):
+class ConfirmScreen(TypedConfirmDialog):
     """Ask before a destructive action; ``True`` only on an explicit confirmation (see module docs)."""
 
     CANCEL_RESULT: ClassVar[object] = False
@@ -108,28 +108,3 @@ class ConfirmScreen(Dialog[bool]):
         elif event.key == "n":
             event.stop()
             self.close_with(False)
-
-    def _word_typed(self) -> bool:
-        return self.query_one("#confirm-word", Input).value.strip() == self.confirm_word
-
-    @on(Input.Changed, "#confirm-word")
-    def _word_changed(self) -> None:
-        self.query_one("#confirm", Button).disabled = not self._word_typed()
-        self.query_one("#error", Static).update("")
-
-    @on(Input.Submitted, "#confirm-word")
-    def _word_submitted(self) -> None:
-        if self._word_typed():
-            self.close_with(True)
-        else:
-            self.query_one("#error", Static).update(
-                Text(f"Type {self.confirm_word} exactly to confirm, or press esc to cancel."))
-
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        if not self.confirm_word or self._word_typed():
-            self.close_with(True)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(False)
