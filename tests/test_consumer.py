@@ -6,7 +6,6 @@ waiting ``poll`` does not spin.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ from pyflymq import (
 )
 from pyflymq.consumer import MEMBERS_TOPIC_PREFIX, _DeliveryLog
 from pyflymq.errors import ConsumerConnectionError
+from tests.consumer_helpers import take, wait_for
 
 
 def produce(client, topic: str, n: int, prefix: str = "m") -> list:
@@ -34,23 +34,6 @@ def committed(flymq, topic: str, group: str, partition: int = 0) -> int | None:
         return flymq.client().describe_group(topic, group).offsets.get(partition)
     except GroupNotFoundError:
         return None
-
-
-def wait_for(condition, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def take(consumer, n: int, timeout: float = 10.0) -> list:
-    watchdog = threading.Timer(timeout, consumer.close)
-    watchdog.start()
-    try:
-        return list(itertools.islice(consumer, n))
-    finally:
-        watchdog.cancel()
 
 
 def drain(consumer, timeout_ms: int = 100) -> list:

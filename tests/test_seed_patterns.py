@@ -9,7 +9,6 @@ would run forever stop after the expected records (by a ``break``, by closing th
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 
@@ -23,6 +22,7 @@ from pyflymq import (
     SubscribeMode,
     connect,
 )
+from tests.consumer_helpers import take, wait_for
 
 
 class _Stop(BaseException):
@@ -33,24 +33,6 @@ class _Stop(BaseException):
 def committed(flymq, topic: str, group: str, partition: int = 0) -> int:
     """The group's committed offset, read by a fresh client."""
     return flymq.client().get_committed_offset(topic, group, partition)
-
-
-def take(consumer, n: int, timeout: float = 10.0) -> list:
-    """The next ``n`` records of an iterating consumer; a watchdog closes it so that a bug cannot hang."""
-    watchdog = threading.Timer(timeout, consumer.close)
-    watchdog.start()
-    try:
-        return list(itertools.islice(consumer, n))
-    finally:
-        watchdog.cancel()
-
-
-def wait_for(condition, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # ----------------------------------------------------------------------------------- Quick Start
