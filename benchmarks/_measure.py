@@ -52,6 +52,8 @@ class GcPauses:
         """``count, max ms``."""
         return f"{len(self.pauses)}, {max(self.pauses, default=0) * 1000:.0f}"
 
-    def close(self) -> None:
-        """Stop recording."""
-        gc.callbacks.remove(self._callback)
+    def close(self) -> str:
+        """Stop recording (idempotent) and return :meth:`summary`."""
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)
+        return self.summary()
