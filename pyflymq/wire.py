@@ -10,6 +10,7 @@ text is the FlyMQ server's own (``buffer too small``, ``invalid binary format``)
 
 from __future__ import annotations
 
+import functools
 import struct
 from enum import IntEnum
 from typing import NamedTuple
@@ -786,8 +787,32 @@ def encode_fetch_response(records: list[tuple[int, bytes | None, bytes]], next_o
     return b"".join(parts)
 
 
+@functools.lru_cache(maxsize=64)
+def _keyed_record_head(key_length: int) -> struct.Struct:
+    """``u64 offset, u32 key length, key, u32 value length`` for one key length: a keyed record's head in one unpack."""
+    return struct.Struct(f">QI{key_length}sI")
+
+
+_GUESS_MISSES_ALLOWED = 16
+
+
+def _read_record_head(buf: bytes, pos: int) -> tuple[int, bytes | None, int, int]:
+    """One FETCH record's head at ``pos``: ``(offset, key or None, value length, position of the value)``."""
+    offset, klen, vlen = _REC_HEAD.unpack_from(buf, pos)
+    if not klen:
+        return offset, None, vlen, pos + 16
+    (vlen,) = _U32.unpack_from(buf, pos + 12 + klen)
+    return offset, buf[pos + 12:pos + 12 + klen], vlen, pos + 16 + klen
+
+
 def decode_fetch_response(payload: bytes, topic: str = "", partition: int = 0) -> FetchResult:
-    """Decode a FETCH reply into :class:`Message` objects; FETCH carries no partition, so the caller names it."""
+    """Decode a FETCH reply into :class:`Message` objects; FETCH carries no partition, so the caller names it.
+
+    Keys of one topic usually share a length (ids, customer numbers, UUIDs), so after a keyed record the next
+    one is first read with a struct for that key length: offset, key and value length in one C call instead of
+    three steps. A record whose key length differs is read the general way; after a few such misses in one reply
+    the guessing stops, so replies with varied key lengths cost what they did before.
+    """
     if len(payload) < 12:
         raise DecodeError(BUFFER_TOO_SMALL)
     count, next_offset = _FETCH_HEAD.unpack_from(payload)
@@ -803,16 +828,38 @@ def decode_fetch_response(payload: bytes, topic: str = "", partition: int = 0) -
     buf = payload
     end = len(buf)
     pos = 12
+    guess = 0  # key length guessed for the next record (0: no guess)
+    guessed_head = _REC_HEAD.unpack_from
+    guess_size = 0
+    misses = 0
     try:
         for _ in range(count):
-            offset, klen, vlen = rec_head(buf, pos)
-            if klen:
-                key = buf[pos + 12:pos + 12 + klen]
-                (vlen,) = u32_at(buf, pos + 12 + klen)
-                pos += 16 + klen
+            if guess:
+                try:
+                    offset, klen, key, vlen = guessed_head(buf, pos)
+                except struct.error:  # the guessed head runs past the reply: not this record's shape
+                    klen = -1
+                if klen == guess:
+                    pos += guess_size
+                else:
+                    misses += 1
+                    offset, key, vlen, pos = _read_record_head(buf, pos)
+                    guess = 0
+                    if key and misses <= _GUESS_MISSES_ALLOWED:
+                        head = _keyed_record_head(len(key))
+                        guess, guessed_head, guess_size = len(key), head.unpack_from, head.size
             else:
-                key = None
-                pos += 16
+                offset, klen, vlen = rec_head(buf, pos)
+                if klen:
+                    key = buf[pos + 12:pos + 12 + klen]
+                    (vlen,) = u32_at(buf, pos + 12 + klen)
+                    pos += 16 + klen
+                    if misses <= _GUESS_MISSES_ALLOWED:
+                        head = _keyed_record_head(klen)
+                        guess, guessed_head, guess_size = klen, head.unpack_from, head.size
+                else:
+                    key = None
+                    pos += 16
             stop = pos + vlen
             if stop > end:
                 raise DecodeError(INVALID_FORMAT)

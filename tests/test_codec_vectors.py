@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from pyflymq import wire
 from pyflymq.errors import (
+    DecodeError,
     FlyMQError,
     GroupNotFoundError,
     OffsetOutOfRangeError,
@@ -567,3 +568,27 @@ def test_random_fetch_bodies_raise_only_flymq_errors(tail):
         wire.decode_fetch_response(payload, "t", 0)
     except FlyMQError:
         pass
+
+
+def _fetch_reply(records):
+    return wire.encode_fetch_response([(i, key, value) for i, (key, value) in enumerate(records)], len(records))
+
+
+@pytest.mark.parametrize("keys", [
+    [b"cust-0001"] * 40,                                      # one key length: read by the guessed head
+    [b"k" * (1 + i % 7) for i in range(60)],                  # a new length every record: guessing stops
+    [None if i % 3 == 0 else b"key-%03d" % i for i in range(60)],  # keyless records between keyed ones
+    [b"a" * 5, b"b" * 5, None, b"c" * 9, b"d" * 9, b"e" * 5],
+])
+def test_fetch_decode_keys_of_any_length_mix(keys):
+    records = [(key, b"v%d" % i * (i % 4)) for i, key in enumerate(keys)]
+    result = wire.decode_fetch_response(_fetch_reply(records), "t", 3)
+    assert [(m.offset, m.key, m.value, m.partition) for m in result.messages] == [
+        (i, key, value, 3) for i, (key, value) in enumerate(records)]
+
+
+def test_fetch_decode_truncated_after_a_guessed_record_is_a_decode_error():
+    payload = _fetch_reply([(b"cust-0001", b"x" * 10)] * 5)
+    for cut in range(len(payload) - 30, len(payload)):
+        with pytest.raises(DecodeError):
+            wire.decode_fetch_response(payload[:cut], "t", 0)
