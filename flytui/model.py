@@ -5,7 +5,8 @@ No Textual and no network here; :mod:`flytui.service` fills these from pyflymq, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pyflymq.models import DLQEntry, GroupInfo
@@ -109,7 +110,7 @@ class GroupPartitionLag:
     log_end: int
     low: int
 
-    @property
+    @cached_property
     def lag(self) -> int:
         """Records the group still has to read (an uncommitted partition starts at the lowest offset)."""
         start = self.low if self.committed is None else self.committed
@@ -125,9 +126,9 @@ class GroupLag:
     members: int
     partitions: tuple[GroupPartitionLag, ...]
 
-    @property
+    @cached_property
     def total_lag(self) -> int:
-        """Sum of the per-partition lag."""
+        """Sum of the per-partition lag (computed once: a group on a wide topic has many partitions)."""
         return sum(p.lag for p in self.partitions)
 
 
@@ -157,16 +158,28 @@ class Overview:
     topics: tuple[TopicInfo, ...]
     groups: tuple[GroupInfo, ...]
     taken_at: float = 0.0
+    # Derived views, computed once per overview (the refresh worker fills the open topic's lags before the
+    # overview reaches the UI thread, so the UI does not compute them).
+    _by_name: dict[str, TopicInfo] = field(default_factory=dict, compare=False, repr=False)
+    _lags: dict[str, list[GroupLag]] = field(default_factory=dict, compare=False, repr=False)
 
     def topic(self, name: str) -> TopicInfo | None:
         """The topic called ``name``, or None."""
-        for topic in self.topics:
-            if topic.name == name:
-                return topic
-        return None
+        if not self._by_name and self.topics:
+            self._by_name.update((t.name, t) for t in self.topics)
+        return self._by_name.get(name)
 
     def group_lags(self, topic: str) -> list[GroupLag]:
-        """Per-partition lag of every group that has committed (or is registered) on ``topic``."""
+        """Per-partition lag of every group that has committed (or is registered) on ``topic``.
+
+        Computed once per overview and then shared: treat the list as read-only.
+        """
+        lags = self._lags.get(topic)
+        if lags is None:
+            lags = self._lags[topic] = self._compute_group_lags(topic)
+        return lags
+
+    def _compute_group_lags(self, topic: str) -> list[GroupLag]:
         info = self.topic(topic)
         marks = {p.partition: p for p in info.partitions} if info else {}
         result = []
@@ -179,7 +192,9 @@ class Overview:
                 rows.append(GroupPartitionLag(partition, committed, mark.high, mark.low))
             for partition in sorted(set(group.offsets) - set(marks)):
                 rows.append(GroupPartitionLag(partition, group.offsets[partition], 0, 0))
-            result.append(GroupLag(topic, group.group_id, group.members, tuple(rows)))
+            lag = GroupLag(topic, group.group_id, group.members, tuple(rows))
+            lag.total_lag  # noqa: B018 - computed (and cached) where the lags are built, off the UI thread
+            result.append(lag)
         result.sort(key=lambda g: g.group_id)
         return result
 

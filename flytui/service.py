@@ -293,6 +293,8 @@ class FlyService:
         def work() -> None:
             try:
                 overview = self.overview_sync("refresh", focus)
+                for topic in focus:
+                    overview.group_lags(topic)  # computed here, not on the UI thread
             except Exception as exc:  # noqa: BLE001 - reported through the connection state
                 if self.state == "connected":
                     self._set_state("reconnecting", describe_error(exc, self.settings))

@@ -4,7 +4,8 @@
 on 127.0.0.1 with the real server's defaults, shared by the session; each test gets its own topic names
 from :meth:`TestServer.topic`, so tests never see each other's data. A test that needs a broker option the
 real server leaves off (DLQ, transactions, auth, TLS, a data dir) says so with
-``@pytest.mark.broker(dlq=True, ...)`` and gets a broker of its own with those options.
+``@pytest.mark.broker(dlq=True, ...)`` and gets a broker of its own with those options
+(``@pytest.mark.broker(own=True)``: one of its own with the defaults, for a test that fills it with data).
 
 With ``FLYMQ_TEST_SERVER=host:port`` set, the same tests run against that external FlyMQ server; tests
 marked ``broker(...)`` are skipped there, with the reason.
@@ -81,15 +82,16 @@ def flymq(request, _shared_broker):
     """The FlyMQ server for this test: built in, or ``FLYMQ_TEST_SERVER``."""
     marker = request.node.get_closest_marker("broker")
     options = dict(marker.kwargs) if marker else {}
+    own = options.pop("own", False)  # a broker of its own with the defaults (for tests that flood it)
     if EXTERNAL_SERVER:
-        if options:
+        if options or own:
             pytest.skip(f"needs the built-in broker with {options}; FLYMQ_TEST_SERVER={EXTERNAL_SERVER} "
                         "may not have these options on")
         server = TestServer(EXTERNAL_SERVER)
         yield server
         server.close_clients()
         return
-    if not options:
+    if not options and not own:
         server = TestServer(_shared_broker.address, _shared_broker)
         yield server
         server.close_clients()

@@ -3,6 +3,11 @@ lag, with the total lag. Updated by the background refresh; values that changed 
 are marked (``▲``/``▼`` with the difference).
 
 The row under the cursor selects the group that ``c`` (commit) acts on.
+
+Big topics stay cheap: when every group's partition rows together would pass :data:`EXPANDED_ROW_LIMIT`
+(200 groups on a 64-partition topic are 13,000 rows), groups are shown collapsed, one row each, and ``enter``
+expands or collapses the one under the cursor. A refresh then touches only the cells whose text or style
+changed, so its cost follows what changed, not the size of the cluster.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..service import GroupLag
+
+EXPANDED_ROW_LIMIT = 400
+"""Above this many rows in all, groups start collapsed (``enter`` expands one)."""
 
 COLUMNS = (("Group", "group", 26), ("Members", "members", 8), ("Partition", "partition", 9),
            ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Lag", "lag", 10),
@@ -56,10 +64,30 @@ class GroupsPane(Vertical):
         super().__init__(id=id)
         self.topic: str | None = None
         self.groups: list[GroupLag] = []
-        self._previous: dict[tuple[str, int | None], tuple[int | None, int]] = {}
+        self._previous: dict[tuple[str, int | None], int | None] = {}
         self._changes: dict[tuple[str, int | None], Text] = {}
         self.preferred_group: str | None = None
         self.loaded = False
+        self.collapsed_by_default = False
+        self._toggled: set[str] = set()  # groups the user expanded (or collapsed) against the default
+        self._shown: dict[str, list[tuple[str, str]]] = {}  # row key -> (text, style) of each cell on screen
+
+    def expanded(self, group_id: str) -> bool:
+        """True when ``group_id``'s partition rows are shown."""
+        return (group_id in self._toggled) == self.collapsed_by_default
+
+    def toggle(self, group_id: str) -> None:
+        """Expand or collapse ``group_id`` (keeps the cursor on its summary row)."""
+        self._toggled ^= {group_id}
+        self._render_rows(group_id)
+        self.select_group(group_id)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """``enter`` on a group's row expands or collapses it."""
+        key = event.row_key.value
+        if key and "\x00" not in key and self.group(key) is not None:
+            event.stop()
+            self.toggle(key)
 
     def compose(self) -> ComposeResult:
         """State line and table."""
@@ -88,28 +116,31 @@ class GroupsPane(Vertical):
     def set_groups(self, topic: str, groups: Iterable[GroupLag]) -> None:
         """Show the groups of ``topic``; changes since the previous call for the same topic are marked."""
         groups = list(groups)
+        self.collapsed_by_default = sum(len(g.partitions) + 1 for g in groups) > EXPANDED_ROW_LIMIT
         if topic != self.topic:
             self._previous = {}
             self._changes = {}
+            # on a big topic the group asked for (--group) opens expanded
+            self._toggled = {self.preferred_group} if self.preferred_group and self.collapsed_by_default else set()
         previous = self._previous
-        current: dict[tuple[str, int | None], tuple[int | None, int]] = {}
+        # per row: the committed offset (partition rows) or the total lag (summary rows)
+        current: dict[tuple[str, int | None], int | None] = {}
         changes: dict[tuple[str, int | None], Text] = {}
         for group in groups:
-            current[(group.group_id, None)] = (None, group.total_lag)
+            gid = group.group_id
+            total = group.total_lag
+            current[(gid, None)] = total
             for row in group.partitions:
-                key = (group.group_id, row.partition)
-                current[key] = (row.committed, row.lag)
-                if key in previous:
-                    before_committed, _ = previous[key]
-                    delta = _delta(row.committed, before_committed)
+                key = (gid, row.partition)
+                committed = current[key] = row.committed
+                if key in previous and previous[key] != committed:
+                    delta = _delta(committed, previous[key])
                     if delta.plain:
                         changes[key] = delta
-            if (group.group_id, None) in previous:
-                before_total = previous[(group.group_id, None)][1]
-                if before_total != group.total_lag:
-                    diff = group.total_lag - before_total
-                    changes[(group.group_id, None)] = Text(
-                        f"lag {diff:+,}", "bold red" if diff > 0 else "bold green")
+            before_total = previous.get((gid, None))
+            if before_total is not None and before_total != total:
+                diff = total - before_total
+                changes[(gid, None)] = Text(f"lag {diff:+,}", "bold red" if diff > 0 else "bold green")
         # keep a mark until the next change of that row, so a slow reader still sees it
         for key, text in self._changes.items():
             fresh = str(text.style) != "dim"
@@ -124,11 +155,18 @@ class GroupsPane(Vertical):
         rows: list[tuple[str, list[Text]]] = []
         for group in self.groups:
             gid = group.group_id
+            expanded = self.expanded(gid)
+            name = Text(no_wrap=True, overflow="ellipsis")
+            if self.collapsed_by_default or not expanded:
+                name.append("▾ " if expanded else "▸ ", "dim")
+            name.append(gid, "bold")
             members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
-            rows.append((gid, [Text(gid, "bold", no_wrap=True, overflow="ellipsis"), members,
-                               Text("all", "dim", justify="right"), Text(""), Text(""),
+            scope = "all" if expanded else f"{len(group.partitions)} parts"
+            rows.append((gid, [name, members, Text(scope, "dim", justify="right"), Text(""), Text(""),
                                Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold", justify="right"),
                                self._changes.get((gid, None), Text(""))]))
+            if not expanded:
+                continue
             last = len(group.partitions) - 1
             for index, row in enumerate(group.partitions):
                 committed = (Text("—", "dim", justify="right") if row.committed is None
@@ -141,10 +179,15 @@ class GroupsPane(Vertical):
                     self._changes.get((gid, row.partition), Text(""))]))
         return rows
 
+    @staticmethod
+    def _signature(cells: list[Text]) -> list[tuple[str, str]]:
+        return [(cell.plain, str(cell.style) + "".join(str(span) for span in cell.spans)) for cell in cells]
+
     def _render_rows(self, selected: str | None) -> None:
         table = self.table
         if not self.groups:
             table.clear()
+            self._shown = {}
             self.show_message(f"No consumer group has committed offsets on {self.topic}. Groups appear here "
                               "once a consumer commits (or after c → commit).")
             table.border_subtitle = ""
@@ -153,21 +196,31 @@ class GroupsPane(Vertical):
         rows = self._rows()
         keys = [key for key, _ in rows]
         current = [row.key.value for row in table.ordered_rows]
-        if keys == current:  # same groups and partitions: update in place (keeps cursor and scroll)
+        shown = self._shown
+        if keys == current:  # same rows: update only the cells that changed (keeps cursor and scroll)
             for key, cells in rows:
-                for (_, column, _), cell in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, cell)
+                signature = self._signature(cells)
+                before = shown.get(key)
+                for index, ((_, column, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+                    if before is None or before[index] != signature[index]:
+                        table.update_cell(key, column, cell)
+                shown[key] = signature
         else:
             cursor_key = current[table.cursor_row] if 0 <= table.cursor_row < len(current) else None
             table.clear()
+            shown.clear()
             for key, cells in rows:
                 table.add_row(*cells, key=key)
+                shown[key] = self._signature(cells)
             if cursor_key in keys:
                 table.move_cursor(row=keys.index(cursor_key))
+            elif cursor_key and cursor_key.split("\x00", 1)[0] in keys:
+                table.move_cursor(row=keys.index(cursor_key.split("\x00", 1)[0]))
             elif selected:
                 self.select_group(selected)
         total = sum(g.total_lag for g in self.groups)
-        table.border_subtitle = f"{len(self.groups)} groups · total lag {total:,}"
+        hint = " · enter expands a group" if self.collapsed_by_default else ""
+        table.border_subtitle = f"{len(self.groups)} groups · total lag {total:,}{hint}"
 
     def select_group(self, group: str) -> bool:
         """Move the cursor to ``group``'s summary row; False if the group is not shown."""

@@ -1,0 +1,42 @@
+"""The topic list's rows: fixed-width lines, names cut in the middle so both ends stay readable."""
+
+from __future__ import annotations
+
+import pytest
+
+from flytui.model import PartitionInfo, TopicInfo
+from flytui.widgets.topics import middle_ellipsis, topic_line
+
+
+@pytest.mark.parametrize(("name", "width", "shown"), [
+    ("orders", 10, "orders"),
+    ("orders", 6, "orders"),
+    ("payments.eu-west-1.v2.events", 11, "payme…vents"),
+    ("abcdef", 2, "a…"),
+    ("abcdef", 1, "…"),
+    ("abcdef", 0, ""),
+])
+def test_middle_ellipsis(name, width, shown):
+    assert middle_ellipsis(name, width) == shown
+    assert len(middle_ellipsis(name, width)) <= max(width, 0)
+
+
+def _topic(name: str, partitions: int = 3, records: int = 1500, dlq: bool = False) -> TopicInfo:
+    per = records // partitions
+    return TopicInfo(name, tuple(PartitionInfo(name, p, 0, per, 1) for p in range(partitions)), dlq=dlq)
+
+
+@pytest.mark.parametrize("width", [24, 30, 36, 60])
+def test_topic_line_fills_the_width_and_keeps_counts_visible(width):
+    name = "payments.eu-west-1.v2.events-archive"
+    line = topic_line(_topic(name, dlq=True), False, width, dlq_count=4)
+    assert line.cell_len == width
+    assert line.plain.rstrip().endswith("3p  1.5k DLQ")
+    assert (name in line.plain) == (width >= len(name) + 14)  # else cut in the middle: both ends kept
+    assert line.plain.startswith(name[:4]) and name[-4:] in line.plain
+
+
+def test_topic_line_shows_markup_in_names_literally():
+    line = topic_line(_topic("[bold red]RED[/]", records=5), False, 40, current=True)
+    assert "[bold red]RED[/]" in line.plain
+    assert line.plain.startswith("▸[bold red]RED[/]")
