@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -37,6 +37,7 @@ from .actions.dead_letters import DeadLetterActions
 from .actions.records import RecordActions
 from .actions.search import SearchActions
 from .decode import DecodeMode
+from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
 from .service import (
     ActionDone,
@@ -118,6 +119,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.preferred_group = group
         self.refresh_seconds = refresh
         self.auto_open = auto_open
+        self._collector = IdleCollector()
         self.overview: Overview | None = None
         self.topic: str | None = None
         self.partition: int | None = None
@@ -162,6 +164,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         # The UI's own objects live as long as the app: keeping them out of the collector's full passes
         # removes 50-80 ms pauses while the live tail allocates (benchmarks/bench_stream.py).
         gc.freeze()
+        self._collector.install()  # and the full passes that remain run while no key is pressed
+        self.set_interval(1.0, self._collector.tick, name="idle-gc")
         self.query_one("#topics", TopicsPane).border_title = "Topics"
         self.query_one("#partitions", PartitionsPane).border_title = "Partitions"
         if self.preferred_group:
@@ -173,7 +177,14 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
 
     def on_unmount(self) -> None:
         """Stop the tail and close the clients."""
+        self._collector.uninstall()
         self.service.stop_tail()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every event passes here first: a key postpones the next full garbage collection."""
+        if isinstance(event, events.Key):
+            self._collector.user_active()
+        await super().on_event(event)
 
     # ------------------------------------------------------------------ pane accessors
 
@@ -518,7 +529,11 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.seek_all = None
         self.topics_pane.set_current(topic)
         self.partitions_pane.set_partitions(topic, info.partitions)
-        self.groups.set_groups(topic, self.overview.group_lags(topic) if self.overview else [])
+        if self.overview is None or self.overview.group_lags_cheap(topic):
+            self.groups.set_groups(topic, self.overview.group_lags(topic) if self.overview else [])
+        else:  # many groups on a wide topic: the refresh worker computes their lags, not the UI thread
+            self.groups.show_message(f"Loading the consumer groups of {topic}…")
+            self._refresh()
         self.dlq_records = []
         if self._has_dlq(topic):
             self.dlq.show_message(f"Loading {self._dlq_name(topic)}…")

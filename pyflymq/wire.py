@@ -888,15 +888,15 @@ def _encode_group_entry(group: GroupInfo) -> bytes:
     return b"".join(parts)
 
 
+_GROUP_OFFSET = struct.Struct(">iQ")  # one (partition, committed offset) of a group entry
+
+
 def _decode_group_entry(r: Reader) -> GroupInfo:
     topic, group, members = r.str16(), r.str16(), r.u32()
     n = r.u32()
     if n * 12 > r.remaining():
         raise DecodeError(INVALID_FORMAT)
-    offsets = {}
-    for _ in range(n):
-        partition = r.i32()
-        offsets[partition] = r.u64()
+    offsets = dict(_GROUP_OFFSET.iter_unpack(r._take(n * 12)))
     return GroupInfo(topic, group, members, offsets)
 
 

@@ -21,6 +21,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..service import GroupLag
+from ._cells import CellUpdater
 
 EXPANDED_ROW_LIMIT = 400
 """Above this many rows in all, groups start collapsed (``enter`` expands one)."""
@@ -70,7 +71,7 @@ class GroupsPane(Vertical):
         self.loaded = False
         self.collapsed_by_default = False
         self._toggled: set[str] = set()  # groups the user expanded (or collapsed) against the default
-        self._shown: dict[str, list[tuple[str, str]]] = {}  # row key -> (text, style) of each cell on screen
+        self._cells: CellUpdater | None = None
 
     def expanded(self, group_id: str) -> bool:
         """True when ``group_id``'s partition rows are shown."""
@@ -104,11 +105,15 @@ class GroupsPane(Vertical):
         for label, key, width in COLUMNS:
             justify = "left" if key in ("group", "change") else "right"
             self.table.add_column(Text(label, justify=justify), key=key, width=width)
+        self._cells = CellUpdater(self.table, [key for _, key, _ in COLUMNS])
         self.show_message("Open a topic to see its consumer groups.")
 
     def show_message(self, text: str) -> None:
         """Show a one-line state instead of groups (loading, none, error)."""
-        self.table.clear()
+        if self._cells is not None:
+            self._cells.rebuild([])
+        else:
+            self.table.clear()
         message = self.query_one("#groups-message", Static)
         message.update(Text(text, "italic"))
         message.display = True
@@ -179,15 +184,12 @@ class GroupsPane(Vertical):
                     self._changes.get((gid, row.partition), Text(""))]))
         return rows
 
-    @staticmethod
-    def _signature(cells: list[Text]) -> list[tuple[str, str]]:
-        return [(cell.plain, str(cell.style) + "".join(str(span) for span in cell.spans)) for cell in cells]
-
     def _render_rows(self, selected: str | None) -> None:
         table = self.table
+        cells = self._cells
+        assert cells is not None, "mounted"
         if not self.groups:
-            table.clear()
-            self._shown = {}
+            cells.rebuild([])
             self.show_message(f"No consumer group has committed offsets on {self.topic}. Groups appear here "
                               "once a consumer commits (or after c → commit).")
             table.border_subtitle = ""
@@ -196,22 +198,11 @@ class GroupsPane(Vertical):
         rows = self._rows()
         keys = [key for key, _ in rows]
         current = [row.key.value for row in table.ordered_rows]
-        shown = self._shown
-        if keys == current:  # same rows: update only the cells that changed (keeps cursor and scroll)
-            for key, cells in rows:
-                signature = self._signature(cells)
-                before = shown.get(key)
-                for index, ((_, column, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
-                    if before is None or before[index] != signature[index]:
-                        table.update_cell(key, column, cell)
-                shown[key] = signature
+        if keys == current:  # same rows: only the cells that changed (keeps cursor and scroll)
+            cells.update(rows)
         else:
             cursor_key = current[table.cursor_row] if 0 <= table.cursor_row < len(current) else None
-            table.clear()
-            shown.clear()
-            for key, cells in rows:
-                table.add_row(*cells, key=key)
-                shown[key] = self._signature(cells)
+            cells.rebuild(rows)
             if cursor_key in keys:
                 table.move_cursor(row=keys.index(cursor_key))
             elif cursor_key and cursor_key.split("\x00", 1)[0] in keys:

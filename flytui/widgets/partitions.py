@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ..service import PartitionInfo
+from ._cells import CellUpdater
 
 COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
            ("Leader", "leader", 12), ("Reading", "reading", 14))
@@ -43,6 +44,7 @@ class PartitionsPane(DataTable):
         self.partitions: dict[int, PartitionInfo] = {}
         self._previous_high: dict[int, int] = {}
         self.reading: dict[int, str] = {}
+        self._cells = CellUpdater(self, [key for _, key, _ in COLUMNS])
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -62,16 +64,12 @@ class PartitionsPane(DataTable):
             cursor = self.cursor_row if same_topic else 0
             self.topic = topic
             self.partitions = new
-            self.clear()
-            for p in partitions:
-                self.add_row(*self._cells(p), key=str(p.partition))
+            self._cells.rebuild([(str(p.partition), self._row(p)) for p in partitions])
             if partitions:
                 self.move_cursor(row=min(max(cursor, 0), len(partitions) - 1))
         else:
             self.partitions = new
-            for p in partitions:
-                for (_, key, _), cell in zip(COLUMNS, self._cells(p), strict=True):
-                    self.update_cell(str(p.partition), key, cell)
+            self._cells.update([(str(p.partition), self._row(p)) for p in partitions])
         self._previous_high = {p.partition: p.high for p in partitions}
         self.border_subtitle = f"{topic} · {len(partitions)}" if topic else ""
 
@@ -79,12 +77,9 @@ class PartitionsPane(DataTable):
         """Show where the stream reads (``{partition: text}``; empty text for partitions not read)."""
         self.reading = dict(reading)
         for p in self.partitions:
-            try:
-                self.update_cell(str(p), "reading", Text(self.reading.get(p, ""), "bold cyan"))
-            except Exception:  # noqa: BLE001 - the row is gone (topic changed meanwhile)
-                pass
+            self._cells.set_cell(str(p), "reading", Text(self.reading.get(p, ""), "bold cyan"))
 
-    def _cells(self, p: PartitionInfo) -> list[Text]:
+    def _row(self, p: PartitionInfo) -> list[Text]:
         grew = p.partition in self._previous_high and p.high != self._previous_high[p.partition]
         style = "bold green" if grew else ""
         return [Text(str(p.partition), "bold", justify="right"),
