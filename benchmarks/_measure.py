@@ -57,3 +57,27 @@ class GcPauses:
         if self._callback in gc.callbacks:
             gc.callbacks.remove(self._callback)
         return self.summary()
+
+
+Row = tuple
+"""A table row: ``(figure, value, target or note)`` or ``(figure, value, target, met)`` with met a bool."""
+
+
+def report(rows: list[Row], json_path: str | None = None) -> None:
+    """Print ``rows`` as a table (with a "met" column: yes / NO / blank) and, with ``json_path``, save them."""
+    import json
+
+    def met_text(row: Row) -> str:
+        if len(row) < 4 or row[3] is None:
+            return ""
+        return "yes" if row[3] else "NO"
+
+    width = max(len(row[0]) for row in rows)
+    value_width = max(20, *(len(row[1]) for row in rows))
+    print(f"{'measure':<{width}}  {'result':>{value_width}}  {'met':<3}  target / note")
+    for row in rows:
+        print(f"{row[0]:<{width}}  {row[1]:>{value_width}}  {met_text(row):<3}  {row[2]}")
+    if json_path:
+        records = [{"figure": row[0], "value": row[1], "target": row[2],
+                    "met": row[3] if len(row) > 3 else None} for row in rows]
+        Path(json_path).write_text(json.dumps(records, indent=1))

@@ -21,8 +21,12 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from pyflymq import connect, wire
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import report  # noqa: E402  (benchmarks/ is on sys.path)
 
 HEADER = struct.Struct(">BBBBI")
 REC = struct.Struct(">QI")
@@ -137,13 +141,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--value-size", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5, help="end-to-end repetitions (median reported)")
     parser.add_argument("--server", help="an external FlyMQ server; default: built-in broker in a subprocess")
+    parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
 
-    print(f"Decode: FETCH reply of 1000 records, {args.value_size}-byte values, one thread")
-    print(f"  {'keys':<10} {'records/s':>14}")
-    for keyed in (False, True):
-        rate = bench_decode(args.value_size, keyed)
-        print(f"  {'10-byte' if keyed else 'none':<10} {rate:>14,.0f}")
+    rows: list = []
+    keyless = bench_decode(args.value_size, False)
+    keyed = bench_decode(args.value_size, True)
+    rows.append((f"FETCH decode, {args.value_size}-byte values, no keys (records/s)", f"{keyless:,.0f}", ""))
+    rows.append((f"FETCH decode, {args.value_size}-byte values, 10-byte keys (records/s)", f"{keyed:,.0f}",
+                 ">= 2,200,000", keyed >= 2_200_000))
 
     proc = None
     address = args.server
@@ -153,8 +159,9 @@ def main(argv: list[str] | None = None) -> None:
         topic = "bench-fetch"
         t0 = time.perf_counter()
         fill(address, topic, args.records, args.value_size)
-        print(f"\nFilled {args.records:,} records of {args.value_size} bytes in {time.perf_counter() - t0:.1f} s "
-              f"({args.records / (time.perf_counter() - t0):,.0f} produce/s, one synchronous client)")
+        filled = time.perf_counter() - t0
+        rows.append((f"fill {args.records:,} records, one synchronous client (produce/s)",
+                     f"{args.records / filled:,.0f}", ""))
         base, mine = [], []
         for _ in range(args.rounds):
             n1, e1 = baseline_read(address, topic)
@@ -163,16 +170,15 @@ def main(argv: list[str] | None = None) -> None:
             base.append(n1 / e1)
             mine.append(n2 / e2)
         b, m = statistics.median(base), statistics.median(mine)
-        print(f"\nEnd to end: read {args.records:,} records from offset 0, FETCH pages of 1000 "
-              f"(median of {args.rounds})")
-        print(f"  {'reader':<28} {'records/s':>14} {'MB/s':>8}")
-        print(f"  {'socket + struct baseline':<28} {b:>14,.0f} {b * args.value_size / 1e6:>8.1f}")
-        print(f"  {'FlyMQClient.fetch':<28} {m:>14,.0f} {m * args.value_size / 1e6:>8.1f}")
-        print(f"  {'ratio client / baseline':<28} {m / b:>14.2f}")
+        note = f"median of {args.rounds}, FETCH pages of 1000"
+        rows.append(("end to end: socket + struct baseline (records/s)", f"{b:,.0f}", note))
+        rows.append(("end to end: FlyMQClient.fetch (records/s)", f"{m:,.0f}", note))
+        rows.append(("end to end: client / baseline", f"{m / b:.2f}", "about 1 or better", m / b >= 0.9))
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=10)
+    report(rows, args.json)
 
 
 if __name__ == "__main__":
