@@ -109,7 +109,7 @@ def _certificate_names(host: str, port: int, settings: TLSSettings, timeout: flo
             cert = sock.getpeercert() or {}
     except (OSError, ValueError):
         return None
-    names = [f"{kind}:{value}" for kind, value in cert.get("subjectAltName", ())]
+    names = [f"{'IP' if kind == 'IP Address' else kind}:{value}" for kind, value in cert.get("subjectAltName", ())]
     for rdn in cert.get("subject", ()):
         for key, value in rdn:
             if key == "commonName":
