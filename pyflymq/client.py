@@ -296,15 +296,22 @@ class FlyMQClient:
         self._node = (conn, info)
         return info
 
+    def _membership_holds(self, conn: Connection | None) -> bool:
+        """True while ``conn`` (the connection a group membership was taken on) is still this client's open
+        connection and the server has not closed it."""
+        return conn is not None and conn is self._conn and conn.idle_and_open()
+
     def _clone(self) -> FlyMQClient:
         """A new client with the same servers and settings, on a connection of its own (consumers hold
         their group memberships on such connections)."""
         settings = dict(self._settings)
         if self._credentials is not None:
             settings["username"], settings["password"] = self._credentials
+        servers = self.servers
+        servers = servers[self._current:] + servers[:self._current]  # the node this client uses comes first
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AuthDisabledWarning)  # this client's own warning already said it
-            return FlyMQClient(self.servers, **settings)
+            return FlyMQClient(servers, **settings)
 
     def close(self) -> None:
         """Close the connection. Idempotent; later calls raise :class:`FlyMQConnectionError`."""

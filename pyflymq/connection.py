@@ -236,6 +236,25 @@ class Connection:
         except OSError:
             return True
 
+    def idle_and_open(self) -> bool:
+        """For a connection with no request in flight: True while the server has neither closed it nor sent
+        anything (FlyMQ never sends unasked, so readable bytes or a hang-up mean it is gone). Works for TLS
+        connections too. A connection found gone is closed."""
+        if self._closed:
+            return False
+        if not self._lock.acquire(blocking=False):
+            return True  # a request is in flight: it will find out itself
+        try:
+            readable, _, failed = select.select([self._sock], [], [self._sock], 0)
+        except (OSError, ValueError):
+            readable, failed = [True], []
+        finally:
+            self._lock.release()
+        if readable or failed:
+            self.close()
+            return False
+        return True
+
     def request(self, op: int, payload: bytes = b"", check_alive: bool = False,
                 deadline: float | None = None) -> tuple[int, int, bytes]:
         """Send one request frame and return the response as ``(op, flags, payload)``.
