@@ -1041,6 +1041,8 @@ class HighLevelConsumer(_BaseConsumer):
       this loses its partitions to the others. FlyMQ has no group protocol, so this is done by the clients
       (see the :mod:`pyflymq.consumer` module documentation); ``close()`` hands partitions over at once.
     * ``metadata_max_age_ms``: how often partitions are looked up again (new topics: every second).
+    * Membership: once used, the consumer is a member of ``group_id`` on every topic as the server counts it
+      (DESCRIBE_GROUP / LIST_GROUPS), through one extra connection per topic that :meth:`close` closes.
 
     Records come back with ``retry_count`` = how many times this consumer delivered the same
     (topic, partition, offset) before (0 the first time, 1 after a seek back, ...).
@@ -1144,6 +1146,8 @@ class Consumer(_BaseConsumer):
       ("same group, shares work"), as :class:`HighLevelConsumer` does; give ``partition`` to read one partition
       whatever other members do. Call :meth:`close` (or use ``with``) when done so that the others take over
       at once; a consumer that simply stops keeps its partitions until ``session_timeout_ms`` has passed.
+    * With a ``group_id`` the consumer is, once used, a member of the group as the server counts it, through
+      an extra connection that :meth:`close` closes.
     * ``group_id=None``: no group, no commits, no sharing.
     """
 
