@@ -245,12 +245,18 @@ class Connection:
         if not self._lock.acquire(blocking=False):
             return True  # a request is in flight: it will find out itself
         try:
-            readable, _, failed = select.select([self._sock], [], [self._sock], 0)
+            if hasattr(select, "poll"):
+                poller = select.poll()
+                poller.register(self._sock, select.POLLIN | select.POLLPRI)
+                gone = bool(poller.poll(0))  # POLLHUP and POLLERR are always reported too
+            else:
+                readable, _, failed = select.select([self._sock], [], [self._sock], 0)
+                gone = bool(readable or failed)
         except (OSError, ValueError):
-            readable, failed = [True], []
+            gone = True
         finally:
             self._lock.release()
-        if readable or failed:
+        if gone:
             self.close()
             return False
         return True
