@@ -152,6 +152,7 @@ class Connection:
         self._tls_settings = tls_settings or TLSSettings()
         self._lock = threading.Lock()
         self._closed = False
+        self._answered = False  # True once the server answered a request on this connection
         if deadline is None:
             deadline = time.monotonic() + timeout
         try:
@@ -315,6 +316,7 @@ class Connection:
                     raise self._bad_header(header, magic, version, length)
                 body = read(length) if length else b""
                 if len(body) == length:
+                    self._answered = True
                     return reply_op, flags, body
         except (OSError, ValueError) as exc:  # ValueError: the reader was closed under us by close()
             raise self._receive_failed(exc, budget) from exc
@@ -322,6 +324,12 @@ class Connection:
         raise ConnectionLostError(f"{self.address} closed the connection before replying", request_sent=True)
 
     def _send_failed(self, exc: OSError, budget: float) -> FlyMQConnectionError:
+        if self.tls and not isinstance(exc, TimeoutError):
+            explained = explain_tls_read_failure(self._pending_alert() or exc, self.address, self._tls_settings,
+                                                 not self._answered)
+            if explained is not None:
+                self.close()
+                return explained
         self.close()
         if isinstance(exc, TimeoutError):
             error = FlyMQTimeoutError(f"{self.address}: could not send the request within its time budget "
@@ -339,11 +347,23 @@ class Connection:
             error.request_sent = True
             return error
         if self.tls:
-            explained = explain_tls_read_failure(exc, self.address, self._tls_settings)
+            explained = explain_tls_read_failure(exc, self.address, self._tls_settings, not self._answered)
             if explained is not None:
                 return explained
         return ConnectionLostError(f"connection to {self.address} broke while waiting for the reply: "
                                    f"{_describe(exc)}", request_sent=True)
+
+    def _pending_alert(self) -> ssl.SSLError | None:
+        """After a failed TLS send: the alert the server sent before closing (e.g. "certificate required"),
+        if it can still be read; None otherwise."""
+        try:
+            self._sock.settimeout(0.5)
+            self._sock.recv(1)
+        except ssl.SSLError as alert:
+            return alert
+        except (OSError, ValueError):
+            return None
+        return None
 
     def _bad_header(self, header: bytes, magic: int, version: int, length: int) -> ProtocolError:
         if magic != MAGIC:

@@ -145,12 +145,21 @@ def explain_handshake_failure(exc: BaseException, address: str, host: str, port:
     return None
 
 
-def explain_tls_read_failure(exc: BaseException, address: str,
-                             settings: TLSSettings) -> TLSConfigurationError | None:
+def explain_tls_read_failure(exc: BaseException, address: str, settings: TLSSettings,
+                             first_request: bool = False) -> TLSConfigurationError | None:
     """With TLS 1.3 the server checks the client certificate after the handshake, so a missing or refused
-    one shows up as an alert on the first read: explain it, or None for any other failure."""
+    one shows up as an alert on the first exchange (or, when the alert is lost, as the connection ending right
+    there): explain it, or None for any other failure."""
     if isinstance(exc, ssl.SSLError):
-        return _client_certificate_problem(exc, address, settings)
+        explained = _client_certificate_problem(exc, address, settings)
+        if explained is not None:
+            return explained
+    ended = isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError, BrokenPipeError))
+    if first_request and ended and not settings.cert_file:
+        return TLSConfigurationError(
+            f"{address} ended the TLS connection right after the handshake, before its first answer; a server "
+            "that requires a client certificate (mutual TLS) does that when none is given: pass "
+            "tls_cert_file= and tls_key_file= with a certificate signed by a CA the server trusts.")
     return None
 
 

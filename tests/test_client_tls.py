@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -102,3 +103,19 @@ def test_the_right_settings_still_connect(tls_broker, mtls_broker, certs):
     with connect(mtls_broker.address, tls_ca_file=certs["ca.pem"], tls_cert_file=certs["client.pem"],
                  tls_key_file=certs["client.key"], timeout_ms=3000) as client:
         assert client.list_topics() is not None
+
+
+def test_missing_client_certificate_noticed_while_sending(mtls_broker, certs):
+    # The server's "certificate required" alert may arrive before the client's first request goes out, so
+    # that the send fails first: the explanation must be the same.
+    from pyflymq.connection import Connection
+    from pyflymq.tls import TLSSettings, make_ssl_context
+    from pyflymq.wire import Op
+
+    host, port = mtls_broker.address.rsplit(":", 1)
+    conn = Connection(host, int(port), timeout=3.0, ssl_context=make_ssl_context(ca_file=certs["ca.pem"]),
+                      tls_settings=TLSSettings(ca_file=certs["ca.pem"]))
+    time.sleep(0.3)  # let the alert and the close arrive first
+    with pytest.raises(TLSConfigurationError, match="requires a client certificate"):
+        conn.request(Op.WHOAMI)
+    assert conn.closed
