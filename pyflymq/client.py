@@ -700,6 +700,34 @@ class FlyMQClient:
         payload = wire.encode_group_partition_request(topic, group_id, _check_partition(partition))
         return wire.decode_u64_response(self._call(Op.GET_OFFSET, payload, True))
 
+    def _committed_offsets(self, topic: str, group_id: str, partitions: list[int]) -> dict[int, int]:
+        """GET_OFFSET for several partitions in one round trip (the requests are pipelined). Unknown
+        (topic, group): :class:`GroupNotFoundError`; other error frames raise as :meth:`get_committed_offset`."""
+        requests = [(Op.GET_OFFSET, wire.encode_group_partition_request(topic, group_id, _check_partition(p)))
+                    for p in partitions]
+        if not requests:
+            return {}
+        deadline = time.monotonic() + self._timeout
+        for attempt in range(2):
+            conn = self._get_connection()
+            try:
+                replies = conn.pipeline(requests, deadline)
+                break
+            except ConnectionLostError as exc:  # reads: safe to repeat once on a new connection
+                if attempt:
+                    raise FlyMQConnectionError(f"{exc} (after reconnecting once)") from exc
+        found: dict[int, int] = {}
+        for partition, (reply_op, flags, body) in zip(partitions, replies, strict=True):
+            if reply_op == Op.GET_OFFSET:
+                found[partition] = wire.decode_u64_response(body)
+            elif reply_op == _ERROR:
+                err = wire.decode_error(body, flags)
+                raise error_from_server(err.text, shape=err.shape, code=err.code, op=Op.GET_OFFSET)
+            else:
+                conn.close()
+                raise ProtocolError(f"{conn.address} answered op 0x{reply_op:02x} to GET_OFFSET")
+        return found
+
     def reset_offset(self, topic: str, group_id: str, partition: int, to: str | int) -> None:
         """Set the group's committed offset to ``"earliest"``, ``"latest"`` or an explicit int offset.
 

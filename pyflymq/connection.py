@@ -305,6 +305,28 @@ class Connection:
             self._raw.deadline = deadline
             return self._read_reply(budget)
 
+    def pipeline(self, requests: list[tuple[int, bytes]],
+                 deadline: float | None = None) -> list[tuple[int, int, bytes]]:
+        """Send several small request frames at once, then read their replies, in order (FlyMQ answers
+        strictly one reply per request, in order, so this costs one round trip instead of one per request).
+        The same deadline and errors as :meth:`request`; every frame must be under 32 MiB."""
+        frames = b"".join(_pack_header(MAGIC, VERSION, op, FLAG_BINARY, len(payload)) + payload
+                          for op, payload in requests)
+        with self._lock:
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.timeout
+            budget = deadline - now
+            if self._closed:
+                raise ConnectionLostError(f"connection to {self.address} is closed", request_sent=False)
+            try:
+                self._sock.settimeout(self._remaining(deadline))
+                self._sock.sendall(frames)
+            except OSError as exc:
+                raise self._send_failed(exc, budget) from exc
+            self._raw.deadline = deadline
+            return [self._read_reply(budget) for _ in requests]
+
     def _read_reply(self, budget: float) -> tuple[int, int, bytes]:
         read = self._read
         try:

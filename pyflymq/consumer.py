@@ -91,7 +91,7 @@ MEMBERS_TOPIC_PREFIX = INTERNAL_TOPIC_PREFIX
 
 MEMBER_SLOTS = 32
 """Slots per (topic, group) registry: the most members that share a topic's partitions. Each heartbeat reads
-every slot with GET_OFFSET, so the number is kept small."""
+every slot with GET_OFFSET (pipelined: one round trip), so the number is kept small."""
 
 _FETCH_CAP = 1000             # the server scans at most 1000 records per FETCH
 _MIN_BACKOFF = 0.005          # first pause after an empty fetch of a partition
@@ -278,21 +278,17 @@ class _Membership:
 
     def _read_slots(self) -> dict[int, int]:
         """Every slot's heartbeat value (0: free), read with GET_OFFSET, which consume permission allows."""
-        view: dict[int, int] = {}
-        for slot in range(MEMBER_SLOTS):
-            try:
-                value = self.client.get_committed_offset(self.registry, self.group_id, slot)
-            except GroupNotFoundError:
-                return {}                              # nobody ever registered in this group
-            except (AuthError, UnsupportedOperationError) as exc:
-                raise ConsumerError(
-                    f"group {self.group_id!r}, topic {self.topic!r}: the server refused the group coordination "
-                    f"(GET_OFFSET on {self.registry!r}: {exc}), so members cannot share partitions; the user "
-                    "needs consume permission (COMMIT and GET_OFFSET) on every topic name, or use partition= "
-                    "to read a fixed partition") from exc
-            if value:
-                view[slot] = value
-        return view
+        try:
+            values = self.client._committed_offsets(self.registry, self.group_id, list(range(MEMBER_SLOTS)))
+        except GroupNotFoundError:
+            return {}                                  # nobody ever registered in this group
+        except (AuthError, UnsupportedOperationError) as exc:
+            raise ConsumerError(
+                f"group {self.group_id!r}, topic {self.topic!r}: the server refused the group coordination "
+                f"(GET_OFFSET on {self.registry!r}: {exc}), so members cannot share partitions; the user "
+                "needs consume permission (COMMIT and GET_OFFSET) on every topic name, or use partition= "
+                "to read a fixed partition") from exc
+        return {slot: value for slot, value in values.items() if value}
 
     def refresh(self, now: float) -> bool:
         """Read the registry, heartbeat, and recompute the live members; True when they changed."""
@@ -637,13 +633,10 @@ class _BaseConsumer:
             return {}
         except (AuthError, UnsupportedOperationError):
             # DESCRIBE_GROUP needs admin rights; GET_OFFSET cannot tell "0" from "never": take it as 0.
-            found: dict[int, int] = {}
-            for partition in partitions:
-                try:
-                    found[partition] = self._client.get_committed_offset(topic, self._group_id, partition)
-                except GroupNotFoundError:
-                    return {}
-            return found
+            try:
+                return self._client._committed_offsets(topic, self._group_id, partitions)
+            except GroupNotFoundError:
+                return {}
         wanted = set(partitions)
         return {p: o for p, o in info.offsets.items() if p in wanted}
 

@@ -13,7 +13,7 @@ import gc
 
 import pytest
 
-from pyflymq import Consumer, ConsumerError
+from pyflymq import Consumer, ConsumerError, GroupNotFoundError
 from pyflymq.consumer import MEMBERS_TOPIC_PREFIX
 from tests.consumer_helpers import wait_for
 
@@ -174,3 +174,17 @@ def test_group_sharing_works_for_a_user_who_may_only_consume(flymq):
     finally:
         bob1.close()
         bob2.close()
+
+
+def test_pipelined_committed_offsets_read_like_single_ones(flymq):
+    client = flymq.client()
+    topic = flymq.topic()
+    client.commit_offset(topic, "g", 0, 5)
+    client.commit_offset(topic, "g", 3, 7)
+    assert client._committed_offsets(topic, "g", [0, 1, 2, 3]) == {0: 5, 1: 0, 2: 0, 3: 7}
+    assert client._committed_offsets(topic, "g", [3]) == {3: client.get_committed_offset(topic, "g", 3)}
+    with pytest.raises(GroupNotFoundError):
+        client._committed_offsets(topic, "nobody", [0, 1])
+    with pytest.raises(ValueError):
+        client._committed_offsets(topic, "g", [0, -1])
+    assert client.get_committed_offset(topic, "g", 0) == 5        # the connection is still in step
