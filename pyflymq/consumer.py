@@ -632,11 +632,14 @@ class _BaseConsumer:
         except GroupNotFoundError:
             return {}
         except (AuthError, UnsupportedOperationError):
-            # DESCRIBE_GROUP needs admin rights; GET_OFFSET cannot tell "0" from "never": take it as 0.
+            # DESCRIBE_GROUP needs admin rights. GET_OFFSET answers 0 both for "never committed" and for a
+            # committed 0, and this consumer's own SUBSCRIBE has created the group by now: take 0 as "never",
+            # so that auto_offset_reset applies (a committed 0 means nothing was consumed yet anyway).
             try:
-                return self._client._committed_offsets(topic, self._group_id, partitions)
+                found = self._client._committed_offsets(topic, self._group_id, partitions)
             except GroupNotFoundError:
                 return {}
+            return {partition: offset for partition, offset in found.items() if offset}
         wanted = set(partitions)
         return {p: o for p, o in info.offsets.items() if p in wanted}
 

@@ -188,3 +188,20 @@ def test_pipelined_committed_offsets_read_like_single_ones(flymq):
     with pytest.raises(ValueError):
         client._committed_offsets(topic, "g", [0, -1])
     assert client.get_committed_offset(topic, "g", 0) == 5        # the connection is still in step
+
+
+@pytest.mark.broker(users=["root:pw:admin", "bob:pw:consumer"])
+def test_a_consume_only_user_still_gets_auto_offset_reset_and_committed_offsets(flymq):
+    # Joining creates the group, so GET_OFFSET (all a consume-only user may use) answers 0 for partitions
+    # never committed: that must not turn "latest" into "from the start".
+    admin = flymq.client(username="root", password="pw")
+    topic = flymq.topic()
+    for i in range(3):
+        admin.produce(topic, f"old{i}")
+    bob = flymq.client(username="bob", password="pw")
+    with bob.consumer(topic, "late", auto_offset_reset="latest", auto_commit=False) as consumer:
+        assert consumer.poll(timeout_ms=100) == []
+        assert consumer.position(0) == 3
+    admin.commit_offset(topic, "resumed", 0, 2)
+    with bob.consumer(topic, "resumed", auto_offset_reset="latest", auto_commit=False) as consumer:
+        assert [m.value for m in consumer.poll(timeout_ms=1000)] == [b"old2"]
