@@ -9,11 +9,13 @@ The user-facing API follows ``CONSUMER_PATTERNS.md``::
             print(message.decode())
 """
 
-from .client import FlyMQClient, Transaction, connect
+from .client import FlyMQClient, NodeInfo, Transaction, connect
 from .consumer import Consumer, HighLevelConsumer
 from .errors import (
+    AuthDisabledWarning,
     AuthenticationError,
     AuthError,
+    AuthNotEnabledError,
     AuthorizationError,
     ConsumerConnectionError,
     ConsumerError,
@@ -31,6 +33,7 @@ from .errors import (
     ProtocolError,
     SchemaError,
     ServerError,
+    TLSConfigurationError,
     TopicNotFoundError,
     TransactionError,
     UnsupportedOperationError,
@@ -52,11 +55,11 @@ from .models import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "AuthError", "AuthResult", "AuthenticationError", "AuthorizationError", "ClusterMetadata", "Consumer",
+    "AuthDisabledWarning", "AuthError", "AuthNotEnabledError", "AuthResult", "AuthenticationError", "AuthorizationError", "ClusterMetadata", "Consumer",
     "ConsumerConnectionError", "ConsumerError", "DLQEntry", "DLQError", "DecodeError", "FetchResult", "FlyMQClient",
     "FlyMQConnectionError", "FlyMQError", "FlyMQTimeoutError", "FrameTooLargeError", "GroupInfo",
-    "GroupNotFoundError", "HighLevelConsumer", "Lag", "Message", "NotLeaderError", "OffsetOutOfRangeError",
+    "GroupNotFoundError", "HighLevelConsumer", "Lag", "Message", "NodeInfo", "NotLeaderError", "OffsetOutOfRangeError",
     "PartitionMetadata", "PartitionNotFoundError", "ProduceError", "ProtocolError", "RecordMetadata",
-    "SchemaError", "ServerError", "SubscribeMode", "TopicMetadata", "TopicNotFoundError", "Transaction",
+    "SchemaError", "ServerError", "SubscribeMode", "TLSConfigurationError", "TopicMetadata", "TopicNotFoundError", "Transaction",
     "TransactionError", "UnsupportedOperationError", "connect",
 ]

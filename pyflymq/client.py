@@ -14,12 +14,17 @@ import struct
 import threading
 import time
 import uuid
+import warnings
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import wire
-from .connection import Connection, ConnectionLostError, format_address, make_ssl_context, parse_servers
+from .connection import Connection, ConnectionLostError, format_address, parse_servers
 from .errors import (
+    AuthDisabledWarning,
     AuthenticationError,
+    AuthError,
+    AuthNotEnabledError,
     DLQError,
     FlyMQConnectionError,
     FlyMQError,
@@ -28,6 +33,7 @@ from .errors import (
     ProtocolError,
     SchemaError,
     ServerError,
+    TLSConfigurationError,
     TopicNotFoundError,
     TransactionError,
     error_from_server,
@@ -44,9 +50,27 @@ from .models import (
     SchemaInfo,
     SubscribeMode,
 )
+from .tls import TLSSettings, explain_plain_to_tls, make_ssl_context
 from .wire import Op
 
-__all__ = ["FlyMQClient", "Transaction", "connect"]
+__all__ = ["INTERNAL_TOPIC_PREFIX", "FlyMQClient", "NodeInfo", "Transaction", "connect"]
+
+INTERNAL_TOPIC_PREFIX = "__flymq_members."
+"""Pseudo-topics whose committed offsets hold the consumers' group coordination (never real topics);
+:meth:`FlyMQClient.list_groups` leaves their entries out unless asked."""
+
+# Requests that change something on the server: when one of them times out or its connection breaks after it
+# went out, the caller is told that the server may or may not have applied it.
+_WRITE_OPS = frozenset({
+    Op.PRODUCE, Op.PRODUCE_WITH_SCHEMA, Op.PRODUCE_DELAYED, Op.PRODUCE_WITH_TTL, Op.TXN_BEGIN, Op.TXN_COMMIT,
+    Op.TXN_ABORT, Op.TXN_PRODUCE, Op.COMMIT, Op.RESET_OFFSET, Op.CREATE_TOPIC, Op.DELETE_TOPIC, Op.DELETE_GROUP,
+    Op.REPLAY_DLQ, Op.PURGE_DLQ, Op.REGISTER_SCHEMA, Op.DELETE_SCHEMA,
+})
+_I32_MAX = 2**31 - 1
+_U32_MAX = 2**32 - 1
+_I64_MAX = 2**63 - 1
+_U64_MAX = 2**64 - 1
+_PROBE_TOPIC_PREFIX = "__pyflymq_auth_probe."
 
 _ERROR = Op.ERROR
 _FETCH = Op.FETCH
@@ -73,17 +97,28 @@ def _to_bytes(value, what: str = "value") -> bytes:
     raise TypeError(f"{what} must be bytes or str, not {type(value).__name__}")
 
 
+def _check_int(name: str, value, low: int, high: int) -> int:
+    """``value`` if it is an int in ``[low, high]``; else ValueError, before anything is sent."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an int from {low} to {high}, not {value!r}; nothing was sent")
+    return value
+
+
 def _check_partition(partition: int) -> int:
     # A negative partition crashes the upstream FlyMQ server (flymq-wire §3.10): refuse it here.
-    if not isinstance(partition, int) or partition < 0:
-        raise ValueError(f"partition must be a non-negative int, not {partition!r}")
-    return partition
+    return _check_int("partition", partition, 0, _I32_MAX)
 
 
 def _check_offset(offset: int) -> int:
-    if not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must be a non-negative int, not {offset!r}")
-    return offset
+    return _check_int("offset", offset, 0, _U64_MAX)
+
+
+def _check_count(name: str, value: int) -> int:
+    return _check_int(name, value, 0, _I32_MAX)
+
+
+def _op_name(op: int) -> str:
+    return Op(op).name if op in Op._value2member_map_ else f"op 0x{op:02x}"
 
 
 def _mode_name(mode) -> str:
@@ -95,14 +130,42 @@ def _rfc3339_now() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+@dataclass(frozen=True)
+class NodeInfo:
+    """The FlyMQ node a client is talking to: ``address`` (``host:port`` connected) and ``node_id`` (the
+    ``cluster_id`` its CLUSTER_METADATA answers: the node's own id in a cluster, ``"standalone"`` on a single
+    server; None when the server does not answer that op)."""
+
+    address: str
+    node_id: str | None
+
+
 def connect(servers="localhost:9092", *, username: str | None = None, password: str | None = None,
             tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
             tls_key_file: str | None = None, tls_server_name: str | None = None,
-            tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3) -> FlyMQClient:
-    """Connect to FlyMQ and return an open :class:`FlyMQClient` (same arguments as the class)."""
+            tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
+            connect_timeout_ms: int | None = None, require_auth: bool = False) -> FlyMQClient:
+    """Connect to FlyMQ and return an open :class:`FlyMQClient` (same arguments as the class).
+
+    Time limits: ``timeout_ms`` (10 s) bounds each request as a whole, sending it and reading all of its
+    reply, however slowly the server trickles it. ``connect_timeout_ms`` bounds the whole of connecting: every
+    server of the list, every one of the ``retries`` rounds, the TCP connect, TLS handshake, auth probe and
+    login together. Its default is ``timeout_ms``, so 10 s: a reachable FlyMQ answers in milliseconds, so the
+    budget is only used up by a server that accepts and then hangs, a black-holed address or a stalled TLS
+    terminator, and a caller (or a person at a terminal) should hear about that in the same time they would
+    wait for any one request, not in ``retries`` × servers × ``timeout_ms`` (30 s and more before). The budget
+    is shared out so that a hanging first server leaves time for the next ones in the list.
+
+    Credentials: when ``username`` is given, the server is first asked, without logging in, whether it has
+    authentication on (flymq-wire §2.18). AUTH is sent only when it does: FlyMQ 1.26 crashes on AUTH when its
+    authentication is off (its default). Then the client connects without logging in, sets
+    :attr:`FlyMQClient.auth_warning` and issues an :class:`~pyflymq.errors.AuthDisabledWarning`; with
+    ``require_auth=True`` it refuses instead with :class:`~pyflymq.errors.AuthNotEnabledError`.
+    """
     return FlyMQClient(servers, username=username, password=password, tls=tls, tls_ca_file=tls_ca_file,
                        tls_cert_file=tls_cert_file, tls_key_file=tls_key_file, tls_server_name=tls_server_name,
-                       tls_insecure_skip_verify=tls_insecure_skip_verify, timeout_ms=timeout_ms, retries=retries)
+                       tls_insecure_skip_verify=tls_insecure_skip_verify, timeout_ms=timeout_ms, retries=retries,
+                       connect_timeout_ms=connect_timeout_ms, require_auth=require_auth)
 
 
 class FlyMQClient:
@@ -112,10 +175,12 @@ class FlyMQClient:
     defaults to 9092. The constructor connects at once, so an unreachable server, a port that does not speak
     FlyMQ, or a rejected login raises here (:class:`FlyMQConnectionError`, :class:`ProtocolError`,
     :class:`AuthenticationError`). To prove the peer speaks FlyMQ, opening a connection costs one round trip
-    (the AUTH login when ``username`` is given, otherwise a WHOAMI).
+    (a WHOAMI), two with ``username`` (an auth probe, then the AUTH login only if the server has auth on; see
+    :func:`connect` and :attr:`auth_warning`).
 
-    Connecting tries the servers in order, ``retries`` rounds with a short backoff, and fails with one error
-    naming every address tried and why. ``timeout_ms`` bounds the connect and every wait for a reply.
+    Connecting tries the servers in order, ``retries`` rounds with a short backoff, within a total budget of
+    ``connect_timeout_ms`` (default: ``timeout_ms``), and fails with one error naming every address tried and
+    why. ``timeout_ms`` bounds every request as a whole (see :func:`connect` for both limits and why).
 
     Failure handling, like Kafka clients:
 
@@ -127,14 +192,23 @@ class FlyMQClient:
       connection breaks after the request went out, the server may or may not have applied it, and the call
       raises :class:`FlyMQConnectionError` saying so. A write is only resent when it provably never left
       (the connection was found closed before sending).
-    * A timeout raises :class:`FlyMQTimeoutError` and is not retried.
+    * A timeout raises :class:`FlyMQTimeoutError` and is not retried. On a write (produce and friends, commit,
+      resets, deletes, DLQ replay/purge, transactions) whose request had gone out, the error's
+      ``outcome_unknown`` is True and its message says the server may or may not have applied it, as for a
+      connection lost mid-write.
 
     One connection carries every request, one at a time (FlyMQ answers strictly in order); threads sharing a
     client take turns on it.
 
     TLS: ``tls=True`` (or any of ``tls_ca_file``/``tls_cert_file``) wraps the connection with the standard
     :mod:`ssl` module; ``tls_ca_file`` verifies the server, ``tls_cert_file``/``tls_key_file`` present a client
-    certificate (mutual TLS), ``tls_server_name`` overrides the name checked against the certificate.
+    certificate (mutual TLS), ``tls_server_name`` overrides the name checked against the certificate. TLS
+    mistakes (plain client on a TLS port and the reverse, a certificate for another name or from an unknown
+    CA, a missing client certificate) raise :class:`~pyflymq.errors.TLSConfigurationError` naming the address
+    and what to check.
+
+    Input that FlyMQ 1.26 crashes on (negative partitions, negative counts, flymq-wire §3.10) and numbers that
+    do not fit their wire field are refused with :class:`ValueError` before anything is sent.
 
     Use it as a context manager, or call :meth:`close` (idempotent).
     """
@@ -142,19 +216,35 @@ class FlyMQClient:
     def __init__(self, servers="localhost:9092", *, username: str | None = None, password: str | None = None,
                  tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
                  tls_key_file: str | None = None, tls_server_name: str | None = None,
-                 tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3):
+                 tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
+                 connect_timeout_ms: int | None = None, require_auth: bool = False):
         self._servers = parse_servers(servers)
         self._credentials = (username, password or "") if username else None
+        self._require_auth = bool(require_auth)
         self._timeout = max(timeout_ms, 1) / 1000.0
+        budget_ms = timeout_ms if connect_timeout_ms is None else connect_timeout_ms
+        self._connect_budget = max(budget_ms, 1) / 1000.0
         self._attempts = max(1, int(retries))
         self._ssl_context = None
+        self._tls_settings = TLSSettings(tls_ca_file, tls_cert_file, tls_key_file, tls_server_name,
+                                         tls_insecure_skip_verify)
         self._server_name = tls_server_name
         if tls or tls_ca_file or tls_cert_file:
             self._ssl_context = make_ssl_context(ca_file=tls_ca_file, cert_file=tls_cert_file,
                                                  key_file=tls_key_file,
                                                  insecure_skip_verify=tls_insecure_skip_verify)
+        self._settings = {
+            "username": username, "password": password, "tls": tls, "tls_ca_file": tls_ca_file,
+            "tls_cert_file": tls_cert_file, "tls_key_file": tls_key_file, "tls_server_name": tls_server_name,
+            "tls_insecure_skip_verify": tls_insecure_skip_verify, "timeout_ms": timeout_ms, "retries": retries,
+            "connect_timeout_ms": connect_timeout_ms, "require_auth": require_auth,
+        }
+        self.auth_warning: str | None = None
+        """A plain sentence when credentials were given but not used (the server has authentication off),
+        else None."""
         self._topic_heads: dict[str, bytes] = {}  # topic -> its str16 encoding, for fetch
         self._conn: Connection | None = None
+        self._node: tuple[Connection, NodeInfo] | None = None
         self._current = 0  # index in self._servers of the server last connected to
         self._connect_lock = threading.Lock()
         self._closed = False
@@ -183,6 +273,45 @@ class FlyMQClient:
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return self._closed
+
+    @property
+    def node(self) -> NodeInfo:
+        """The node actually in use: its address and node id (see :class:`NodeInfo`).
+
+        Read lazily with one CLUSTER_METADATA the first time it is asked for on a connection, and again after
+        a reconnect (which may have moved to another server of the list). Connects if not connected.
+        """
+        conn = self._get_connection()
+        cached = self._node
+        if cached is not None and cached[0] is conn:
+            return cached[1]
+        try:
+            meta = wire.decode_cluster_metadata_response(self._roundtrip(conn, Op.CLUSTER_METADATA, b""))
+            node_id = meta.cluster_id or None
+        except ConnectionLostError as exc:
+            raise FlyMQConnectionError(str(exc)) from exc
+        except ServerError:
+            node_id = None
+        info = NodeInfo(conn.address, node_id)
+        self._node = (conn, info)
+        return info
+
+    def _membership_holds(self, conn: Connection | None) -> bool:
+        """True while ``conn`` (the connection a group membership was taken on) is still this client's open
+        connection and the server has not closed it."""
+        return conn is not None and conn is self._conn and conn.idle_and_open()
+
+    def _clone(self) -> FlyMQClient:
+        """A new client with the same servers and settings, on a connection of its own (consumers hold
+        their group memberships on such connections)."""
+        settings = dict(self._settings)
+        if self._credentials is not None:
+            settings["username"], settings["password"] = self._credentials
+        servers = self.servers
+        servers = servers[self._current:] + servers[:self._current]  # the node this client uses comes first
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AuthDisabledWarning)  # this client's own warning already said it
+            return FlyMQClient(servers, **settings)
 
     def close(self) -> None:
         """Close the connection. Idempotent; later calls raise :class:`FlyMQConnectionError`."""
@@ -222,25 +351,41 @@ class FlyMQClient:
     def _open_any(self) -> Connection:
         failures: list[tuple[str, FlyMQError]] = []
         count = len(self._servers)
+        deadline = time.monotonic() + self._connect_budget
         for attempt in range(self._attempts):
             if attempt:
-                time.sleep(min(_BACKOFF_S * 2 ** (attempt - 1), _BACKOFF_MAX_S))
+                pause = min(_BACKOFF_S * 2 ** (attempt - 1), _BACKOFF_MAX_S, deadline - time.monotonic())
+                if pause > 0:
+                    time.sleep(pause)
             for step in range(count):
                 index = (self._current + step) % count
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                # share what is left of the budget among the servers still to try in this round, so that one
+                # server that accepts and then hangs cannot use up the time of the others
+                share = (deadline - now) / (count - step)
                 try:
-                    conn = self._open(*self._servers[index])
+                    conn = self._open(*self._servers[index], now + share)
                 except ServerError:
                     raise  # the server speaks FlyMQ and refused us (e.g. the login): not a reachability problem
+                except TLSConfigurationError:
+                    raise  # a set-up mistake: trying again or elsewhere will not help
                 except FlyMQError as exc:
                     failures.append((format_address(*self._servers[index]), exc))
                     continue
                 self._current = index
                 return conn
-            if all(isinstance(exc, ProtocolError) for _, exc in failures[-count:]):
+            if time.monotonic() >= deadline:
+                break
+            if failures and all(isinstance(exc, ProtocolError) for _, exc in failures[-count:]):
                 break  # every server answered, none speaks FlyMQ: retrying will not help
         raise self._connect_failure(failures)
 
     def _connect_failure(self, failures: list[tuple[str, FlyMQError]]) -> FlyMQError:
+        if not failures:
+            return FlyMQTimeoutError(f"could not connect to FlyMQ within the connect budget of "
+                                     f"{self._connect_budget:g}s ({', '.join(self.servers)})")
         reasons: dict[str, str] = {}
         for address, exc in failures:  # keep the latest reason per address, in the order first tried
             reasons[address] = str(exc).removeprefix(f"{address}: ").removeprefix(f"{address} ")
@@ -250,43 +395,90 @@ class FlyMQClient:
         protocol = next((exc for exc in errors if isinstance(exc, ProtocolError)), None)
         if protocol is not None:
             return type(protocol)(f"no FlyMQ server found ({tried})")
-        cls = FlyMQTimeoutError if all(isinstance(e, FlyMQTimeoutError) for e in errors) else FlyMQConnectionError
-        return cls(f"could not connect to FlyMQ after {rounds} ({tried})")
+        if all(isinstance(e, FlyMQTimeoutError) for e in errors):
+            return FlyMQTimeoutError(f"could not connect to FlyMQ within the connect budget of "
+                                     f"{self._connect_budget:g}s ({tried})")
+        return FlyMQConnectionError(f"could not connect to FlyMQ after {rounds} ({tried})")
 
-    def _open(self, host: str, port: int) -> Connection:
+    def _open(self, host: str, port: int, deadline: float) -> Connection:
         conn = Connection(host, port, timeout=self._timeout, ssl_context=self._ssl_context,
-                          server_hostname=self._server_name)
+                          server_hostname=self._server_name, tls_settings=self._tls_settings, deadline=deadline)
         try:
             if self._credentials is not None:
-                result = self._auth_on(conn, *self._credentials)
-                if not result.success:
-                    raise AuthenticationError(result.error or "authentication failed", op=Op.AUTH)
+                self._login(conn, *self._credentials, deadline=deadline)
             else:
-                self._probe(conn)
-        except ConnectionLostError as exc:
+                self._probe(conn, deadline)
+        except (ConnectionLostError, ProtocolError) as exc:
             conn.close()
+            explained = None if conn.tls else explain_plain_to_tls(conn.address, host, port, deadline)
+            if explained is not None:
+                raise explained from exc
+            if isinstance(exc, ProtocolError):
+                raise
             raise FlyMQConnectionError(str(exc)) from exc
         except FlyMQError:
             conn.close()
             raise
         return conn
 
-    def _probe(self, conn: Connection) -> None:
+    def _probe(self, conn: Connection, deadline: float) -> None:
         """One WHOAMI round trip: any well-formed reply, even an error frame, proves the peer speaks FlyMQ."""
         try:
-            self._roundtrip(conn, Op.WHOAMI, b"")
+            self._roundtrip(conn, Op.WHOAMI, b"", deadline=deadline)
         except ServerError:
             pass
 
-    def _auth_on(self, conn: Connection, username: str, password: str) -> AuthResult:
+    def _auth_state(self, conn: Connection, deadline: float | None = None) -> tuple[bool | None, str]:
+        """Whether ``conn``'s server has authentication on, found without AUTH (flymq-wire §2.18): an
+        anonymous FETCH of a topic that does not exist answers ``authentication required`` when auth is on and
+        ``topic not found`` when it is off. Returns ``(True/False, "")``, or ``(None, what it answered)`` when
+        the answer tells neither. The probe reads nothing and creates nothing."""
+        topic = _PROBE_TOPIC_PREFIX + uuid.uuid4().hex[:12]
+        payload = wire.encode_fetch_request(topic, 0, 0, 1)
+        try:
+            self._roundtrip(conn, Op.FETCH, payload, deadline=deadline)
+        except AuthError:
+            return True, ""
+        except TopicNotFoundError:
+            return False, ""
+        except ServerError as exc:
+            return None, str(exc)
+        return False, ""  # served without a login: nothing to log in for
+
+    def _login(self, conn: Connection, username: str, password: str,
+               deadline: float | None = None) -> AuthResult | None:
+        """Log ``conn`` in, but only when its server has authentication on; otherwise note why not (or refuse,
+        with ``require_auth``) and return None. A rejected login raises :class:`AuthenticationError`."""
+        enabled, answer = self._auth_state(conn, deadline)
+        if enabled:
+            result = self._auth_on(conn, username, password, deadline)
+            if not result.success:
+                raise AuthenticationError(result.error or "authentication failed", op=Op.AUTH)
+            return result
+        if enabled is None:
+            why = (f"could not tell whether {conn.address} has authentication on (it answered {answer!r} to a "
+                   "probe), so the login was not sent")
+        else:
+            why = f"{conn.address} has authentication turned off, so the login as {username!r} was not sent"
+        if self._require_auth:
+            raise AuthNotEnabledError(f"{why}; refusing to connect because require_auth=True", op=Op.AUTH)
+        warning = (f"{why} (FlyMQ 1.26 crashes on a login it does not expect); connected without logging in, "
+                   "so anyone who can reach this server can do what this client does.")
+        if warning != self.auth_warning:
+            self.auth_warning = warning
+            warnings.warn(warning, AuthDisabledWarning, stacklevel=4)
+        return None
+
+    def _auth_on(self, conn: Connection, username: str, password: str, deadline: float | None = None) -> AuthResult:
         payload = wire.encode_auth_request(username, password)
-        return wire.decode_auth_response(self._roundtrip(conn, Op.AUTH, payload))
+        return wire.decode_auth_response(self._roundtrip(conn, Op.AUTH, payload, deadline=deadline))
 
     # ------------------------------------------------------------------------------------ requests
 
     @staticmethod
-    def _roundtrip(conn: Connection, op: int, payload: bytes, check_alive: bool = False) -> bytes:
-        reply_op, flags, body = conn.request(op, payload, check_alive)
+    def _roundtrip(conn: Connection, op: int, payload: bytes, check_alive: bool = False,
+                   deadline: float | None = None) -> bytes:
+        reply_op, flags, body = conn.request(op, payload, check_alive, deadline)
         if reply_op == op or (reply_op == Op.AUTH_RESPONSE and op == Op.AUTH):
             return body
         if reply_op == _ERROR:
@@ -296,23 +488,57 @@ class FlyMQClient:
         raise ProtocolError(f"{conn.address} answered op 0x{reply_op:02x} to a request with op 0x{op:02x}")
 
     def _call(self, op: int, payload: bytes, idempotent: bool = False) -> bytes:
-        """Send one request and return the reply payload; error frames raise the mapped error."""
+        """Send one request and return the reply payload; error frames raise the mapped error.
+
+        The request, and its one retry after a broken connection, must finish within ``timeout_ms`` of the
+        start of this call (reconnecting in between is bounded by the connect budget)."""
+        deadline = time.monotonic() + self._timeout
         conn = self._conn
         if conn is None or conn._closed:
             conn = self._get_connection(conn)
         try:
-            return self._roundtrip(conn, op, payload, not idempotent)
+            return self._roundtrip(conn, op, payload, not idempotent, deadline)
         except ConnectionLostError as exc:
             if exc.request_sent and not idempotent:
-                name = Op(op).name if op in Op._value2member_map_ else f"0x{op:02x}"
-                raise FlyMQConnectionError(
-                    f"{exc}; {name} was not retried because it is not safe to repeat: the server may or may "
-                    "not have applied it (the next call reconnects)") from exc
+                raise self._unknown_outcome(
+                    FlyMQConnectionError, f"{exc}; {_op_name(op)} was not retried because it is not safe to "
+                    "repeat: the server may or may not have applied it (the next call reconnects)") from exc
+            first = exc
             conn = self._get_connection(conn)
+        except FlyMQTimeoutError as exc:
+            error = self._timed_out(op, exc)
+            if error is exc:
+                raise
+            raise error from exc
         try:
-            return self._roundtrip(conn, op, payload, not idempotent)
+            return self._roundtrip(conn, op, payload, not idempotent, deadline)
         except ConnectionLostError as exc:
-            raise FlyMQConnectionError(f"{exc} (after reconnecting once)") from exc
+            message = f"{exc} (after reconnecting once)"
+            if op in _WRITE_OPS and (exc.request_sent or first.request_sent):
+                raise self._unknown_outcome(FlyMQConnectionError, message + f"; the server may or may not have "
+                                            f"applied the {_op_name(op)}") from exc
+            raise FlyMQConnectionError(message) from exc
+        except FlyMQTimeoutError as exc:
+            error = self._timed_out(op, exc, first.request_sent)
+            if error is exc:
+                raise
+            raise error from exc
+
+    @staticmethod
+    def _unknown_outcome(cls: type[FlyMQConnectionError], message: str) -> FlyMQConnectionError:
+        error = cls(message)
+        error.outcome_unknown = True
+        return error
+
+    def _timed_out(self, op: int, exc: FlyMQTimeoutError, sent_before: bool = False) -> FlyMQTimeoutError:
+        """The timeout to raise for ``op``: for a write that went out, it says the outcome is unknown."""
+        if op in _WRITE_OPS and (exc.request_sent or sent_before):
+            error = self._unknown_outcome(
+                FlyMQTimeoutError, f"{exc}: the {_op_name(op)} timed out after it was sent, so the server may or "
+                "may not have applied it; read back before writing it again")
+            error.request_sent = True
+            return error
+        return exc
 
     # -------------------------------------------------------------------------------- produce/read
 
@@ -323,9 +549,13 @@ class FlyMQClient:
         of the key, or round-robin without one) and ignores ``partition``, which is accepted for Kafka
         compatibility and sent as given; the returned metadata names the partition actually written.
         Producing to a missing topic creates it (1 partition on a standalone server).
+
+        When this raises a :class:`FlyMQConnectionError` with ``outcome_unknown`` (a timeout or a lost
+        connection after the request went out), the record may or may not have been written: see the README's
+        pyflymq section for producing idempotently.
         """
-        payload = wire.encode_produce_request(topic, _to_bytes(value), _to_bytes(key, "key") or None,
-                                              -1 if partition is None else partition)
+        partition = -1 if partition is None else _check_int("partition", partition, -1, _I32_MAX)
+        payload = wire.encode_produce_request(topic, _to_bytes(value), _to_bytes(key, "key") or None, partition)
         return wire.decode_record_metadata(self._call(Op.PRODUCE, payload))
 
     def consume(self, topic: str, offset: int, partition: int = 0) -> Message:
@@ -334,7 +564,7 @@ class FlyMQClient:
         Raises :class:`OffsetOutOfRangeError` when there is no record there (past the end, or below the
         retained range), :class:`TopicNotFoundError` or :class:`PartitionNotFoundError` otherwise.
         """
-        payload = wire.encode_consume_request(topic, partition, _check_offset(offset))
+        payload = wire.encode_consume_request(topic, _check_partition(partition), _check_offset(offset))
         try:
             key, value = wire.decode_consume_response(self._call(Op.CONSUME, payload, True))
         except OffsetOutOfRangeError as exc:
@@ -350,18 +580,24 @@ class FlyMQClient:
         ``filter`` is applied by the server: a ``$.a.b`` JSON path that must exist, else a case-insensitive
         substring or an RE2 regular expression matched against key or value. The server scans at most 1000
         records per call, so a filtered fetch may return nothing yet advance ``next_offset``. At the end of
-        the log the result is empty and ``next_offset == offset``; that is not an error.
-
+        the log the result is empty and ``next_offset == offset``; that is not an error. ``max_messages`` 0
+        means the server's default, 10; negative numbers are refused.
         """
-        if partition < 0 or offset < 0:
+        try:
+            in_range = 0 <= partition <= _I32_MAX and 0 <= offset <= _U64_MAX and 0 <= max_messages <= _I32_MAX
+            numbers = _FETCH_TAIL.pack(partition, offset, max_messages) if in_range else None
+        except (TypeError, struct.error):
+            numbers = None
+        if numbers is None:
             _check_partition(partition)
             _check_offset(offset)
+            _check_count("max_messages", max_messages)
         head = self._topic_heads.get(topic)
         if head is None:
             head = self._topic_head(topic)
         # The same bytes as wire.encode_fetch_request, built from a cached topic prefix: this is the hot path.
         tail = wire.str16(filter) if filter else _NO_FILTER
-        payload = head + _FETCH_TAIL.pack(partition, offset, max_messages) + tail
+        payload = head + numbers + tail
         body = self._call(_FETCH, payload, True)
         return _decode_fetch(body, topic, partition)
 
@@ -377,12 +613,14 @@ class FlyMQClient:
         With delayed delivery disabled on the server (its default) the record is written at once. The reply
         always says partition 0; with delivery enabled, offset 0 (the record is not written yet).
         """
-        payload = wire.encode_timed_produce_request(topic, _to_bytes(value), int(delay_ms))
+        delay = _check_int("delay_ms", int(delay_ms), 0, _I64_MAX)
+        payload = wire.encode_timed_produce_request(topic, _to_bytes(value), delay)
         return wire.decode_record_metadata(self._call(Op.PRODUCE_DELAYED, payload))
 
     def produce_with_ttl(self, topic: str, value, ttl_ms: int) -> RecordMetadata:
         """Write a record with a time-to-live. FlyMQ records the TTL but expires nothing (flymq-wire §2.15)."""
-        payload = wire.encode_timed_produce_request(topic, _to_bytes(value), int(ttl_ms))
+        ttl = _check_int("ttl_ms", int(ttl_ms), 0, _I64_MAX)
+        payload = wire.encode_timed_produce_request(topic, _to_bytes(value), ttl)
         return wire.decode_record_metadata(self._call(Op.PRODUCE_WITH_TTL, payload))
 
     # -------------------------------------------------------------------------------------- topics
@@ -390,8 +628,7 @@ class FlyMQClient:
     def create_topic(self, topic: str, partitions: int = 1) -> None:
         """Create ``topic`` with ``partitions`` partitions. Creating an existing topic succeeds and changes
         nothing (its partition count stays)."""
-        if not isinstance(partitions, int) or partitions < 0:
-            raise ValueError(f"partitions must be a non-negative int, not {partitions!r}")
+        _check_count("partitions", partitions)  # a negative count crashes FlyMQ 1.26 (flymq-wire §3.10)
         self._call(Op.CREATE_TOPIC, wire.encode_create_topic_request(topic, partitions), True)
 
     def delete_topic(self, topic: str) -> None:
@@ -454,14 +691,42 @@ class FlyMQClient:
     def commit_offset(self, topic: str, group_id: str, partition: int, offset: int) -> None:
         """Store ``offset`` (the next offset to read, i.e. last processed + 1) for the group. The server
         validates nothing and creates the group if needed."""
-        payload = wire.encode_commit_request(topic, group_id, partition, _check_offset(offset))
+        payload = wire.encode_commit_request(topic, group_id, _check_partition(partition), _check_offset(offset))
         self._call(Op.COMMIT, payload, True)
 
     def get_committed_offset(self, topic: str, group_id: str, partition: int = 0) -> int:
         """The group's committed offset on ``partition``; 0 when the group exists but never committed there.
         Unknown (topic, group): :class:`GroupNotFoundError`."""
-        payload = wire.encode_group_partition_request(topic, group_id, partition)
+        payload = wire.encode_group_partition_request(topic, group_id, _check_partition(partition))
         return wire.decode_u64_response(self._call(Op.GET_OFFSET, payload, True))
+
+    def _committed_offsets(self, topic: str, group_id: str, partitions: list[int]) -> dict[int, int]:
+        """GET_OFFSET for several partitions in one round trip (the requests are pipelined). Unknown
+        (topic, group): :class:`GroupNotFoundError`; other error frames raise as :meth:`get_committed_offset`."""
+        requests = [(Op.GET_OFFSET, wire.encode_group_partition_request(topic, group_id, _check_partition(p)))
+                    for p in partitions]
+        if not requests:
+            return {}
+        deadline = time.monotonic() + self._timeout
+        for attempt in range(2):
+            conn = self._get_connection()
+            try:
+                replies = conn.pipeline(requests, deadline)
+                break
+            except ConnectionLostError as exc:  # reads: safe to repeat once on a new connection
+                if attempt:
+                    raise FlyMQConnectionError(f"{exc} (after reconnecting once)") from exc
+        found: dict[int, int] = {}
+        for partition, (reply_op, flags, body) in zip(partitions, replies, strict=True):
+            if reply_op == Op.GET_OFFSET:
+                found[partition] = wire.decode_u64_response(body)
+            elif reply_op == _ERROR:
+                err = wire.decode_error(body, flags)
+                raise error_from_server(err.text, shape=err.shape, code=err.code, op=Op.GET_OFFSET)
+            else:
+                conn.close()
+                raise ProtocolError(f"{conn.address} answered op 0x{reply_op:02x} to GET_OFFSET")
+        return found
 
     def reset_offset(self, topic: str, group_id: str, partition: int, to: str | int) -> None:
         """Set the group's committed offset to ``"earliest"``, ``"latest"`` or an explicit int offset.
@@ -479,9 +744,16 @@ class FlyMQClient:
             raise ValueError(f"reset target must be 'earliest', 'latest' or an offset, not {to!r}")
         self._call(Op.RESET_OFFSET, wire.encode_reset_offset_request(topic, group_id, partition, mode))
 
-    def list_groups(self) -> list[GroupInfo]:
-        """Every (topic, consumer group) the server knows, with member counts and committed offsets."""
-        return wire.decode_list_groups_response(self._call(Op.LIST_GROUPS, b"", True))
+    def list_groups(self, *, include_internal: bool = False) -> list[GroupInfo]:
+        """Every (topic, consumer group) the server knows, with member counts and committed offsets.
+
+        The entries pyflymq's consumers write for their own coordination (pseudo-topics starting with
+        ``__flymq_members.``, see :mod:`pyflymq.consumer`) are left out unless ``include_internal``.
+        """
+        groups = wire.decode_list_groups_response(self._call(Op.LIST_GROUPS, b"", True))
+        if include_internal:
+            return groups
+        return [group for group in groups if not group.topic.startswith(INTERNAL_TOPIC_PREFIX)]
 
     def describe_group(self, topic: str, group_id: str) -> GroupInfo:
         """One group's member count and committed offsets; unknown group: :class:`GroupNotFoundError`."""
@@ -509,7 +781,7 @@ class FlyMQClient:
     def fetch_dlq(self, topic: str, max_messages: int = 100) -> list[DLQEntry]:
         """Dead letters of ``topic`` as the server's FETCH_DLQ returns them (from ``<topic>.dlq`` partition 0,
         always from the start). Empty when the server's DLQ is disabled (its default); see :meth:`read_dlq`."""
-        payload = wire.encode_fetch_dlq_request(topic, max_messages)
+        payload = wire.encode_fetch_dlq_request(topic, _check_count("max_messages", max_messages))
         return wire.decode_fetch_dlq_response(self._call(Op.FETCH_DLQ, payload, True), topic)
 
     def read_dlq(self, topic: str, offset: int = 0, max_messages: int = 100) -> list[DLQEntry]:
@@ -587,13 +859,24 @@ class FlyMQClient:
         """Log this connection in. A rejected login raises :class:`AuthenticationError` with the server's
         words; on success the credentials are kept and used again whenever the client reconnects.
 
-        Only call this on a server with authentication enabled: FlyMQ 1.26 crashes on AUTH when it is off
-        (flymq-wire §3.10).
+        As at connect, the server is first asked whether it has authentication on, and AUTH is sent only when
+        it does (FlyMQ 1.26 crashes on AUTH when it is off, flymq-wire §3.10). When it is off, nothing is sent,
+        :attr:`auth_warning` says so and an :class:`~pyflymq.errors.AuthDisabledWarning` is issued, and the
+        result has ``success`` False with that sentence as its ``error``; with ``require_auth=True`` this
+        raises :class:`~pyflymq.errors.AuthNotEnabledError` instead.
         """
-        result = wire.decode_auth_response(self._call(Op.AUTH, wire.encode_auth_request(username, password), True))
-        if not result.success:
-            raise AuthenticationError(result.error or "authentication failed", op=Op.AUTH)
+        for attempt in range(2):
+            conn = self._get_connection()
+            try:
+                result = self._login(conn, username, password)
+                break
+            except ConnectionLostError as exc:  # both steps are safe to repeat on a new connection
+                conn.close()
+                if attempt:
+                    raise FlyMQConnectionError(f"{exc} (after reconnecting once)") from exc
         self._credentials = (username, password)
+        if result is None:
+            return AuthResult(False, "", [], self.auth_warning or "authentication is off on this server")
         return result
 
     def whoami(self) -> AuthResult:
@@ -609,7 +892,7 @@ class FlyMQClient:
 
     def get_schema(self, name: str, version: int = 0) -> SchemaInfo:
         """A registered schema; version 0 means the latest."""
-        payload = wire.encode_name_version_request(name, version)
+        payload = wire.encode_name_version_request(name, _check_int("version", version, 0, _U32_MAX))
         return wire.decode_get_schema_response(self._call(Op.GET_SCHEMA, payload, True))
 
     def list_schemas(self, topic: str = "") -> list[tuple[str, str, int]]:
@@ -630,7 +913,8 @@ class FlyMQClient:
     def delete_schema(self, name: str, version: int) -> None:
         """Delete one version of a schema."""
         success, message = wire.decode_status_response(
-            self._call(Op.DELETE_SCHEMA, wire.encode_name_version_request(name, version)))
+            self._call(Op.DELETE_SCHEMA, wire.encode_name_version_request(
+                name, _check_int("version", version, 0, _U32_MAX))))
         if not success:
             raise SchemaError(message or "refused by the server", op=Op.DELETE_SCHEMA)
 

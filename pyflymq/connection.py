@@ -4,7 +4,12 @@
 writes one request frame and reads the one response frame the server sends back (flymq-wire §1.4: exactly one
 reply per request, in order). A lock around each request/response pair makes a connection safe to share
 between threads. :func:`parse_servers` turns the ``servers`` argument of :func:`pyflymq.connect` into
-``(host, port)`` pairs, and :func:`make_ssl_context` builds the TLS context.
+``(host, port)`` pairs; :mod:`pyflymq.tls` builds the TLS context and explains TLS mistakes.
+
+**Deadlines.** A timeout bounds a whole request, not each socket read: the request gets a deadline when it
+starts, and every send and every ``recv`` waits only for the time left until it. A server that trickles its
+reply a byte at a time therefore cannot stretch a request past its timeout. Opening a connection (TCP
+connect, TLS handshake) takes a deadline too, given by the client's connect budget.
 
 The request path is kept lean on purpose (it bounds fetch throughput): the header is packed by a pre-bound
 ``struct``, header and payload leave in one ``sendall``, and the response is read through a buffered reader,
@@ -14,14 +19,20 @@ slices.
 
 from __future__ import annotations
 
+import io
 import select
 import socket
 import ssl
 import struct
 import threading
+import time
 
 from .errors import FlyMQConnectionError, FlyMQTimeoutError, FrameTooLargeError, ProtocolError
+from .tls import TLSSettings, explain_handshake_failure, explain_tls_read_failure, make_ssl_context
 from .wire import FLAG_BINARY, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION
+
+__all__ = ["Connection", "ConnectionLostError", "DEFAULT_PORT", "format_address", "make_ssl_context",
+           "parse_servers"]
 
 DEFAULT_PORT = 9092
 _HEADER = struct.Struct(">BBBBI")
@@ -41,6 +52,27 @@ class ConnectionLostError(FlyMQConnectionError):
     def __init__(self, message: str, *, request_sent: bool):
         super().__init__(message)
         self.request_sent = request_sent
+
+
+class _DeadlineSocketIO(io.RawIOBase):
+    """The raw stream under a connection's buffered reader: every ``recv`` waits at most until
+    ``deadline`` (a :func:`time.monotonic` value), so the whole read of a reply is bounded, however the
+    server spreads its bytes."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+        self.deadline = 0.0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("request deadline passed")
+        self._sock.settimeout(remaining)
+        return self._sock.recv_into(buffer)
 
 
 def format_address(host: str, port: int) -> str:
@@ -88,19 +120,6 @@ def parse_servers(servers) -> list[tuple[str, int]]:
     return [_parse_one(item) for item in items]
 
 
-def make_ssl_context(*, ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None,
-                     insecure_skip_verify: bool = False) -> ssl.SSLContext:
-    """A client TLS context: verifies the server against ``ca_file`` (or the system store) unless
-    ``insecure_skip_verify``; presents ``cert_file``/``key_file`` for mutual TLS."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
-    if cert_file:
-        context.load_cert_chain(cert_file, key_file)
-    if insecure_skip_verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
@@ -114,40 +133,68 @@ def _describe(exc: BaseException) -> str:
 class Connection:
     """One open connection to one FlyMQ server.
 
-    ``timeout`` (seconds) bounds the connect, the TLS handshake and every wait for data from the server.
-    Any failure closes the connection; it is never reused after an error that could leave the byte stream
-    out of step (timeout, broken socket, malformed header).
+    ``timeout`` (seconds) is the default time budget of one request: sending it and reading its whole
+    reply. ``deadline`` (a :func:`time.monotonic` value) bounds opening the connection (TCP connect and TLS
+    handshake); it defaults to ``timeout`` from now. Any failure closes the connection; it is never reused
+    after an error that could leave the byte stream out of step (timeout, broken socket, malformed header).
+    A TLS handshake that fails because of a set-up mistake raises :class:`~pyflymq.errors.TLSConfigurationError`
+    in plain words (``tls_settings`` is what the caller configured, used to explain it).
     """
 
     def __init__(self, host: str, port: int, *, timeout: float = 10.0, ssl_context: ssl.SSLContext | None = None,
-                 server_hostname: str | None = None):
+                 server_hostname: str | None = None, tls_settings: TLSSettings | None = None,
+                 deadline: float | None = None):
         self.host = host
         self.port = port
         self.address = format_address(host, port)
         self.timeout = timeout
         self.tls = ssl_context is not None
+        self._tls_settings = tls_settings or TLSSettings()
         self._lock = threading.Lock()
         self._closed = False
+        self._answered = False  # True once the server answered a request on this connection
+        if deadline is None:
+            deadline = time.monotonic() + timeout
         try:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            sock = socket.create_connection((host, port), timeout=self._remaining(deadline))
         except OSError as exc:
             raise self._connect_error(exc) from exc
         try:
             self._configure(sock)
             if ssl_context is not None:
-                sock = ssl_context.wrap_socket(sock, server_hostname=server_hostname or host)
+                sock.settimeout(self._remaining(deadline))
+                name = server_hostname or host
+                try:
+                    sock = ssl_context.wrap_socket(sock, server_hostname=name)
+                except OSError as exc:
+                    explained = explain_handshake_failure(exc, self.address, host, port, name,
+                                                          self._tls_settings, deadline)
+                    if explained is not None:
+                        sock.close()
+                        raise explained from exc
+                    raise
         except OSError as exc:
             sock.close()
             raise self._connect_error(exc) from exc
         self._sock = sock
-        self._rfile = sock.makefile("rb", buffering=_READ_BUFFER)
+        self._raw = _DeadlineSocketIO(sock)
+        self._rfile = io.BufferedReader(self._raw, _READ_BUFFER)
         self._read = self._rfile.read
         self._poller = None
         if not self.tls and hasattr(select, "poll"):
             self._poller = select.poll()
             self._poller.register(sock, select.POLLIN)
 
+    @staticmethod
+    def _remaining(deadline: float) -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("connect budget used up")
+        return remaining
+
     def _connect_error(self, exc: OSError) -> FlyMQConnectionError:
+        if isinstance(exc, FlyMQConnectionError):
+            return exc
         cls = FlyMQTimeoutError if isinstance(exc, TimeoutError) else FlyMQConnectionError
         return cls(f"{self.address}: {_describe(exc)}")
 
@@ -177,7 +224,7 @@ class Connection:
         for closer in (self._rfile.close, self._sock.close):
             try:
                 closer()
-            except OSError:
+            except (OSError, ValueError):
                 pass
 
     def _peer_closed(self) -> bool:
@@ -190,14 +237,42 @@ class Connection:
         except OSError:
             return True
 
-    def request(self, op: int, payload: bytes = b"", check_alive: bool = False) -> tuple[int, int, bytes]:
+    def idle_and_open(self) -> bool:
+        """For a connection with no request in flight: True while the server has neither closed it nor sent
+        anything (FlyMQ never sends unasked, so readable bytes or a hang-up mean it is gone). Works for TLS
+        connections too. A connection found gone is closed."""
+        if self._closed:
+            return False
+        if not self._lock.acquire(blocking=False):
+            return True  # a request is in flight: it will find out itself
+        try:
+            if hasattr(select, "poll"):
+                poller = select.poll()
+                poller.register(self._sock, select.POLLIN | select.POLLPRI)
+                gone = bool(poller.poll(0))  # POLLHUP and POLLERR are always reported too
+            else:
+                readable, _, failed = select.select([self._sock], [], [self._sock], 0)
+                gone = bool(readable or failed)
+        except (OSError, ValueError):
+            gone = True
+        finally:
+            self._lock.release()
+        if gone:
+            self.close()
+            return False
+        return True
+
+    def request(self, op: int, payload: bytes = b"", check_alive: bool = False,
+                deadline: float | None = None) -> tuple[int, int, bytes]:
         """Send one request frame and return the response as ``(op, flags, payload)``.
 
-        ``check_alive`` first makes sure the server has not already closed the connection, so that a request
-        which must not be repeated is only sent on a live connection. Raises :class:`FrameTooLargeError`
-        before sending a payload over 32 MiB, :class:`FlyMQTimeoutError` when the server stays silent for
-        ``timeout`` seconds, :class:`ConnectionLostError` when the socket breaks, and
-        :class:`ProtocolError` for a response that is not a FlyMQ frame.
+        The whole exchange must finish by ``deadline`` (a :func:`time.monotonic` value; default: ``timeout``
+        seconds from now). ``check_alive`` first makes sure the server has not already closed the connection,
+        so that a request which must not be repeated is only sent on a live connection. Raises
+        :class:`FrameTooLargeError` before sending a payload over 32 MiB, :class:`FlyMQTimeoutError` when the
+        deadline passes (``request_sent`` on it says whether the whole request had gone out),
+        :class:`ConnectionLostError` when the socket breaks, and :class:`ProtocolError` for a response that is
+        not a FlyMQ frame.
         """
         size = len(payload)
         if size > _SPLIT_SEND:
@@ -208,22 +283,51 @@ class Connection:
         else:
             frame = _pack_header(MAGIC, VERSION, op, FLAG_BINARY, size) + payload
         with self._lock:
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.timeout
+            budget = deadline - now
             if self._closed:
                 raise ConnectionLostError(f"connection to {self.address} is closed", request_sent=False)
             if check_alive and self._peer_closed():
                 self.close()
                 raise ConnectionLostError(f"{self.address} closed the connection", request_sent=False)
             try:
+                self._sock.settimeout(self._remaining(deadline))
                 if frame is None:
                     self._sock.sendall(_pack_header(MAGIC, VERSION, op, FLAG_BINARY, size))
+                    self._sock.settimeout(self._remaining(deadline))
                     self._sock.sendall(payload)
                 else:
                     self._sock.sendall(frame)
             except OSError as exc:
-                raise self._send_failed(exc) from exc
-            return self._read_reply()
+                raise self._send_failed(exc, budget) from exc
+            self._raw.deadline = deadline
+            return self._read_reply(budget)
 
-    def _read_reply(self) -> tuple[int, int, bytes]:
+    def pipeline(self, requests: list[tuple[int, bytes]],
+                 deadline: float | None = None) -> list[tuple[int, int, bytes]]:
+        """Send several small request frames at once, then read their replies, in order (FlyMQ answers
+        strictly one reply per request, in order, so this costs one round trip instead of one per request).
+        The same deadline and errors as :meth:`request`; every frame must be under 32 MiB."""
+        frames = b"".join(_pack_header(MAGIC, VERSION, op, FLAG_BINARY, len(payload)) + payload
+                          for op, payload in requests)
+        with self._lock:
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.timeout
+            budget = deadline - now
+            if self._closed:
+                raise ConnectionLostError(f"connection to {self.address} is closed", request_sent=False)
+            try:
+                self._sock.settimeout(self._remaining(deadline))
+                self._sock.sendall(frames)
+            except OSError as exc:
+                raise self._send_failed(exc, budget) from exc
+            self._raw.deadline = deadline
+            return [self._read_reply(budget) for _ in requests]
+
+    def _read_reply(self, budget: float) -> tuple[int, int, bytes]:
         read = self._read
         try:
             header = read(HEADER_SIZE)
@@ -234,25 +338,54 @@ class Connection:
                     raise self._bad_header(header, magic, version, length)
                 body = read(length) if length else b""
                 if len(body) == length:
+                    self._answered = True
                     return reply_op, flags, body
         except (OSError, ValueError) as exc:  # ValueError: the reader was closed under us by close()
-            raise self._receive_failed(exc) from exc
+            raise self._receive_failed(exc, budget) from exc
         self.close()
         raise ConnectionLostError(f"{self.address} closed the connection before replying", request_sent=True)
 
-    def _send_failed(self, exc: OSError) -> FlyMQConnectionError:
+    def _send_failed(self, exc: OSError, budget: float) -> FlyMQConnectionError:
+        if self.tls and not isinstance(exc, TimeoutError):
+            explained = explain_tls_read_failure(self._pending_alert() or exc, self.address, self._tls_settings,
+                                                 not self._answered)
+            if explained is not None:
+                self.close()
+                return explained
         self.close()
         if isinstance(exc, TimeoutError):
-            return FlyMQTimeoutError(f"{self.address}: timed out sending a request after {self.timeout:g}s")
+            error = FlyMQTimeoutError(f"{self.address}: could not send the request within its time budget "
+                                      f"({budget:.3g}s); it did not reach the server whole")
+            error.request_sent = False
+            return error
         return ConnectionLostError(f"connection to {self.address} broke while sending: {_describe(exc)}",
                                    request_sent=False)
 
-    def _receive_failed(self, exc: Exception) -> FlyMQConnectionError:
+    def _receive_failed(self, exc: Exception, budget: float) -> FlyMQConnectionError:
         self.close()
         if isinstance(exc, TimeoutError):
-            return FlyMQTimeoutError(f"{self.address} did not answer within {self.timeout:g}s")
+            error = FlyMQTimeoutError(f"{self.address} did not answer within the request's time budget "
+                                      f"({budget:.3g}s)")
+            error.request_sent = True
+            return error
+        if self.tls:
+            explained = explain_tls_read_failure(exc, self.address, self._tls_settings, not self._answered)
+            if explained is not None:
+                return explained
         return ConnectionLostError(f"connection to {self.address} broke while waiting for the reply: "
                                    f"{_describe(exc)}", request_sent=True)
+
+    def _pending_alert(self) -> ssl.SSLError | None:
+        """After a failed TLS send: the alert the server sent before closing (e.g. "certificate required"),
+        if it can still be read; None otherwise."""
+        try:
+            self._sock.settimeout(0.5)
+            self._sock.recv(1)
+        except ssl.SSLError as alert:
+            return alert
+        except (OSError, ValueError):
+            return None
+        return None
 
     def _bad_header(self, header: bytes, magic: int, version: int, length: int) -> ProtocolError:
         if magic != MAGIC:

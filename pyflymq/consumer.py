@@ -20,19 +20,30 @@ Both run on the same machinery (:class:`_BaseConsumer`):
   consumer started are read from their first record, so nothing written after the consumer started is
   missed, whatever ``auto_offset_reset`` says.
 
+**Membership the server sees.** A consumer with a group id SUBSCRIBEs with it for each of its topics when
+it is first used, as FlyMQ's other clients do, so DESCRIBE_GROUP and LIST_GROUPS count it as a member while
+it lives, on the real server too, and the group exists (``get_committed_offset`` answers 0, not "group not
+found") before its first commit. The server drops a member only when its connection closes, and then only
+for the *last* (topic, group) that connection subscribed (flymq-wire §3.5), so each membership is held on a
+connection of its own, closed by ``close()`` (or when the consumer is garbage-collected): no ghost members.
+The membership is renewed on a new connection if that one breaks (a server restart forgets members).
+
 **Group work sharing.** FlyMQ has no group protocol (flymq-wire §3.5): every consumer reads whatever it asks
 for. These consumers share the partitions of a topic among the members of a group on the client side.
-Each member holds a slot in a registry kept as committed offsets of the hidden pseudo-topic
-``__flymq_members.<topic>`` for the same group (COMMIT and DESCRIBE_GROUP accept any topic name and
-partition number; the "partition" is a member slot, the "offset" a heartbeat value ``nonce << 32 | counter``,
-0 once the member left). Members heartbeat from ``poll``/iteration about every ``session_timeout_ms / 3``
-(at most once a second) and read the registry back; a member whose heartbeat value has not changed for
-``session_timeout_ms`` counts as gone, as does one that left with ``close()``. Every member computes the same
-assignment from the sorted list of live slots (partition ``p`` goes to member ``(p + shift) % members``),
-so nothing needs a leader. A member that gains partitions from another one waits a heartbeat and a half
-before reading them, which lets the previous owner notice and (with auto-commit) commit first; delivery is
-at-least-once across a rebalance, as with Kafka. Without ``DESCRIBE_GROUP`` permission (a server with auth
-where the user is not an admin) a consumer cannot see the registry and reads every partition.
+Each member holds one of ``MEMBER_SLOTS`` (32) slots in a registry kept as committed offsets of the hidden
+pseudo-topic ``__flymq_members.<topic>`` for the same group (COMMIT accepts any topic name and partition
+number; the "partition" is a member slot, the "offset" a heartbeat value ``nonce << 32 | counter``, 0 once the
+member left). Only COMMIT and GET_OFFSET are used, so a user with nothing but consume permission can take
+part (DESCRIBE_GROUP would need admin rights under auth). Members heartbeat from ``poll``/iteration about every
+``session_timeout_ms / 3`` (at most once a second) and read the slots back; a member whose heartbeat value
+has not changed for ``session_timeout_ms`` counts as gone, as does one that left with ``close()``. Every
+member computes the same assignment from the sorted list of live slots (partition ``p`` goes to member
+``(p + shift) % members``), so nothing needs a leader. A member that gains partitions from another one waits a
+heartbeat and a half before reading them, which lets the previous owner notice and (with auto-commit) commit
+first; delivery is at-least-once across a rebalance, as with Kafka. With every slot taken, a further member
+reads nothing (as an extra Kafka consumer gets no partition) until a slot frees. A server that refuses the
+registry ops makes ``poll`` raise :class:`~pyflymq.errors.ConsumerError` with the server's words, rather than
+letting members silently read the same partitions. ``client.list_groups()`` leaves the registry out.
 """
 
 from __future__ import annotations
@@ -49,6 +60,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+from .client import INTERNAL_TOPIC_PREFIX
 from .errors import (
     AuthError,
     ConsumerConnectionError,
@@ -63,7 +75,8 @@ from .errors import (
 )
 from .models import Message, SubscribeMode
 
-__all__ = ["MEMBERS_TOPIC_PREFIX", "CommitCallback", "Consumer", "HighLevelConsumer", "TopicPartition"]
+__all__ = ["MEMBERS_TOPIC_PREFIX", "MEMBER_SLOTS", "CommitCallback", "Consumer", "HighLevelConsumer",
+           "TopicPartition"]
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +86,13 @@ TopicPartition = tuple[str, int]
 CommitCallback = Callable[[dict[TopicPartition, int], "BaseException | None"], Any]
 """``callback(offsets, error)`` given to ``commit_async``."""
 
-MEMBERS_TOPIC_PREFIX = "__flymq_members."
+MEMBERS_TOPIC_PREFIX = INTERNAL_TOPIC_PREFIX
 """Prefix of the pseudo-topics whose committed offsets hold a group's member registry (never a real topic)."""
 
-_MEMBER_SLOTS = 1024          # slots per (topic, group) registry
+MEMBER_SLOTS = 32
+"""Slots per (topic, group) registry: the most members that share a topic's partitions. Each heartbeat reads
+every slot with GET_OFFSET (pipelined: one round trip), so the number is kept small."""
+
 _FETCH_CAP = 1000             # the server scans at most 1000 records per FETCH
 _MIN_BACKOFF = 0.005          # first pause after an empty fetch of a partition
 _MAX_BACKOFF = 0.05           # longest pause, for up to 8 partitions (scaled up beyond, at most 0.5 s)
@@ -257,23 +273,26 @@ class _Membership:
         self.last_beat: float | None = None
         self.seen: dict[int, tuple[int, float]] = {}   # other slots: (value, when it last changed)
         self.members: list[int] = []
-        self.enabled = True
+        self.full = False                              # every slot was taken at the last heartbeat
         self._shift = zlib.crc32(topic.encode("utf-8", "surrogatepass"))
+
+    def _read_slots(self) -> dict[int, int]:
+        """Every slot's heartbeat value (0: free), read with GET_OFFSET, which consume permission allows."""
+        try:
+            values = self.client._committed_offsets(self.registry, self.group_id, list(range(MEMBER_SLOTS)))
+        except GroupNotFoundError:
+            return {}                                  # nobody ever registered in this group
+        except (AuthError, UnsupportedOperationError) as exc:
+            raise ConsumerError(
+                f"group {self.group_id!r}, topic {self.topic!r}: the server refused the group coordination "
+                f"(GET_OFFSET on {self.registry!r}: {exc}), so members cannot share partitions; the user "
+                "needs consume permission (COMMIT and GET_OFFSET) on every topic name, or use partition= "
+                "to read a fixed partition") from exc
+        return {slot: value for slot, value in values.items() if value}
 
     def refresh(self, now: float) -> bool:
         """Read the registry, heartbeat, and recompute the live members; True when they changed."""
-        if not self.enabled:
-            return False
-        try:
-            view = dict(self.client.describe_group(self.registry, self.group_id).offsets)
-        except GroupNotFoundError:
-            view = {}
-        except (AuthError, UnsupportedOperationError) as exc:
-            log.warning("group %r, topic %r: cannot read the member registry (%s); this consumer reads every "
-                        "partition and shares none", self.group_id, self.topic, exc)
-            self.enabled = False
-            self.members = []
-            return True
+        view = self._read_slots()
         seen = self.seen
         for slot, value in list(view.items()):
             if value and slot != self.slot and _local_member_gone(value >> 32):
@@ -292,12 +311,18 @@ class _Membership:
                 seen[self.slot] = (current, now)
                 self.slot = None
         if self.slot is None:
-            free = [s for s in range(_MEMBER_SLOTS) if not view.get(s) and s not in seen]
-            self.slot = _rng.choice(free) if free else _rng.randrange(_MEMBER_SLOTS)
-        self.counter = self.counter % 0xFFFFFFFF + 1
-        self.client.commit_offset(self.registry, self.group_id, self.slot, (self.nonce << 32) | self.counter)
+            free = [s for s in range(MEMBER_SLOTS) if not view.get(s) and s not in seen]
+            if free:
+                self.slot = _rng.choice(free)
+            elif not self.full:
+                log.warning("group %r, topic %r: all %d member slots are taken; this consumer reads nothing "
+                            "until one frees", self.group_id, self.topic, MEMBER_SLOTS)
+        self.full = self.slot is None
+        if self.slot is not None:
+            self.counter = self.counter % 0xFFFFFFFF + 1
+            self.client.commit_offset(self.registry, self.group_id, self.slot, (self.nonce << 32) | self.counter)
         self.last_beat = now
-        live = [self.slot]
+        live = [] if self.slot is None else [self.slot]
         for slot, (_value, changed_at) in list(seen.items()):
             if now - changed_at <= self.session_timeout:
                 live.append(slot)
@@ -311,15 +336,17 @@ class _Membership:
 
     def owns(self, partition: int) -> bool:
         """Whether ``partition`` of this topic belongs to this member under the current view."""
+        if self.full:
+            return False
         members = self.members
-        if not self.enabled or len(members) <= 1 or self.slot not in members:
+        if len(members) <= 1 or self.slot not in members:
             return True
         k = len(members)
         return (partition + self._shift) % k == members.index(self.slot)
 
     def leave(self) -> None:
         """Give the slot back (best effort): other members take over at their next heartbeat."""
-        if self.enabled and self.slot is not None:
+        if self.slot is not None:
             self._reap(self.slot)
         self.slot = None
 
@@ -328,6 +355,49 @@ class _Membership:
             self.client.commit_offset(self.registry, self.group_id, slot, 0)
         except FlyMQError as exc:
             log.debug("could not clear member slot %s of %r: %s", slot, self.registry, exc)
+
+
+class _GroupPresence:
+    """This consumer's group membership as the server counts it: one SUBSCRIBE with the group id per topic,
+    each held on a connection of its own (flymq-wire §3.5: closing a connection drops only the last
+    (topic, group) it subscribed), renewed when that connection breaks."""
+
+    def __init__(self, client, topics: tuple[str, ...], group_id: str) -> None:
+        self._client = client
+        self._topics = topics
+        self._group_id = group_id
+        self._holders: dict[str, Any] = {}     # topic -> its own FlyMQClient
+        self._joined_on: dict[str, Any] = {}   # topic -> the connection the SUBSCRIBE went out on
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def ensure(self) -> None:
+        """Join every topic not joined yet, or whose connection is gone."""
+        with self._lock:
+            if self._closed:
+                return
+            for topic in self._topics:
+                holder = self._holders.get(topic)
+                if holder is None:
+                    holder = self._holders[topic] = self._client._clone()
+                if holder._membership_holds(self._joined_on.get(topic)):
+                    continue
+                try:
+                    holder.subscribe(topic, self._group_id, 0, SubscribeMode.COMMIT)
+                except (TopicNotFoundError, PartitionNotFoundError):
+                    pass  # the server registers the member before it checks the topic
+                self._joined_on[topic] = holder._conn
+
+    def close(self) -> None:
+        """Close the membership connections: the server drops these members at once."""
+        with self._lock:
+            self._closed = True
+            holders, self._holders = list(self._holders.values()), {}
+        for holder in holders:
+            try:
+                holder.close()
+            except Exception:  # noqa: BLE001 - best effort, also from a finalizer
+                pass
 
 
 # ------------------------------------------------------------------------------------- the engine
@@ -374,6 +444,8 @@ class _BaseConsumer:
         self._first_counts: dict[str, int] = {}
         self._next_meta: dict[str, float] = {}
         self._members: dict[str, _Membership] = {}
+        self._presence: _GroupPresence | None = None
+        self._next_presence_check = 0.0
         self._next_beat = 0.0
         self._next_auto_commit = 0.0
         self._max_backoff = _MAX_BACKOFF
@@ -418,6 +490,8 @@ class _BaseConsumer:
                 if self._auto_commit and self._started:
                     self._commit_quietly(None, "at close")
             finally:
+                if self._presence is not None:
+                    self._presence.close()
                 for membership in self._members.values():
                     membership.leave()
                 self._cursors.clear()
@@ -442,6 +516,12 @@ class _BaseConsumer:
             self._start(time.monotonic())
 
     def _start(self, now: float) -> None:
+        if self._group_id is not None and self._presence is None:
+            self._presence = _GroupPresence(self._client, self._topics, self._group_id)
+            weakref.finalize(self, self._presence.close)  # a consumer dropped without close() leaves no member
+        if self._presence is not None:
+            self._presence.ensure()
+            self._next_presence_check = now + self._beat_interval
         if self._share and not self._members:
             nonce = _new_nonce(self)
             self._members = {topic: _Membership(self._client, topic, self._group_id, nonce,
@@ -464,6 +544,9 @@ class _BaseConsumer:
                 if self._counts.get(topic) != count:
                     self._counts[topic] = count
                     changed = True
+        if self._presence is not None and now >= self._next_presence_check:
+            self._next_presence_check = now + self._beat_interval
+            self._presence.ensure()
         if self._members and (force or now >= self._next_beat):
             self._next_beat = now + self._beat_interval
             for topic, membership in self._members.items():
@@ -549,14 +632,14 @@ class _BaseConsumer:
         except GroupNotFoundError:
             return {}
         except (AuthError, UnsupportedOperationError):
-            # DESCRIBE_GROUP needs admin rights; GET_OFFSET cannot tell "0" from "never": take it as 0.
-            found: dict[int, int] = {}
-            for partition in partitions:
-                try:
-                    found[partition] = self._client.get_committed_offset(topic, self._group_id, partition)
-                except GroupNotFoundError:
-                    return {}
-            return found
+            # DESCRIBE_GROUP needs admin rights. GET_OFFSET answers 0 both for "never committed" and for a
+            # committed 0, and this consumer's own SUBSCRIBE has created the group by now: take 0 as "never",
+            # so that auto_offset_reset applies (a committed 0 means nothing was consumed yet anyway).
+            try:
+                found = self._client._committed_offsets(topic, self._group_id, partitions)
+            except GroupNotFoundError:
+                return {}
+            return {partition: offset for partition, offset in found.items() if offset}
         wanted = set(partitions)
         return {p: o for p, o in info.offsets.items() if p in wanted}
 
@@ -954,6 +1037,8 @@ class HighLevelConsumer(_BaseConsumer):
       this loses its partitions to the others. FlyMQ has no group protocol, so this is done by the clients
       (see the :mod:`pyflymq.consumer` module documentation); ``close()`` hands partitions over at once.
     * ``metadata_max_age_ms``: how often partitions are looked up again (new topics: every second).
+    * Membership: once used, the consumer is a member of ``group_id`` on every topic as the server counts it
+      (DESCRIBE_GROUP / LIST_GROUPS), through one extra connection per topic that :meth:`close` closes.
 
     Records come back with ``retry_count`` = how many times this consumer delivered the same
     (topic, partition, offset) before (0 the first time, 1 after a seek back, ...).
@@ -1057,6 +1142,8 @@ class Consumer(_BaseConsumer):
       ("same group, shares work"), as :class:`HighLevelConsumer` does; give ``partition`` to read one partition
       whatever other members do. Call :meth:`close` (or use ``with``) when done so that the others take over
       at once; a consumer that simply stops keeps its partitions until ``session_timeout_ms`` has passed.
+    * With a ``group_id`` the consumer is, once used, a member of the group as the server counts it, through
+      an extra connection that :meth:`close` closes.
     * ``group_id=None``: no group, no commits, no sharing.
     """
 

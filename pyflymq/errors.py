@@ -14,12 +14,38 @@ class FlyMQError(Exception):
     """Base class of every error raised by pyflymq."""
 
 
+class AuthDisabledWarning(UserWarning):
+    """Credentials were given but the server has authentication off, so pyflymq connected without logging
+    in (it never sends AUTH to such a server: FlyMQ 1.26 crashes on it, flymq-wire §3.10)."""
+
+
 class FlyMQConnectionError(FlyMQError):
-    """The server could not be reached, or the connection broke mid-request."""
+    """The server could not be reached, or the connection broke mid-request.
+
+    ``outcome_unknown`` is True when the failed request was a write (produce and friends, commit, offset
+    reset, topic or group deletion, DLQ replay or purge, transaction steps) that had already been sent whole:
+    the server may or may not have applied it, and the message says so. Read it back before writing again
+    (see the README's pyflymq section on idempotent produce).
+    """
+
+    outcome_unknown: bool = False
 
 
 class FlyMQTimeoutError(FlyMQConnectionError):
-    """The server did not answer within the configured timeout."""
+    """The server did not answer within the configured timeout.
+
+    ``timeout_ms`` bounds a whole request (sending it and reading the whole reply), not each socket read; at
+    connect, the total connect budget. ``outcome_unknown`` tells whether a write may have been applied;
+    ``request_sent`` whether the whole request had gone out before the time was up.
+    """
+
+    request_sent: bool = False
+
+
+class TLSConfigurationError(FlyMQConnectionError):
+    """A TLS connection could not be set up: plain client on a TLS port or the reverse, a certificate that
+    does not name the server, one signed by an unknown CA, a missing or rejected client certificate.
+    The message names the address and what to check."""
 
 
 class ProtocolError(FlyMQError):
@@ -75,6 +101,13 @@ class AuthError(ServerError):
 
 class AuthenticationError(AuthError):
     """Login rejected, or the server requires a login first."""
+
+
+class AuthNotEnabledError(AuthenticationError):
+    """Credentials were given with ``require_auth=True`` but the server has authentication off.
+
+    pyflymq never sends AUTH to such a server: FlyMQ 1.26 crashes on it (flymq-wire §3.10).
+    """
 
 
 class AuthorizationError(AuthError):

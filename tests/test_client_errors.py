@@ -545,7 +545,8 @@ def test_wrong_password_raises_with_the_servers_words(flymq):
 def test_rejected_login_is_not_retried_across_servers(servers):
     fail = wire.encode_frame(Op.AUTH_RESPONSE, wire.encode_auth_response(
         AuthResult(False, "", [], "invalid username or password")))
-    server = servers(FakeServer, lambda op, payload, state: fail)
+    auth_on = wire.encode_frame(Op.ERROR, b"authentication required", 0)  # the answer to the auth probe
+    server = servers(FakeServer, lambda op, payload, state: fail if op == Op.AUTH else auth_on)
     start = time.monotonic()
     with pytest.raises(AuthenticationError, match="^invalid username or password$"):
         connect(server.address, username="u", password="p", retries=3)
