@@ -37,6 +37,7 @@ class TestServer:
     address: str
     broker: object | None = None
     _clients: list = field(default_factory=list)
+    _topics: list = field(default_factory=list)
 
     @property
     def builtin(self) -> bool:
@@ -44,8 +45,40 @@ class TestServer:
         return self.broker is not None
 
     def topic(self, prefix: str = "t") -> str:
-        """A topic name no other test uses."""
-        return f"{prefix}-{next(_counter)}-{uuid.uuid4().hex[:8]}"
+        """A topic name no other test uses (on an external server it is deleted after the test)."""
+        name = f"{prefix}-{next(_counter)}-{uuid.uuid4().hex[:8]}"
+        self._topics.append(name)
+        return name
+
+    def remove_test_data(self) -> None:
+        """Delete what the test left on an external server: its topics (and their DLQs) and their groups."""
+        if self.builtin or not self._topics:
+            return
+        from pyflymq import connect
+        from pyflymq.errors import FlyMQError
+
+        prefixes = tuple(self._topics)  # names made from them too (``f"{topic}.dlq"``, ``f"{topic}-other"``)
+        try:
+            with connect(self.address, timeout_ms=5000) as client:
+                try:
+                    groups = client.list_groups(include_internal=True)
+                except FlyMQError:
+                    groups = []
+                for group in groups:
+                    owner = group.topic.split(".", 1)[1] if group.topic.startswith("__flymq_members.") else group.topic
+                    if owner.startswith(prefixes):
+                        try:
+                            client.delete_group(group.topic, group.group_id)
+                        except FlyMQError:
+                            pass
+                for name in [t for t in client.list_topics() if t.startswith(prefixes)]:
+                    try:
+                        client.delete_topic(name)
+                    except FlyMQError:
+                        pass
+        except FlyMQError:
+            pass  # the server is gone: nothing to clean
+        self._topics.clear()
 
     def client(self, **kwargs):
         """A connected FlyMQClient, closed when the test ends."""
@@ -84,12 +117,15 @@ def flymq(request, _shared_broker):
     options = dict(marker.kwargs) if marker else {}
     own = options.pop("own", False)  # a broker of its own with the defaults (for tests that flood it)
     if EXTERNAL_SERVER:
-        if options or own:
+        if options:
             pytest.skip(f"needs the built-in broker with {options}; FLYMQ_TEST_SERVER={EXTERNAL_SERVER} "
                         "may not have these options on")
+        if own:
+            pytest.skip(f"fills a broker of its own with data; not done to FLYMQ_TEST_SERVER={EXTERNAL_SERVER}")
         server = TestServer(EXTERNAL_SERVER)
         yield server
         server.close_clients()
+        server.remove_test_data()
         return
     if not options and not own:
         server = TestServer(_shared_broker.address, _shared_broker)
