@@ -26,6 +26,7 @@ from .compression import GzipError, gunzip
 from .dlq import DLQ_SUFFIX, REPLAY_SCAN, parse_dlq_record
 from .errors import OpError
 from .filters import MatcherCache
+from .log import check_record_size
 from .replies import error_frame, frame, go_duration, record_metadata
 from .schema import Registry, validate
 from .state import BrokerState
@@ -326,7 +327,13 @@ class Dispatcher:
         entries = []
         if self.options.dlq and req.max_messages > 0:
             records = self._dlq_records(req.topic, req.max_messages) or []
-            entries = [(r.id, r.payload, r.error, r.retries) for r in records]
+            size = 4  # u32 count, then 12 bytes of lengths and retries per entry
+            for r in records:  # the reply stops before the frame limit, as FETCH's does
+                size += 12 + len(r.id.encode("utf-8", "surrogateescape")) + len(r.payload) \
+                    + len(r.error.encode("utf-8", "surrogateescape"))
+                if size > wire.MAX_PAYLOAD:
+                    break
+                entries.append((r.id, r.payload, r.error, r.retries))
         return frame(Op.FETCH_DLQ, wire.encode_fetch_dlq_response(entries))
 
     def replay_dlq(self, session: Session, payload: bytes) -> bytes:
@@ -363,6 +370,7 @@ class Dispatcher:
                 raise OpError(f"delay {go_duration(nanos)} exceeds maximum allowed delay "
                               f"{go_duration(MAX_DELAY_MS * 1_000_000)}")
             topic, value = req.topic, req.value
+            check_record_size(b"", value)  # refused now, not when the delivery comes due
             self.schedule(max(0.0, nanos / 1e9), lambda: self._produce_keyless(topic, value))
             offset = 0
         else:
@@ -403,6 +411,7 @@ class Dispatcher:
         """TXN_PRODUCE: buffered (offset 0) with the coordinator, written now without it."""
         req = wire.decode_txn_produce_request(payload)
         if self.coordinator:
+            check_record_size(b"", req.value)  # refused now, not at TXN_COMMIT
             self.coordinator.add(req.txn_id, req.topic, req.value)
             offset = 0
         else:

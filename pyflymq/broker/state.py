@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pyflymq.models import GroupInfo
 
 from .errors import OpError
-from .log import Partition, Topic, fnv1a32, scan, split_entry
+from .log import Partition, Topic, check_record_size, fnv1a32, scan, split_entry
 from .storage import Storage
 
 MAX_PARTITIONS = 10_000
@@ -95,7 +95,11 @@ class BrokerState:
     # ------------------------------------------------------------------------------------ records
 
     def produce(self, name: str, key: bytes, value: bytes) -> tuple[int, int]:
-        """Write a record, auto-creating the topic with 1 partition; return ``(partition, offset)``."""
+        """Write a record, auto-creating the topic with 1 partition; return ``(partition, offset)``.
+
+        OpError if the record could never be returned by a FETCH (:func:`~.log.check_record_size`).
+        """
+        check_record_size(key, value)
         key_hash = None
         known = self.topics.get(name)
         if key and known is not None and len(known.partitions) > 1:
