@@ -20,7 +20,6 @@ from pyflymq.errors import DecodeError
 from pyflymq.models import AuthResult, ClusterMetadata, PartitionMetadata, TopicMetadata
 from pyflymq.wire import Op
 
-from . import auth as perms
 from .auth import Authenticator, User
 from .compression import GzipError, gunzip
 from .dlq import DLQ_SUFFIX, REPLAY_SCAN, parse_dlq_record
@@ -118,11 +117,12 @@ class Dispatcher:
     def handle(self, session: Session, op: int, flags: int, payload: bytes) -> bytes:
         """The response frame for one request. Never raises."""
         try:
-            if flags & wire.FLAG_GZIP:
-                payload = gunzip(payload)
             handler = self._table.get(op)
             if handler is None:
                 return error_frame(f"unknown opcode: {op}")
+            self.auth.authorize(session.user, op)  # before any decoding: nothing is parsed for a stranger
+            if flags & wire.FLAG_GZIP:
+                payload = gunzip(payload)
             return handler(session, payload)
         except OpError as exc:
             return error_frame(exc.text, exc.shape)
@@ -145,7 +145,6 @@ class Dispatcher:
     def produce(self, session: Session, payload: bytes) -> bytes:
         """PRODUCE: the partition field is ignored; key hash or round-robin decides."""
         req = wire.decode_produce_request(payload)
-        self.auth.require(session.user, perms.PRODUCE)
         partition, offset = self.state.produce(req.topic, req.key, req.value)
         return record_metadata(Op.PRODUCE, req.topic, partition, offset,
                                len(req.key) if req.key else -1, len(req.value))
@@ -153,13 +152,11 @@ class Dispatcher:
     def consume(self, session: Session, payload: bytes, reply_op: int = Op.CONSUME) -> bytes:
         """CONSUME / CONSUME_ZERO_COPY: one record, or ``EOF``."""
         req = wire.decode_consume_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         return frame(reply_op, self.state.consume(req.topic, req.partition, req.offset))
 
     def fetch(self, session: Session, payload: bytes, reply_op: int = Op.FETCH) -> bytes:
         """FETCH / FETCH_BINARY: up to max matching records, 1000 scanned at most."""
         req = wire.decode_fetch_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         max_messages = req.max_messages if req.max_messages > 0 else 10
         matcher = self._matchers.get(req.filter) if req.filter else None
         entries, next_offset = self.state.fetch(req.topic, req.partition, req.offset, max_messages, matcher)
@@ -171,14 +168,12 @@ class Dispatcher:
     def create_topic(self, session: Session, payload: bytes) -> bytes:
         """CREATE_TOPIC: idempotent; 0 partitions means 1; negative counts are refused."""
         req = wire.decode_create_topic_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.create_topic(req.topic, req.partitions)
         return frame(Op.CREATE_TOPIC, wire.OK_BYTE)
 
     def delete_topic(self, session: Session, payload: bytes) -> bytes:
         """DELETE_TOPIC: idempotent; committed offsets stay."""
         topic = wire.decode_topic_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.delete_topic(topic)
         return frame(Op.DELETE_TOPIC, wire.OK_BYTE)
 
@@ -211,7 +206,6 @@ class Dispatcher:
     def subscribe(self, session: Session, payload: bytes) -> bytes:
         """SUBSCRIBE: registers the connection as a member first, then answers the start position."""
         req = wire.decode_subscribe_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         if req.group_id:
             self.state.join(session.peer, req.topic, req.group_id)
             session.last_group = (req.topic, req.group_id)
@@ -219,7 +213,7 @@ class Dispatcher:
         return frame(Op.SUBSCRIBE, wire.encode_u64_response(offset))
 
     def commit(self, session: Session, payload: bytes) -> bytes:
-        """COMMIT: stored verbatim, no checks, no auth."""
+        """COMMIT: stored verbatim, no checks (but, unlike FlyMQ, it needs the consume permission)."""
         req = wire.decode_commit_request(payload)
         self.state.commit(req.topic, req.group_id, req.partition, req.offset)
         return frame(Op.COMMIT, wire.OK_BYTE)
@@ -227,40 +221,34 @@ class Dispatcher:
     def get_offset(self, session: Session, payload: bytes) -> bytes:
         """GET_OFFSET: 0 for a partition never committed; error for an unknown group."""
         req = wire.decode_group_partition_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         return frame(Op.GET_OFFSET, wire.encode_u64_response(
             self.state.get_offset(req.topic, req.group_id, req.partition)))
 
     def reset_offset(self, session: Session, payload: bytes) -> bytes:
         """RESET_OFFSET: ``earliest``, ``latest`` or ``offset``; creates the group."""
         req = wire.decode_reset_offset_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.reset_offset(req.topic, req.group_id, req.partition, req.mode, req.offset)
         return frame(Op.RESET_OFFSET, wire.OK_BYTE)
 
     def list_groups(self, session: Session, payload: bytes) -> bytes:
         """LIST_GROUPS: every (topic, group) known."""
-        self.auth.require(session.user, perms.ADMIN)
         return frame(Op.LIST_GROUPS, wire.encode_list_groups_response(self.state.list_groups()))
 
     def describe_group(self, session: Session, payload: bytes) -> bytes:
         """DESCRIBE_GROUP: members and offsets of one group."""
         req = wire.decode_group_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         return frame(Op.DESCRIBE_GROUP, wire.encode_describe_group_response(
             self.state.describe_group(req.topic, req.group_id)))
 
     def get_lag(self, session: Session, payload: bytes) -> bytes:
         """GET_LAG: committed, latest (highest + 1), lag."""
         req = wire.decode_group_partition_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         committed, latest, lag = self.state.get_lag(req.topic, req.group_id, req.partition)
         return frame(Op.GET_LAG, wire.encode_get_lag_response(committed, latest, lag))
 
     def delete_group(self, session: Session, payload: bytes) -> bytes:
         """DELETE_GROUP: offsets, members and offset file."""
         req = wire.decode_group_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.delete_group(req.topic, req.group_id)
         return frame(Op.DELETE_GROUP, wire.OK_BYTE)
 
