@@ -29,6 +29,7 @@ from .log import check_record_size
 from .replies import error_frame, frame, go_duration, record_metadata
 from .schema import Registry, validate
 from .state import BrokerState
+from .throttle import TOO_MANY_FAILURES, LoginThrottle
 from .transactions import Coordinator
 
 log = logging.getLogger("pyflymq.broker")
@@ -39,11 +40,13 @@ MAX_DELAY_MS = 24 * 3600 * 1000
 
 @dataclass
 class Session:
-    """Per-connection state: the peer (the member id), the signed-in user, the last group subscribed."""
+    """Per-connection state: the peer (the member id), the signed-in user, the last group subscribed, and
+    failed logins since the last good one."""
 
     peer: str
     user: User | None = None
     last_group: tuple[str, str] | None = None
+    failed_logins: int = 0
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Dispatcher:
         self.state = state
         self.options = options
         self.auth = authenticator
+        self.login_throttle = LoginThrottle()
         self.schedule = schedule
         self.registry = Registry()
         self.coordinator = Coordinator() if options.transactions else None
@@ -409,19 +413,26 @@ class Dispatcher:
     # ------------------------------------------------------------------------------------ auth
 
     def authenticate(self, session: Session, payload: bytes) -> bytes:
-        """AUTH, answered with op 0x71; bad credentials are a reply, not an error frame."""
+        """AUTH, answered with op 0x71; bad credentials are a reply, not an error frame. Failed logins slow
+        the next attempts down (:mod:`.throttle`)."""
         try:
             req = wire.decode_auth_request(payload)
         except DecodeError as exc:
             raise OpError(f"invalid auth request: {exc}", "E3") from None
         if not self.auth.enabled:
             result = AuthResult(False, "", [], "authentication is not enabled")
+        elif not self.login_throttle.before_attempt(req.username, session.failed_logins):
+            result = AuthResult(False, "", [], TOO_MANY_FAILURES)
         else:
             try:
                 user = self.auth.authenticate(req.username, req.password)
             except OpError as exc:
+                session.failed_logins += 1
+                self.login_throttle.failed(req.username)
                 result = AuthResult(False, "", [], exc.text)
             else:
+                session.failed_logins = 0
+                self.login_throttle.succeeded(req.username)
                 session.user = user
                 result = AuthResult(True, user.name, list(user.roles), "")
         return frame(Op.AUTH_RESPONSE, wire.encode_auth_response(result))

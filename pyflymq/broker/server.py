@@ -134,6 +134,7 @@ class Broker:
             self._wake = socket.socketpair()
             if self._scheduler is None:
                 self._scheduler = Scheduler()
+            self.dispatcher.login_throttle.reopen()
             self._acceptor = threading.Thread(target=self._accept_loop, name=f"pyflymq-broker-{self.port}",
                                               daemon=True)
             self._acceptor.start()
@@ -188,6 +189,7 @@ class Broker:
             for end in self._wake:
                 end.close()
             self._acceptor = self._listener = self._wake = None
+            self.dispatcher.login_throttle.close()  # no thread may sit out a login delay
             with self._conn_lock:
                 connections = list(self._connections.items())
             for conn, _thread in connections:
