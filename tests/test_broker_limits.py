@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
 from pyflymq import wire
 from pyflymq.broker import Broker
+from pyflymq.broker.__main__ import build_parser
+from pyflymq.broker.connection import PRE_LOGIN_MAX_PAYLOAD
 from pyflymq.broker.log import MAX_RECORD_DATA
 from pyflymq.broker.testing import RawConnection
 from pyflymq.wire import MAX_PAYLOAD, Op
@@ -119,3 +122,66 @@ def test_fetch_never_builds_a_frame_over_the_limit(tmp_path, filter_text):
         after = wire.decode_fetch_response(
             c.request(Op.FETCH, wire.encode_fetch_request("legacy", 0, 1, 10, filter_text)).payload, "legacy", 0)
         assert [m.value for m in after.messages] == [b"end"]
+
+
+# ------------------------------------------------------------------------------------ before login, and how many
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    with Broker(users=["alice:wonder:admin"]) as broker:
+        yield broker
+
+
+def test_before_login_a_big_frame_is_refused_with_a_reason_and_closed(guarded):
+    with RawConnection(guarded.address, timeout=10) as c:
+        c.send(wire.encode_frame(Op.LIST_TOPICS, bytes(PRE_LOGIN_MAX_PAYLOAD)))  # at the cap: read, answered
+        assert error_text(c.read_frame()) == "authentication required"
+        c.send(b"\xaf\x01\x01\x01" + (PRE_LOGIN_MAX_PAYLOAD + 1).to_bytes(4, "big") + bytes(1000))
+        text = error_text(c.read_frame())
+        assert str(PRE_LOGIN_MAX_PAYLOAD + 1) in text and str(PRE_LOGIN_MAX_PAYLOAD) in text and "AUTH" in text
+        assert c.closed_by_peer(timeout=5)
+
+
+def test_after_login_frames_may_be_large_again(guarded):
+    with RawConnection(guarded.address, timeout=30) as c:
+        assert wire.decode_auth_response(c.request(Op.AUTH, wire.encode_auth_request("alice", "wonder")).payload).success
+        assert c.request(Op.LIST_TOPICS, bytes(4 * 1024 * 1024)).op == Op.LIST_TOPICS
+
+
+def test_without_auth_there_is_no_small_cap(plain):
+    with RawConnection(plain.address, timeout=30) as c:
+        assert c.request(Op.LIST_TOPICS, bytes(4 * 1024 * 1024)).op == Op.LIST_TOPICS
+
+
+def _served(conn: RawConnection) -> bool:
+    return conn.request(Op.LIST_TOPICS).op == Op.LIST_TOPICS
+
+
+def test_connections_over_the_cap_get_a_clear_refusal():
+    with Broker(max_connections=3) as broker:
+        held = [RawConnection(broker.address) for _ in range(3)]
+        try:
+            assert all(_served(c) for c in held)
+            with RawConnection(broker.address) as extra:
+                text = error_text(extra.read_frame())
+                assert text.startswith("too many connections") and "at most 3" in text
+                assert extra.closed_by_peer(timeout=5)
+            assert all(_served(c) for c in held)  # the held ones are untouched
+            held.pop().close()
+            for _ in range(200):  # the broker notices the close on its own thread: bounded wait
+                if broker.connection_count() < 3:
+                    break
+                time.sleep(0.05)
+            with RawConnection(broker.address) as again:
+                assert _served(again)
+        finally:
+            for c in held:
+                c.close()
+
+
+def test_the_connection_cap_has_a_sensible_default_and_a_cli_option():
+    assert Broker().max_connections == 1024
+    assert build_parser().parse_args(["--max-connections", "5"]).max_connections == 5
+    with pytest.raises(ValueError):
+        Broker(max_connections=0)

@@ -31,7 +31,7 @@ import time
 from pyflymq.models import GroupInfo, RecordMetadata
 
 from .auth import Authenticator
-from .connection import Connection
+from .connection import Connection, refuse
 from .handlers import Dispatcher, Options
 from .scheduler import Scheduler
 from .state import BrokerState
@@ -40,6 +40,7 @@ from .storage import Storage
 log = logging.getLogger("pyflymq.broker")
 
 IDLE_TIMEOUT = 300.0
+MAX_CONNECTIONS = 1024
 
 
 def _tls_context(cert: str, key: str, ca: str | None) -> ssl.SSLContext:
@@ -81,17 +82,21 @@ class Broker:
     ``tls_cert``/``tls_key`` turn on TLS, ``tls_ca`` additionally requires client certificates.
     ``data_dir`` keeps topics, records and committed offsets across restarts. CLUSTER_METADATA reports
     ``node_id`` and ``advertised_addr`` (default: the bound ``host:port``). A connection whose next request
-    takes longer than ``idle_timeout`` seconds to arrive is closed. Delayed messages still pending at
-    :meth:`stop` are dropped.
+    takes longer than ``idle_timeout`` seconds to arrive is closed. At most ``max_connections`` clients are
+    served at once: the next one gets an error frame saying so and is closed (a TLS client is just closed).
+    Delayed messages still pending at :meth:`stop` are dropped.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dlq: bool = False, transactions: bool = False,
                  delayed: bool = False, schemas: bool = False, users=None, tls_cert: str | None = None,
                  tls_key: str | None = None, tls_ca: str | None = None, data_dir: str | None = None,
                  node_id: str = "local-1", advertised_addr: str | None = None,
-                 idle_timeout: float = IDLE_TIMEOUT) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key must be given together")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, not {max_connections}")
+        self.max_connections = max_connections
         self.host = host
         self.port = port
         self._advertised = advertised_addr
@@ -158,6 +163,16 @@ class Broker:
                 self._spawn(sock)
 
     def _spawn(self, sock: socket.socket) -> None:
+        with self._conn_lock:
+            full = len(self._connections) >= self.max_connections
+        if full:
+            log.warning("refusing a connection: %d already open", self.max_connections)
+            if self._ssl is None:  # wait=0: the accept loop must never wait on one client
+                refuse(sock, f"too many connections: this broker serves at most {self.max_connections} "
+                             "clients at once; try again later", wait=0)
+            else:
+                sock.close()
+            return
         conn = Connection(sock, self.dispatcher, self._idle_timeout, self._ssl)
         thread = threading.Thread(target=self._serve, args=(conn,), name=f"pyflymq-conn-{conn.session.peer}",
                                   daemon=True)
