@@ -14,9 +14,8 @@ import pytest
 from pyflymq import wire
 from pyflymq.broker import Broker
 from pyflymq.broker.__main__ import build_parser
-from pyflymq.broker.testing import RawConnection
+from pyflymq.broker.testing import BrokerProcess, RawConnection
 from pyflymq.wire import Op
-from tests.broker_process import BrokerProcess
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -14,9 +14,8 @@ from pyflymq import wire
 from pyflymq.broker import Broker
 from pyflymq.broker.log import fnv1a32
 from pyflymq.broker.storage import _safe_name
-from pyflymq.broker.testing import RawConnection
+from pyflymq.broker.testing import BrokerProcess, RawConnection
 from pyflymq.wire import Op
-from tests.broker_process import BrokerProcess
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("FLYMQ_TEST_SERVER")),
                                 reason="kills and restarts the built-in broker with a data directory")
