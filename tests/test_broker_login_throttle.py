@@ -154,3 +154,18 @@ def test_stopping_the_broker_cuts_login_waits_short():
             broker.stop()
             assert broker.connection_count() == 0  # its thread ended instead of sitting out the hour
             assert c.closed_by_peer(timeout=10)
+
+
+def test_hammering_a_refused_name_slows_the_connection_down():
+    fake = FakeTime()
+    throttle = LoginThrottle(clock=fake.clock, sleep=fake.sleep, max_wait=0.0)
+    for _ in range(6):
+        throttle.failed("alice")
+    with Broker(users=USERS) as broker:
+        broker.dispatcher.login_throttle = throttle
+        with RawConnection(broker.address) as c:
+            waits = []
+            for _ in range(4):
+                assert attempt(c, "alice", "wonder").error == TOO_MANY_FAILURES
+                waits.append(sum(fake.take()))
+    assert waits[0] == 0 and 0 < waits[1] < waits[2] < waits[3]

@@ -422,6 +422,7 @@ class Dispatcher:
         if not self.auth.enabled:
             result = AuthResult(False, "", [], "authentication is not enabled")
         elif not self.login_throttle.before_attempt(req.username, session.failed_logins):
+            session.failed_logins += 1  # hammering on a refused name slows this connection down too
             result = AuthResult(False, "", [], TOO_MANY_FAILURES)
         else:
             try:

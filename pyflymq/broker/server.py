@@ -97,6 +97,7 @@ class Broker:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, not {max_connections}")
         self.max_connections = max_connections
+        self._refusing = False
         self.host = host
         self.port = port
         self._advertised = advertised_addr
@@ -166,13 +167,17 @@ class Broker:
         with self._conn_lock:
             full = len(self._connections) >= self.max_connections
         if full:
-            log.warning("refusing a connection: %d already open", self.max_connections)
+            # one warning per flood, not one per refused client
+            (log.debug if self._refusing else log.warning)("refusing connections: %d already open",
+                                                           self.max_connections)
+            self._refusing = True
             if self._ssl is None:  # wait=0: the accept loop must never wait on one client
                 refuse(sock, f"too many connections: this broker serves at most {self.max_connections} "
                              "clients at once; try again later", wait=0)
             else:
                 sock.close()
             return
+        self._refusing = False
         conn = Connection(sock, self.dispatcher, self._idle_timeout, self._ssl)
         thread = threading.Thread(target=self._serve, args=(conn,), name=f"pyflymq-conn-{conn.session.peer}",
                                   daemon=True)

@@ -90,7 +90,7 @@ class RawConnection:
 class BrokerProcess:
     """``python -m pyflymq.broker --port 0 ARGS`` started and waited for until it prints its ready line.
 
-    ``source`` puts another checkout's sources first on ``PYTHONPATH`` (benchmarks compare versions).
+    ``source`` runs the ``pyflymq`` package found in that directory instead (benchmarks compare versions).
     """
 
     def __init__(self, *args: str, source: str | None = None) -> None:
@@ -98,7 +98,8 @@ class BrokerProcess:
         if source:
             env["PYTHONPATH"] = source + os.pathsep + env.get("PYTHONPATH", "")
         self.proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                     cwd=source)  # -m looks in the working directory first
         self.line = self.proc.stdout.readline()
         if not self.line.startswith("listening on "):
             self.proc.kill()

@@ -56,6 +56,7 @@ class LoginThrottle:
         """Wait as long as earlier failures require; False if this attempt must be refused unchecked."""
         now = self._clock()
         wait = self.delay(connection_failures)
+        allowed = True
         with self._lock:
             record = self._names.get(name)
             if record is not None and now - record.last_failure > self.forget_after:
@@ -64,12 +65,13 @@ class LoginThrottle:
             if record is not None:
                 slot = max(now, record.next_slot)
                 if slot - now > self.max_wait:
-                    return False
-                record.next_slot = slot + self.delay(record.failures)
-                wait = max(wait, slot - now)
+                    allowed = False  # refused, but only after the connection's own wait
+                else:
+                    record.next_slot = slot + self.delay(record.failures)
+                    wait = max(wait, slot - now)
         if wait > 0:
             self._sleep(wait)
-        return True
+        return allowed
 
     def failed(self, name: str) -> None:
         """Count a failed attempt on ``name``."""
