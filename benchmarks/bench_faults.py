@@ -1,14 +1,14 @@
 """Fault figures for the built-in broker and the client (issue 7), before and after, side by side.
 
-    python benchmarks/bench_faults.py [--baseline DIR] [--kills 20] [--seed 7]
+    python benchmarks/bench_faults.py [--baseline DIR] [--kills 30] [--seed 7]
 
 ``--baseline DIR`` is a directory holding an older ``pyflymq`` package (e.g. extracted with
 ``git archive <commit> pyflymq | tar -x -C DIR``); every broker figure is then measured for it too. Each
 broker runs as its own process (``python -m pyflymq.broker``) on 127.0.0.1.
 
 1. Random kills: a broker with ``--data-dir``; each round acknowledges 50 records on a 4-partition topic,
-   fills two 64-partition topics with 640 records each, then is ``kill -9``-ed a random 0-4 ms into a
-   pipelined burst that deletes both and writes more. After each restart: every acknowledged record must
+   fills eight 64-partition topics with 640 records each, then is ``kill -9``-ed a random 0-10 ms into a
+   pipelined burst that deletes all eight and writes more. After each restart: every acknowledged record must
    read back exactly; a topic whose delete was in flight must be whole or gone; a topic created again under
    a deleted name must start empty.
 2. Connection cap: 1,100 connections opened and held; how many are served and how many refused.
@@ -76,6 +76,9 @@ def _count_records(conn: RawConnection, topic: str, partitions: int) -> int:
     return sum(len(_fetch_all(conn, topic, p) or []) for p in range(partitions))
 
 
+DOOMED = [(f"doomed-{i}", f"reborn-{i}") for i in range(4)]
+
+
 def random_kills(kills: int, seed: int, source: str | None) -> dict[str, int]:
     """Acknowledged vs read back after ``kills`` kill -9s; half-deleted topics; deleted records seen again."""
     rng = random.Random(seed)
@@ -100,17 +103,19 @@ def random_kills(kills: int, seed: int, source: str | None) -> dict[str, int]:
                     figures["read back exactly after the last restart"] = exact
                     figures["lost or changed (summed over restarts)"] += len(acked) - exact
                     topics = wire.decode_list_topics_response(conn.request(Op.LIST_TOPICS).payload)
-                    # deletes in flight at the kill: all or nothing
-                    if "doomed" in topics and _count_records(conn, "doomed", 64) != 640:
-                        figures["topic half-deleted (some logs gone)"] += 1
-                    for name in ("doomed", "reborn"):
-                        conn.request(Op.DELETE_TOPIC, wire.encode_topic_request(name))
-                    conn.request(Op.CREATE_TOPIC, wire.encode_create_topic_request("reborn", 64))
-                    acks = _produce_burst(conn, "reborn", [(f"k{i}".encode(), b"fresh") for i in range(8)])
-                    if any(offset != sum(1 for p, _o in acks[:i] if p == acks[i][0])
-                           for i, (_p, offset) in enumerate(acks)) or _count_records(conn, "reborn", 64) != 8:
-                        figures["re-created topic read deleted records"] += 1
-                    conn.request(Op.DELETE_TOPIC, wire.encode_topic_request("reborn"))
+                    for doomed, reborn in DOOMED:
+                        # a delete in flight at the kill: all or nothing
+                        if doomed in topics and _count_records(conn, doomed, 64) != 640:
+                            figures["topic half-deleted (some logs gone)"] += 1
+                        for name in (doomed, reborn):
+                            conn.request(Op.DELETE_TOPIC, wire.encode_topic_request(name))
+                        # a name deleted, then created again: it must start empty
+                        conn.request(Op.CREATE_TOPIC, wire.encode_create_topic_request(reborn, 64))
+                        acks = _produce_burst(conn, reborn, [(f"k{i}".encode(), b"fresh") for i in range(8)])
+                        if any(offset != sum(1 for p, _o in acks[:i] if p == acks[i][0])
+                               for i, (_p, offset) in enumerate(acks)) or _count_records(conn, reborn, 64) != 8:
+                            figures["re-created topic read deleted records"] += 1
+                        conn.request(Op.DELETE_TOPIC, wire.encode_topic_request(reborn))
                 else:
                     conn.request(Op.CREATE_TOPIC, wire.encode_create_topic_request("stream", stream_partitions))
                 if kill == kills:
@@ -124,16 +129,17 @@ def random_kills(kills: int, seed: int, source: str | None) -> dict[str, int]:
                     assert ack[0] == fnv1a32(key) % stream_partitions
                     acked[ack] = (key, value)
                 figures["records acknowledged"] = len(acked)
-                for name in ("doomed", "reborn"):
-                    conn.request(Op.CREATE_TOPIC, wire.encode_create_topic_request(name, 64))
-                    _produce_burst(conn, name, [(f"k{i}".encode(), b"old" * 30) for i in range(640)])
-                # in flight at the kill: both deletes and more writes
-                burst = [wire.encode_frame(Op.DELETE_TOPIC, wire.encode_topic_request("reborn")),
-                         wire.encode_frame(Op.DELETE_TOPIC, wire.encode_topic_request("doomed"))]
+                for pair in DOOMED:
+                    for name in pair:
+                        conn.request(Op.CREATE_TOPIC, wire.encode_create_topic_request(name, 64))
+                        _produce_burst(conn, name, [(f"k{i}".encode(), b"old" * 30) for i in range(640)])
+                # in flight at the kill: every delete, then more writes
+                burst = [wire.encode_frame(Op.DELETE_TOPIC, wire.encode_topic_request(name))
+                         for pair in DOOMED for name in pair]
                 burst += [wire.encode_frame(Op.PRODUCE, wire.encode_produce_request("stream", b"maybe", key=b"m"))
                           for _ in range(20)]
                 conn.send(b"".join(burst))
-                time.sleep(rng.uniform(0, 0.004))
+                time.sleep(rng.uniform(0, 0.010))
                 broker.kill()
     finally:
         shutil.rmtree(data, ignore_errors=True)
@@ -328,7 +334,7 @@ def slowest_trickled_fetch(tries: int = 2) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", help="directory with an older pyflymq package to compare against")
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kills", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
