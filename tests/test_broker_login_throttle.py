@@ -153,7 +153,9 @@ def test_stopping_the_broker_cuts_login_waits_short():
             assert entered.wait(10)
             broker.stop()
             assert broker.connection_count() == 0  # its thread ended instead of sitting out the hour
-            assert c.closed_by_peer(timeout=10)
+            c.sock.settimeout(10)
+            while c.sock.recv(65536):  # perhaps the answer to the cut-short attempt, then the close
+                pass
 
 
 def test_hammering_a_refused_name_slows_the_connection_down():
