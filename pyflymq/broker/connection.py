@@ -116,11 +116,14 @@ class Connection:
             data = recv(_RECV_SIZE)
             if not data:
                 return
-            if buf:
+            if not buf:
+                view = data
+            elif len(buf) < _RECV_SIZE:  # a frame's start: joined into bytes, so frames slice without copies
+                view = bytes(buf) + data
+                buf = bytearray()
+            else:  # a big frame arriving: accumulate in place (re-joining would copy it again each time)
                 buf += data
                 view = buf
-            else:
-                view = data
             end = len(view)
             pos = 0
             replies: list[bytes] = []

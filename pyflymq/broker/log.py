@@ -58,6 +58,12 @@ def split_entry(entry: bytes) -> tuple[bytes, bytes]:
 def fnv1a32(data: bytes) -> int:
     """FNV-1a 32-bit hash, FlyMQ's key-to-partition hash (flymq-wire §3.1)."""
     h = 0x811C9DC5
+    if len(data) <= 32:
+        # The low 32 bits of a product depend only on the low 32 bits of its factors, and XOR with a byte
+        # touches only the low 8: masking once at the end gives the same hash, faster for short keys.
+        for byte in data:
+            h = (h ^ byte) * 0x01000193
+        return h & 0xFFFFFFFF
     for byte in data:
         h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
     return h
@@ -73,6 +79,13 @@ class Partition:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def append_record(self, key: bytes, value: bytes) -> int:
+        """Append a record; return its offset (the hot path of PRODUCE)."""
+        entries = self.entries
+        offset = len(entries)
+        entries.append(b"".join((_HEAD.pack(offset, len(key)), key, _U32.pack(len(value)), value)))
+        return offset
 
     def append(self, key: bytes, value: bytes) -> tuple[int, bytes]:
         """Append a record; return its offset and its stored bytes."""
