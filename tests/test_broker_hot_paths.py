@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyflymq import wire
+from pyflymq.broker.filters import build_matcher, general_matcher, is_plain, plain_matcher
 from pyflymq.broker.handlers import split_produce
 from pyflymq.broker.log import fnv1a32
 from pyflymq.broker.replies import ProduceReplies, record_metadata
@@ -72,3 +73,24 @@ def test_cached_replies_match_the_general_builder(topic):
         meta = wire.decode_record_metadata(fast[wire.HEADER_SIZE:])
         assert (meta.topic, meta.partition, meta.offset, meta.key_size, meta.value_size) == (
             topic, partition, offset, key_size, 100)
+
+
+tricky_text = st.text(alphabet=st.sampled_from(list("abkKzZ -_:/\"{}0") + ["\u212a", "Σ", "σ", "ς", "İ", "é", "\x00"]),
+                      max_size=12)
+plain_filters = tricky_text.filter(lambda f: f and is_plain(f))
+raw_fields = st.one_of(tricky_text.map(lambda t: t.encode("utf-8", "surrogateescape")), st.binary(max_size=12))
+
+
+@settings(max_examples=600)
+@given(plain_filters, raw_fields, raw_fields)
+def test_the_plain_filter_fast_path_agrees_with_the_regex_rules(filter_text, key, value):
+    assert plain_matcher(filter_text)(key, value) == general_matcher(filter_text)(key, value)
+
+
+@pytest.mark.parametrize(("filter_text", "plain"), [
+    ("error", True), ("order id: 42", True), ("a-b_c/d", True), ("é", True),
+    ("err.r", False), ("^start", False), ("a|b", False), ("x*", False), ("$.user.id", False), ("a\\d", False),
+])
+def test_which_filters_take_the_fast_path(filter_text, plain):
+    assert (build_matcher(filter_text).__qualname__.split(".")[0] == "plain_matcher") is plain
+    assert is_plain(filter_text) is plain
