@@ -124,6 +124,7 @@ class Connection:
             else:  # a big frame arriving: accumulate in place (re-joining would copy it again each time)
                 buf += data
                 view = buf
+            view_is_bytes = view is not buf
             end = len(view)
             pos = 0
             replies: list[bytes] = []
@@ -144,7 +145,8 @@ class Connection:
                 stop = pos + HEADER_SIZE + length
                 if stop > end:
                     break
-                reply = handle(session, op, flags, bytes(view[pos + HEADER_SIZE:stop]))
+                payload = view[pos + HEADER_SIZE:stop]
+                reply = handle(session, op, flags, payload if view_is_bytes else bytes(payload))
                 pos = stop
                 replies.append(reply)
                 pending += len(reply)

@@ -98,6 +98,7 @@ class Dispatcher:
         self.state = state
         self.options = options
         self.auth = authenticator
+        self._auth_on = authenticator.enabled
         self.login_throttle = LoginThrottle()
         self.schedule = schedule
         self.registry = Registry()
@@ -150,7 +151,7 @@ class Dispatcher:
             handler = self._table.get(op)
             if handler is None:
                 return error_frame(f"unknown opcode: {op}")
-            if self.auth.enabled:  # before any decoding: nothing is parsed for a stranger
+            if self._auth_on:  # before any decoding: nothing is parsed for a stranger
                 self.auth.authorize(session.user, op)
             if flags & wire.FLAG_GZIP:
                 payload = gunzip(payload)

@@ -80,13 +80,6 @@ class Partition:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def append_record(self, key: bytes, value: bytes) -> int:
-        """Append a record; return its offset (the hot path of PRODUCE)."""
-        entries = self.entries
-        offset = len(entries)
-        entries.append(b"".join((_HEAD.pack(offset, len(key)), key, _U32.pack(len(value)), value)))
-        return offset
-
     def append(self, key: bytes, value: bytes) -> tuple[int, bytes]:
         """Append a record; return its offset and its stored bytes."""
         offset = len(self.entries)

@@ -10,6 +10,8 @@ from pyflymq.wire import Op
 
 _HEADER = struct.Struct(">BBBBI")
 _META_TAIL = struct.Struct(">iQqii")
+_META_PACK = _META_TAIL.pack
+_time_ns = time.time_ns
 
 
 def frame(op: int, payload: bytes, flags: int = wire.FLAG_BINARY) -> bytes:
@@ -83,4 +85,4 @@ class ProduceReplies:
             size = 2 + len(topic_raw) + _META_TAIL.size
             prefix = self._prefixes[topic_raw] = (_HEADER.pack(wire.MAGIC, wire.VERSION, self._op, wire.FLAG_BINARY, size)
                                                   + struct.pack(">H", len(topic_raw)) + topic_raw)
-        return prefix + _META_TAIL.pack(partition, offset, time.time_ns() // 1_000_000, key_size, value_size)
+        return prefix + _META_PACK(partition, offset, _time_ns() // 1_000_000, key_size, value_size)

@@ -7,6 +7,7 @@ server's text (flymq-wire §1.6, §2, §3).
 
 from __future__ import annotations
 
+import struct
 import threading
 from dataclasses import dataclass, field
 
@@ -17,6 +18,8 @@ from .log import MAX_RECORD_DATA, Partition, Topic, check_record_size, fnv1a32, 
 from .storage import Storage
 
 MAX_PARTITIONS = 10_000
+_ENTRY_HEAD = struct.Struct(">QI").pack  # the stored record layout of log.encode_entry, inlined here
+_U32_PACK = struct.Struct(">I").pack
 _KEY_HASH_CACHE = 16_384  # entries; at most about 2 MB with keys of up to 64 bytes
 _CACHED_KEY_MAX = 64
 
@@ -107,8 +110,10 @@ class BrokerState:
         key_hash = None
         if key:
             known = self.topics.get(name)
-            if known is not None and len(known.partitions) > 1:
-                key_hash = self._key_hash(key)  # hashing a long key must not hold the lock
+            if known is not None and len(known.partitions) > 1:  # hashing a long key must not hold the lock
+                key_hash = self._key_hashes.get(key)
+                if key_hash is None:
+                    key_hash = self._key_hash(key)
         with self.lock:
             topic = self.topics.get(name) or self.create_topic(name, 1)
             partitions = topic.partitions
@@ -118,7 +123,9 @@ class BrokerState:
                 p = (self._key_hash(key) if key_hash is None else key_hash) % len(partitions)
             else:
                 p = 0
-            offset = partitions[p].append_record(key, value)
+            entries = partitions[p].entries
+            offset = len(entries)
+            entries.append(b"".join((_ENTRY_HEAD(offset, len(key)), key, _U32_PACK(len(value)), value)))
             if self.storage is not None:
                 self.storage.append(name, p, key, value)
             return p, offset
