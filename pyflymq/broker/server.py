@@ -78,7 +78,9 @@ class Broker:
     ``transactions`` (the buffering coordinator), ``delayed`` (PRODUCE_DELAYED schedules instead of writing
     at once) and ``schemas`` (PRODUCE_WITH_SCHEMA validates; the registry ops always work, as on the real
     server) are off; auth is off unless ``users`` are given (``"NAME:PASSWORD:ROLE"`` strings or
-    ``(name, password, role)`` tuples; roles ``admin``, ``producer``, ``consumer``, ``guest``).
+    ``(name, password, role)`` tuples; roles ``admin``, ``producer``, ``consumer``, ``guest``; every op is
+    checked, see ``auth.OP_PERMISSIONS``). With auth on, a connection that has not logged in may send frames
+    of at most 64 KiB, and failed logins make the next attempts wait (:mod:`.throttle`).
     ``tls_cert``/``tls_key`` turn on TLS, ``tls_ca`` additionally requires client certificates.
     ``data_dir`` keeps topics, records and committed offsets across restarts. CLUSTER_METADATA reports
     ``node_id`` and ``advertised_addr`` (default: the bound ``host:port``). A connection whose next request
@@ -240,7 +242,10 @@ class Broker:
     # ------------------------------------------------------------------------------------ in-process API
 
     def produce(self, topic: str, value: bytes | str, key: bytes | str | None = None) -> RecordMetadata:
-        """Write a record as PRODUCE would (auto-create, key hash or round-robin), without a socket."""
+        """Write a record as PRODUCE would (auto-create, key hash or round-robin), without a socket.
+
+        Raises :class:`~.errors.OpError` for a record too large for any FETCH reply, as PRODUCE refuses it.
+        """
         raw_value = value.encode() if isinstance(value, str) else bytes(value)
         raw_key = (key.encode() if isinstance(key, str) else bytes(key)) if key else b""
         partition, offset = self.state.produce(topic, raw_key, raw_value)
