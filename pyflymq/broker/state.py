@@ -105,27 +105,30 @@ class BrokerState:
 
         OpError if the record could never be returned by a FETCH (:func:`~.log.check_record_size`).
         """
-        if len(key) + len(value) > MAX_RECORD_DATA:
+        key_len, value_len = len(key), len(value)
+        if key_len + value_len > MAX_RECORD_DATA:
             check_record_size(key, value)
+        topics = self.topics
         key_hash = None
-        if key:
-            known = self.topics.get(name)
+        if key_len:
+            known = topics.get(name)
             if known is not None and len(known.partitions) > 1:  # hashing a long key must not hold the lock
                 key_hash = self._key_hashes.get(key)
                 if key_hash is None:
                     key_hash = self._key_hash(key)
         with self.lock:
-            topic = self.topics.get(name) or self.create_topic(name, 1)
+            topic = topics.get(name) or self.create_topic(name, 1)
             partitions = topic.partitions
-            if not key:
+            count = len(partitions)
+            if not key_len:
                 p = topic.choose_partition(key)
-            elif len(partitions) > 1:
-                p = (self._key_hash(key) if key_hash is None else key_hash) % len(partitions)
+            elif count > 1:
+                p = (self._key_hash(key) if key_hash is None else key_hash) % count
             else:
                 p = 0
             entries = partitions[p].entries
             offset = len(entries)
-            entries.append(b"".join((_ENTRY_HEAD(offset, len(key)), key, _U32_PACK(len(value)), value)))
+            entries.append(b"".join((_ENTRY_HEAD(offset, key_len), key, _U32_PACK(value_len), value)))
             if self.storage is not None:
                 self.storage.append(name, p, key, value)
             return p, offset
