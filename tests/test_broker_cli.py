@@ -14,39 +14,8 @@ import pytest
 from pyflymq import wire
 from pyflymq.broker import Broker
 from pyflymq.broker.__main__ import build_parser
-from pyflymq.broker.testing import RawConnection
+from pyflymq.broker.testing import BrokerProcess, RawConnection
 from pyflymq.wire import Op
-
-
-class BrokerProcess:
-    """The broker CLI in a subprocess, stopped with a signal."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.line = self.proc.stdout.readline()
-        if not self.line.startswith("listening on "):
-            self.proc.kill()
-            raise AssertionError(f"no ready line: {self.line!r} {self.proc.stderr.read()!r}")
-        self.address = self.line.split()[-1]
-
-    def stop(self, signum: int = signal.SIGTERM) -> tuple[int, str, str]:
-        """Send ``signum``; return (exit status, rest of stdout, stderr)."""
-        self.proc.send_signal(signum)
-        try:
-            out, err = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        return self.proc.returncode, out, err
-
-    def __enter__(self) -> BrokerProcess:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pyflymq import wire
 from pyflymq.broker import Broker
 from pyflymq.broker.compression import GzipError, gunzip
+from pyflymq.broker.log import MAX_RECORD_DATA
 from pyflymq.broker.testing import RawConnection
 from pyflymq.wire import MAX_PAYLOAD, Op
 
@@ -84,6 +85,9 @@ def test_exactly_32_mib_is_accepted(broker):
         reply = c.request(Op.LIST_TOPICS, bytes(MAX_PAYLOAD))
         assert reply.op == Op.LIST_TOPICS
         value = bytes(MAX_PAYLOAD - 15)  # PRODUCE overhead: str16 "t" + two u32 lengths + i32
+        reply = c.request(Op.PRODUCE, wire.encode_produce_request("t", value))
+        assert error_text(reply).startswith("record too large")  # read whole, refused: no FETCH could carry it
+        value = bytes(MAX_RECORD_DATA)
         meta = wire.decode_record_metadata(c.request(Op.PRODUCE, wire.encode_produce_request("t", value)).payload)
         assert meta.value_size == len(value)
         assert len(c.request(Op.CONSUME, wire.encode_consume_request("t", 0, 0)).payload) == len(value) + 8

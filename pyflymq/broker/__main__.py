@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from .server import IDLE_TIMEOUT, Broker
+from .server import IDLE_TIMEOUT, MAX_CONNECTIONS, Broker
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--advertised-addr", metavar="HOST:PORT", help="address reported by CLUSTER_METADATA")
     p.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT, metavar="SECONDS",
                    help="close connections idle this long (default 300)")
+    p.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS, metavar="N",
+                   help=f"serve at most N clients at once; more are refused with an error (default {MAX_CONNECTIONS})")
     p.add_argument("-v", "--verbose", action="store_true", help="log connection events to stderr")
     return p
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                         delayed=args.delayed, schemas=args.schemas, users=args.user or None,
                         tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
                         data_dir=args.data_dir, node_id=args.node_id, advertised_addr=args.advertised_addr,
-                        idle_timeout=args.idle_timeout)
+                        idle_timeout=args.idle_timeout, max_connections=args.max_connections)
         broker.start()
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -2,9 +2,11 @@
 
 Frames are answered strictly in order, one reply each; replies to frames that arrived together (pipelining)
 are sent in one write. Bad magic, bad version or a length over 32 MiB closes the connection without a reply,
-and the oversize payload is never waited for. A read that waits longer than the idle timeout (5 minutes by
-default, as on the real server) closes the connection, half-sent frame or not. A client that stops reading
-blocks only its own thread.
+and the oversize payload is never waited for. When auth is on, a connection that has not logged in may send
+frames of at most :data:`PRE_LOGIN_MAX_PAYLOAD` bytes: a larger header is answered with an error frame and the
+connection is closed, so strangers cannot make the broker buffer 32 MiB each (FlyMQ has no such limit). A
+read that waits longer than the idle timeout (5 minutes by default, as on the real server) closes the
+connection, half-sent frame or not. A client that stops reading blocks only its own thread.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import struct
 from pyflymq.wire import HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION
 
 from .handlers import Dispatcher, Session
+from .replies import error_frame
 
 log = logging.getLogger("pyflymq.broker")
 
@@ -24,6 +27,9 @@ _HEADER = struct.Struct(">BBBBI")
 _RECV_SIZE = 256 * 1024
 _FLUSH_AT = 1 << 20  # send accumulated replies once they reach this size
 _HANDSHAKE_TIMEOUT = 10.0
+PRE_LOGIN_MAX_PAYLOAD = 64 * 1024
+_DRAIN_BYTES = 256 * 1024  # read (and drop) at most this much before closing, so the client sees our reply
+_DRAIN_SECONDS = 0.5
 
 
 def peer_name(sock: socket.socket) -> str:
@@ -34,6 +40,29 @@ def peer_name(sock: socket.socket) -> str:
         return "unknown"
     host, port = peer[0], peer[1]
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+def refuse(sock: socket.socket, text: str, wait: float = _DRAIN_SECONDS) -> None:
+    """Send an error frame, then close gracefully: what the client sent meanwhile is drained (bounded), so
+    the close does not turn into a reset that would destroy the reply before the client reads it.
+    ``wait=0`` never blocks (the accept loop refusing a client)."""
+    try:
+        sock.settimeout(wait)
+        sock.sendall(error_frame(text))
+        sock.shutdown(socket.SHUT_WR)
+        drained = 0
+        while drained < _DRAIN_BYTES:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            drained += len(chunk)
+    except (OSError, ValueError):
+        pass
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
 
 
 def tune_socket(sock: socket.socket) -> None:
@@ -80,17 +109,22 @@ class Connection:
 
     def _loop(self) -> None:
         sock, handle, session = self.sock, self._dispatcher.handle, self.session
+        login_required = self._dispatcher.auth.enabled
         recv = sock.recv
         buf = bytearray()
         while True:
             data = recv(_RECV_SIZE)
             if not data:
                 return
-            if buf:
+            if not buf:
+                view = data
+            elif len(buf) < _RECV_SIZE:  # a frame's start: joined into bytes, so frames slice without copies
+                view = bytes(buf) + data
+                buf = bytearray()
+            else:  # a big frame arriving: accumulate in place (re-joining would copy it again each time)
                 buf += data
                 view = buf
-            else:
-                view = data
+            view_is_bytes = view is not buf
             end = len(view)
             pos = 0
             replies: list[bytes] = []
@@ -102,10 +136,17 @@ class Connection:
                               session.peer, magic, version, length)
                     self._send(replies)
                     return
+                if login_required and session.user is None and length > PRE_LOGIN_MAX_PAYLOAD:
+                    log.debug("closing %s: %d-byte frame before login", session.peer, length)
+                    self._send(replies)
+                    refuse(sock, f"frame of {length} bytes refused: until AUTH succeeds, frames may carry at most "
+                                 f"{PRE_LOGIN_MAX_PAYLOAD} bytes")
+                    return
                 stop = pos + HEADER_SIZE + length
                 if stop > end:
                     break
-                reply = handle(session, op, flags, bytes(view[pos + HEADER_SIZE:stop]))
+                payload = view[pos + HEADER_SIZE:stop]
+                reply = handle(session, op, flags, payload if view_is_bytes else bytes(payload))
                 pos = stop
                 replies.append(reply)
                 pending += len(reply)

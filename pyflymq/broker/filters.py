@@ -41,8 +41,44 @@ def _json_path_exists(value: bytes, path: list[str]) -> bool:
     return True
 
 
+# Characters with a meaning in RE2 syntax: a filter without any of them is a literal, and a literal regex
+# matches exactly where the text contains it, which the case-insensitive substring rule already covers.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$")
+
+
+def is_plain(filter_text: str) -> bool:
+    """True if the filter is neither a JSON path nor a regex with any metacharacter."""
+    return not filter_text.startswith("$.") and _REGEX_META.isdisjoint(filter_text)
+
+
 def build_matcher(filter_text: str) -> Matcher:
     """The predicate ``(key, value) -> bool`` for a non-empty filter; ``key`` is ``b""`` when absent."""
+    if is_plain(filter_text):
+        return plain_matcher(filter_text)
+    return general_matcher(filter_text)
+
+
+def plain_matcher(filter_text: str) -> Matcher:
+    """The fast path for a plain filter: one case-insensitive substring test, no regex (same answers as
+    :func:`general_matcher`). ASCII records are searched as bytes without decoding them."""
+    lowered = filter_text.lower()
+    ascii_needle = lowered.encode("ascii") if filter_text.isascii() else None
+
+    def contains(raw: bytes) -> bool:
+        if ascii_needle is not None and raw.isascii():
+            return ascii_needle in raw.lower()  # bytes.lower() is str.lower() on ASCII
+        text = _text(raw)
+        # A literal found as is counts even when lower-casing moves it (a final sigma, say).
+        return lowered in text.lower() or filter_text in text
+
+    def matches(key: bytes, value: bytes) -> bool:
+        return contains(value) or (bool(key) and contains(key))
+
+    return matches
+
+
+def general_matcher(filter_text: str) -> Matcher:
+    """The three rules as FlyMQ applies them, for any filter."""
     lowered = filter_text.lower()
     path = filter_text[2:].split(".") if filter_text.startswith("$.") else None
     regex = None if path is not None else compile_regex(filter_text)

@@ -20,30 +20,57 @@ from pyflymq.errors import DecodeError
 from pyflymq.models import AuthResult, ClusterMetadata, PartitionMetadata, TopicMetadata
 from pyflymq.wire import Op
 
-from . import auth as perms
 from .auth import Authenticator, User
 from .compression import GzipError, gunzip
 from .dlq import DLQ_SUFFIX, REPLAY_SCAN, parse_dlq_record
 from .errors import OpError
 from .filters import MatcherCache
-from .replies import error_frame, frame, go_duration, record_metadata
+from .log import check_record_size
+from .replies import ProduceReplies, error_frame, frame, go_duration, record_metadata
 from .schema import Registry, validate
 from .state import BrokerState
+from .throttle import TOO_MANY_FAILURES, LoginThrottle
 from .transactions import Coordinator
 
 log = logging.getLogger("pyflymq.broker")
 
 _FETCH_HEAD = struct.Struct(">IQ")
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_NAME_CACHE = 4096
+
+
+def split_produce(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """``(topic bytes, key, value)`` of a well-formed PRODUCE payload, or None (then the full decoder says why).
+
+    The hot path of the broker: plain slicing, no objects. Accepts exactly what ``wire.decode_produce_request``
+    accepts (trailing bytes after the partition field included).
+    """
+    end = len(payload)
+    if end < 14:
+        return None
+    key_at = 2 + _U16.unpack_from(payload, 0)[0]
+    if key_at + 4 > end:
+        return None
+    value_len_at = key_at + 4 + _U32.unpack_from(payload, key_at)[0]
+    if value_len_at + 4 > end:
+        return None
+    value_end = value_len_at + 4 + _U32.unpack_from(payload, value_len_at)[0]
+    if value_end + 4 > end:
+        return None
+    return payload[2:key_at], payload[key_at + 4:value_len_at], payload[value_len_at + 4:value_end]
 MAX_DELAY_MS = 24 * 3600 * 1000
 
 
 @dataclass
 class Session:
-    """Per-connection state: the peer (the member id), the signed-in user, the last group subscribed."""
+    """Per-connection state: the peer (the member id), the signed-in user, the last group subscribed, and
+    failed logins since the last good one."""
 
     peer: str
     user: User | None = None
     last_group: tuple[str, str] | None = None
+    failed_logins: int = 0
 
 
 @dataclass
@@ -71,10 +98,14 @@ class Dispatcher:
         self.state = state
         self.options = options
         self.auth = authenticator
+        self._auth_on = authenticator.enabled
+        self.login_throttle = LoginThrottle()
         self.schedule = schedule
         self.registry = Registry()
         self.coordinator = Coordinator() if options.transactions else None
         self._matchers = MatcherCache()
+        self._names: dict[bytes, str] = {}
+        self._produce_replies = ProduceReplies(Op.PRODUCE)
         self._table: dict[int, Callable[[Session, bytes], bytes]] = {
             Op.PRODUCE: self.produce,
             Op.CONSUME: partial(self.consume, reply_op=Op.CONSUME),
@@ -117,11 +148,13 @@ class Dispatcher:
     def handle(self, session: Session, op: int, flags: int, payload: bytes) -> bytes:
         """The response frame for one request. Never raises."""
         try:
-            if flags & wire.FLAG_GZIP:
-                payload = gunzip(payload)
             handler = self._table.get(op)
             if handler is None:
                 return error_frame(f"unknown opcode: {op}")
+            if self._auth_on:  # before any decoding: nothing is parsed for a stranger
+                self.auth.authorize(session.user, op)
+            if flags & wire.FLAG_GZIP:
+                payload = gunzip(payload)
             return handler(session, payload)
         except OpError as exc:
             return error_frame(exc.text, exc.shape)
@@ -141,24 +174,33 @@ class Dispatcher:
     def _produce_keyless(self, topic: str, value: bytes) -> int:
         return self.state.produce(topic, b"", value)[1]
 
+    def _topic_name(self, raw: bytes) -> str:
+        name = self._names.get(raw)
+        if name is None:
+            if len(self._names) >= _NAME_CACHE:
+                self._names.clear()
+            name = self._names[raw] = raw.decode("utf-8", "surrogateescape")
+        return name
+
     def produce(self, session: Session, payload: bytes) -> bytes:
         """PRODUCE: the partition field is ignored; key hash or round-robin decides."""
-        req = wire.decode_produce_request(payload)
-        self.auth.require(session.user, perms.PRODUCE)
-        partition, offset = self.state.produce(req.topic, req.key, req.value)
-        return record_metadata(Op.PRODUCE, req.topic, partition, offset,
-                               len(req.key) if req.key else -1, len(req.value))
+        fields = split_produce(payload)
+        if fields is None:
+            wire.decode_produce_request(payload)  # raises the decoder's error for this payload
+            raise OpError(wire.INVALID_FORMAT)
+        topic_raw, key, value = fields
+        name = self._names.get(topic_raw) or self._topic_name(topic_raw)
+        partition, offset = self.state.produce(name, key, value)
+        return self._produce_replies.reply(topic_raw, partition, offset, len(key) if key else -1, len(value))
 
     def consume(self, session: Session, payload: bytes, reply_op: int = Op.CONSUME) -> bytes:
         """CONSUME / CONSUME_ZERO_COPY: one record, or ``EOF``."""
         req = wire.decode_consume_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         return frame(reply_op, self.state.consume(req.topic, req.partition, req.offset))
 
     def fetch(self, session: Session, payload: bytes, reply_op: int = Op.FETCH) -> bytes:
         """FETCH / FETCH_BINARY: up to max matching records, 1000 scanned at most."""
         req = wire.decode_fetch_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         max_messages = req.max_messages if req.max_messages > 0 else 10
         matcher = self._matchers.get(req.filter) if req.filter else None
         entries, next_offset = self.state.fetch(req.topic, req.partition, req.offset, max_messages, matcher)
@@ -170,14 +212,12 @@ class Dispatcher:
     def create_topic(self, session: Session, payload: bytes) -> bytes:
         """CREATE_TOPIC: idempotent; 0 partitions means 1; negative counts are refused."""
         req = wire.decode_create_topic_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.create_topic(req.topic, req.partitions)
         return frame(Op.CREATE_TOPIC, wire.OK_BYTE)
 
     def delete_topic(self, session: Session, payload: bytes) -> bytes:
         """DELETE_TOPIC: idempotent; committed offsets stay."""
         topic = wire.decode_topic_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.delete_topic(topic)
         return frame(Op.DELETE_TOPIC, wire.OK_BYTE)
 
@@ -210,7 +250,6 @@ class Dispatcher:
     def subscribe(self, session: Session, payload: bytes) -> bytes:
         """SUBSCRIBE: registers the connection as a member first, then answers the start position."""
         req = wire.decode_subscribe_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         if req.group_id:
             self.state.join(session.peer, req.topic, req.group_id)
             session.last_group = (req.topic, req.group_id)
@@ -218,7 +257,7 @@ class Dispatcher:
         return frame(Op.SUBSCRIBE, wire.encode_u64_response(offset))
 
     def commit(self, session: Session, payload: bytes) -> bytes:
-        """COMMIT: stored verbatim, no checks, no auth."""
+        """COMMIT: stored verbatim, no checks (but, unlike FlyMQ, it needs the consume permission)."""
         req = wire.decode_commit_request(payload)
         self.state.commit(req.topic, req.group_id, req.partition, req.offset)
         return frame(Op.COMMIT, wire.OK_BYTE)
@@ -226,40 +265,34 @@ class Dispatcher:
     def get_offset(self, session: Session, payload: bytes) -> bytes:
         """GET_OFFSET: 0 for a partition never committed; error for an unknown group."""
         req = wire.decode_group_partition_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         return frame(Op.GET_OFFSET, wire.encode_u64_response(
             self.state.get_offset(req.topic, req.group_id, req.partition)))
 
     def reset_offset(self, session: Session, payload: bytes) -> bytes:
         """RESET_OFFSET: ``earliest``, ``latest`` or ``offset``; creates the group."""
         req = wire.decode_reset_offset_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.reset_offset(req.topic, req.group_id, req.partition, req.mode, req.offset)
         return frame(Op.RESET_OFFSET, wire.OK_BYTE)
 
     def list_groups(self, session: Session, payload: bytes) -> bytes:
         """LIST_GROUPS: every (topic, group) known."""
-        self.auth.require(session.user, perms.ADMIN)
         return frame(Op.LIST_GROUPS, wire.encode_list_groups_response(self.state.list_groups()))
 
     def describe_group(self, session: Session, payload: bytes) -> bytes:
         """DESCRIBE_GROUP: members and offsets of one group."""
         req = wire.decode_group_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         return frame(Op.DESCRIBE_GROUP, wire.encode_describe_group_response(
             self.state.describe_group(req.topic, req.group_id)))
 
     def get_lag(self, session: Session, payload: bytes) -> bytes:
         """GET_LAG: committed, latest (highest + 1), lag."""
         req = wire.decode_group_partition_request(payload)
-        self.auth.require(session.user, perms.CONSUME)
         committed, latest, lag = self.state.get_lag(req.topic, req.group_id, req.partition)
         return frame(Op.GET_LAG, wire.encode_get_lag_response(committed, latest, lag))
 
     def delete_group(self, session: Session, payload: bytes) -> bytes:
         """DELETE_GROUP: offsets, members and offset file."""
         req = wire.decode_group_request(payload)
-        self.auth.require(session.user, perms.ADMIN)
         self.state.delete_group(req.topic, req.group_id)
         return frame(Op.DELETE_GROUP, wire.OK_BYTE)
 
@@ -326,7 +359,13 @@ class Dispatcher:
         entries = []
         if self.options.dlq and req.max_messages > 0:
             records = self._dlq_records(req.topic, req.max_messages) or []
-            entries = [(r.id, r.payload, r.error, r.retries) for r in records]
+            size = 4  # u32 count, then 12 bytes of lengths and retries per entry
+            for r in records:  # the reply stops before the frame limit, as FETCH's does
+                size += 12 + len(r.id.encode("utf-8", "surrogateescape")) + len(r.payload) \
+                    + len(r.error.encode("utf-8", "surrogateescape"))
+                if size > wire.MAX_PAYLOAD:
+                    break
+                entries.append((r.id, r.payload, r.error, r.retries))
         return frame(Op.FETCH_DLQ, wire.encode_fetch_dlq_response(entries))
 
     def replay_dlq(self, session: Session, payload: bytes) -> bytes:
@@ -363,6 +402,7 @@ class Dispatcher:
                 raise OpError(f"delay {go_duration(nanos)} exceeds maximum allowed delay "
                               f"{go_duration(MAX_DELAY_MS * 1_000_000)}")
             topic, value = req.topic, req.value
+            check_record_size(b"", value)  # refused now, not when the delivery comes due
             self.schedule(max(0.0, nanos / 1e9), lambda: self._produce_keyless(topic, value))
             offset = 0
         else:
@@ -403,6 +443,7 @@ class Dispatcher:
         """TXN_PRODUCE: buffered (offset 0) with the coordinator, written now without it."""
         req = wire.decode_txn_produce_request(payload)
         if self.coordinator:
+            check_record_size(b"", req.value)  # refused now, not at TXN_COMMIT
             self.coordinator.add(req.txn_id, req.topic, req.value)
             offset = 0
         else:
@@ -412,19 +453,27 @@ class Dispatcher:
     # ------------------------------------------------------------------------------------ auth
 
     def authenticate(self, session: Session, payload: bytes) -> bytes:
-        """AUTH, answered with op 0x71; bad credentials are a reply, not an error frame."""
+        """AUTH, answered with op 0x71; bad credentials are a reply, not an error frame. Failed logins slow
+        the next attempts down (:mod:`.throttle`)."""
         try:
             req = wire.decode_auth_request(payload)
         except DecodeError as exc:
             raise OpError(f"invalid auth request: {exc}", "E3") from None
         if not self.auth.enabled:
             result = AuthResult(False, "", [], "authentication is not enabled")
+        elif not self.login_throttle.before_attempt(req.username, session.failed_logins):
+            session.failed_logins += 1  # hammering on a refused name slows this connection down too
+            result = AuthResult(False, "", [], TOO_MANY_FAILURES)
         else:
             try:
                 user = self.auth.authenticate(req.username, req.password)
             except OpError as exc:
+                session.failed_logins += 1
+                self.login_throttle.failed(req.username)
                 result = AuthResult(False, "", [], exc.text)
             else:
+                session.failed_logins = 0
+                self.login_throttle.succeeded(req.username)
                 session.user = user
                 result = AuthResult(True, user.name, list(user.roles), "")
         return frame(Op.AUTH_RESPONSE, wire.encode_auth_response(result))

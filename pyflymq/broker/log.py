@@ -12,14 +12,20 @@ import struct
 import time
 from collections.abc import Callable
 
-from pyflymq.wire import SCAN_CAP
+from pyflymq.wire import MAX_PAYLOAD, SCAN_CAP
+
+from .errors import OpError
 
 _HEAD = struct.Struct(">QI")
 _U32 = struct.Struct(">I")
 
-# A FETCH reply stops growing past this size (FlyMQ has no byte limit, but no client accepts a frame over
-# 32 MiB); the first record is always returned.
-FETCH_BYTE_CAP = 32 * 1024 * 1024 - 64
+FETCH_HEAD_SIZE = 12  # u32 record count, u64 next offset
+ENTRY_OVERHEAD = 16  # u64 offset, u32 key length, u32 value length
+# The records of one FETCH reply stop before this many bytes, so the reply frame never exceeds the 32 MiB
+# every client enforces (FlyMQ has no byte limit and builds frames no client accepts).
+FETCH_BYTE_CAP = MAX_PAYLOAD - FETCH_HEAD_SIZE
+# Key + value bytes of the largest record one FETCH reply can carry: anything larger is refused at write time.
+MAX_RECORD_DATA = FETCH_BYTE_CAP - ENTRY_OVERHEAD
 # Seconds a filtered FETCH may spend matching before it returns what it has (FlyMQ has no such limit).
 FILTER_BUDGET = 2.0
 
@@ -27,6 +33,20 @@ FILTER_BUDGET = 2.0
 def encode_entry(offset: int, key: bytes, value: bytes) -> bytes:
     """One stored record: ``u64 offset, bytes32 key, bytes32 value`` (an empty key means none)."""
     return b"".join((_HEAD.pack(offset, len(key)), key, _U32.pack(len(value)), value))
+
+
+def check_record_size(key: bytes, value: bytes) -> None:
+    """OpError unless the record fits in one FETCH reply (a record that cannot be served is never stored)."""
+    size = len(key) + len(value)
+    if size > MAX_RECORD_DATA:
+        raise OpError(f"record too large: key and value are {size} bytes, but a record must fit in one FETCH "
+                      f"reply and frames are limited to {MAX_PAYLOAD} bytes, so key + value may be at most "
+                      f"{MAX_RECORD_DATA} bytes")
+
+
+def _unservable(offset: int, entry: bytes) -> OpError:
+    return OpError(f"record at offset {offset} is {len(entry)} bytes, more than one FETCH reply can carry "
+                   f"(frames are limited to {MAX_PAYLOAD} bytes)")
 
 
 def split_entry(entry: bytes) -> tuple[bytes, bytes]:
@@ -38,6 +58,12 @@ def split_entry(entry: bytes) -> tuple[bytes, bytes]:
 def fnv1a32(data: bytes) -> int:
     """FNV-1a 32-bit hash, FlyMQ's key-to-partition hash (flymq-wire §3.1)."""
     h = 0x811C9DC5
+    if len(data) <= 32:
+        # The low 32 bits of a product depend only on the low 32 bits of its factors, and XOR with a byte
+        # touches only the low 8: masking once at the end gives the same hash, faster for short keys.
+        for byte in data:
+            h = (h ^ byte) * 0x01000193
+        return h & 0xFFFFFFFF
     for byte in data:
         h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
     return h
@@ -84,6 +110,8 @@ class Partition:
         chunk = entries[offset:stop]
         if sum(map(len, chunk)) > FETCH_BYTE_CAP:
             chunk = _trim(chunk)
+            if not chunk:  # only a log written before records were size-checked can hold one
+                raise _unservable(offset, entries[offset])
         return chunk, offset + len(chunk)
 
     def window(self, offset: int) -> list[bytes]:
@@ -105,7 +133,9 @@ def scan(window: list[bytes], offset: int, max_messages: int, matcher: Callable[
     for entry in window:
         key, value = split_entry(entry)
         if matcher(key, value):
-            if found and size + len(entry) > FETCH_BYTE_CAP:
+            if size + len(entry) > FETCH_BYTE_CAP:
+                if not found:
+                    raise _unservable(offset + scanned, entry)
                 break
             found.append(entry)
             size += len(entry)
@@ -119,10 +149,11 @@ def scan(window: list[bytes], offset: int, max_messages: int, matcher: Callable[
 
 
 def _trim(chunk: list[bytes]) -> list[bytes]:
+    """The longest prefix of ``chunk`` that fits in :data:`FETCH_BYTE_CAP` (possibly empty)."""
     size = 0
     for i, entry in enumerate(chunk):
         size += len(entry)
-        if size > FETCH_BYTE_CAP and i:
+        if size > FETCH_BYTE_CAP:
             return chunk[:i]
     return chunk
 

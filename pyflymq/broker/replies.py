@@ -10,6 +10,8 @@ from pyflymq.wire import Op
 
 _HEADER = struct.Struct(">BBBBI")
 _META_TAIL = struct.Struct(">iQqii")
+_META_PACK = _META_TAIL.pack
+_time_ns = time.time_ns
 
 
 def frame(op: int, payload: bytes, flags: int = wire.FLAG_BINARY) -> bytes:
@@ -63,3 +65,24 @@ def record_metadata(op: int, topic: str, partition: int, offset: int, key_size: 
     raw = _raw(topic)
     payload = struct.pack(">H", len(raw)) + raw + _META_TAIL.pack(partition, offset, _now_ms(), key_size, value_size)
     return frame(op, payload)
+
+
+class ProduceReplies:
+    """PRODUCE-family reply frames built from a per-topic prefix (header, topic) and one packed tail: the
+    frame length depends only on the topic, so everything but the tail is computed once per topic."""
+
+    def __init__(self, op: int, cache_size: int = 4096) -> None:
+        self._op = op
+        self._cache_size = cache_size
+        self._prefixes: dict[bytes, bytes] = {}
+
+    def reply(self, topic_raw: bytes, partition: int, offset: int, key_size: int, value_size: int) -> bytes:
+        """The reply frame for a record written to ``topic_raw`` (the topic's bytes as the request had them)."""
+        prefix = self._prefixes.get(topic_raw)
+        if prefix is None:
+            if len(self._prefixes) >= self._cache_size:
+                self._prefixes.clear()
+            size = 2 + len(topic_raw) + _META_TAIL.size
+            prefix = self._prefixes[topic_raw] = (_HEADER.pack(wire.MAGIC, wire.VERSION, self._op, wire.FLAG_BINARY, size)
+                                                  + struct.pack(">H", len(topic_raw)) + topic_raw)
+        return prefix + _META_PACK(partition, offset, _time_ns() // 1_000_000, key_size, value_size)

@@ -31,7 +31,7 @@ import time
 from pyflymq.models import GroupInfo, RecordMetadata
 
 from .auth import Authenticator
-from .connection import Connection
+from .connection import Connection, refuse
 from .handlers import Dispatcher, Options
 from .scheduler import Scheduler
 from .state import BrokerState
@@ -40,6 +40,7 @@ from .storage import Storage
 log = logging.getLogger("pyflymq.broker")
 
 IDLE_TIMEOUT = 300.0
+MAX_CONNECTIONS = 1024
 
 
 def _tls_context(cert: str, key: str, ca: str | None) -> ssl.SSLContext:
@@ -77,21 +78,28 @@ class Broker:
     ``transactions`` (the buffering coordinator), ``delayed`` (PRODUCE_DELAYED schedules instead of writing
     at once) and ``schemas`` (PRODUCE_WITH_SCHEMA validates; the registry ops always work, as on the real
     server) are off; auth is off unless ``users`` are given (``"NAME:PASSWORD:ROLE"`` strings or
-    ``(name, password, role)`` tuples; roles ``admin``, ``producer``, ``consumer``, ``guest``).
+    ``(name, password, role)`` tuples; roles ``admin``, ``producer``, ``consumer``, ``guest``; every op is
+    checked, see ``auth.OP_PERMISSIONS``). With auth on, a connection that has not logged in may send frames
+    of at most 64 KiB, and failed logins make the next attempts wait (:mod:`.throttle`).
     ``tls_cert``/``tls_key`` turn on TLS, ``tls_ca`` additionally requires client certificates.
     ``data_dir`` keeps topics, records and committed offsets across restarts. CLUSTER_METADATA reports
     ``node_id`` and ``advertised_addr`` (default: the bound ``host:port``). A connection whose next request
-    takes longer than ``idle_timeout`` seconds to arrive is closed. Delayed messages still pending at
-    :meth:`stop` are dropped.
+    takes longer than ``idle_timeout`` seconds to arrive is closed. At most ``max_connections`` clients are
+    served at once: the next one gets an error frame saying so and is closed (a TLS client is just closed).
+    Delayed messages still pending at :meth:`stop` are dropped.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dlq: bool = False, transactions: bool = False,
                  delayed: bool = False, schemas: bool = False, users=None, tls_cert: str | None = None,
                  tls_key: str | None = None, tls_ca: str | None = None, data_dir: str | None = None,
                  node_id: str = "local-1", advertised_addr: str | None = None,
-                 idle_timeout: float = IDLE_TIMEOUT) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key must be given together")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, not {max_connections}")
+        self.max_connections = max_connections
+        self._refusing = False
         self.host = host
         self.port = port
         self._advertised = advertised_addr
@@ -134,6 +142,7 @@ class Broker:
             self._wake = socket.socketpair()
             if self._scheduler is None:
                 self._scheduler = Scheduler()
+            self.dispatcher.login_throttle.reopen()
             self._acceptor = threading.Thread(target=self._accept_loop, name=f"pyflymq-broker-{self.port}",
                                               daemon=True)
             self._acceptor.start()
@@ -157,6 +166,20 @@ class Broker:
                 self._spawn(sock)
 
     def _spawn(self, sock: socket.socket) -> None:
+        with self._conn_lock:
+            full = len(self._connections) >= self.max_connections
+        if full:
+            # one warning per flood, not one per refused client
+            (log.debug if self._refusing else log.warning)("refusing connections: %d already open",
+                                                           self.max_connections)
+            self._refusing = True
+            if self._ssl is None:  # wait=0: the accept loop must never wait on one client
+                refuse(sock, f"too many connections: this broker serves at most {self.max_connections} "
+                             "clients at once; try again later", wait=0)
+            else:
+                sock.close()
+            return
+        self._refusing = False
         conn = Connection(sock, self.dispatcher, self._idle_timeout, self._ssl)
         thread = threading.Thread(target=self._serve, args=(conn,), name=f"pyflymq-conn-{conn.session.peer}",
                                   daemon=True)
@@ -188,6 +211,7 @@ class Broker:
             for end in self._wake:
                 end.close()
             self._acceptor = self._listener = self._wake = None
+            self.dispatcher.login_throttle.close()  # no thread may sit out a login delay
             with self._conn_lock:
                 connections = list(self._connections.items())
             for conn, _thread in connections:
@@ -218,7 +242,10 @@ class Broker:
     # ------------------------------------------------------------------------------------ in-process API
 
     def produce(self, topic: str, value: bytes | str, key: bytes | str | None = None) -> RecordMetadata:
-        """Write a record as PRODUCE would (auto-create, key hash or round-robin), without a socket."""
+        """Write a record as PRODUCE would (auto-create, key hash or round-robin), without a socket.
+
+        Raises :class:`~.errors.OpError` for a record too large for any FETCH reply, as PRODUCE refuses it.
+        """
         raw_value = value.encode() if isinstance(value, str) else bytes(value)
         raw_key = (key.encode() if isinstance(key, str) else bytes(key)) if key else b""
         partition, offset = self.state.produce(topic, raw_key, raw_value)

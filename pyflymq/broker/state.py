@@ -7,16 +7,21 @@ server's text (flymq-wire §1.6, §2, §3).
 
 from __future__ import annotations
 
+import struct
 import threading
 from dataclasses import dataclass, field
 
 from pyflymq.models import GroupInfo
 
 from .errors import OpError
-from .log import Partition, Topic, fnv1a32, scan, split_entry
+from .log import MAX_RECORD_DATA, Partition, Topic, check_record_size, fnv1a32, scan, split_entry
 from .storage import Storage
 
 MAX_PARTITIONS = 10_000
+_ENTRY_HEAD = struct.Struct(">QI").pack  # the stored record layout of log.encode_entry, inlined here
+_U32_PACK = struct.Struct(">I").pack
+_KEY_HASH_CACHE = 16_384  # entries; at most about 2 MB with keys of up to 64 bytes
+_CACHED_KEY_MAX = 64
 
 
 @dataclass
@@ -35,6 +40,7 @@ class BrokerState:
         self.topics: dict[str, Topic] = {}
         self.groups: dict[tuple[str, str], Group] = {}
         self.storage = storage
+        self._key_hashes: dict[bytes, int] = {}
         if storage is not None:
             self._load(storage)
 
@@ -95,18 +101,49 @@ class BrokerState:
     # ------------------------------------------------------------------------------------ records
 
     def produce(self, name: str, key: bytes, value: bytes) -> tuple[int, int]:
-        """Write a record, auto-creating the topic with 1 partition; return ``(partition, offset)``."""
+        """Write a record, auto-creating the topic with 1 partition; return ``(partition, offset)``.
+
+        OpError if the record could never be returned by a FETCH (:func:`~.log.check_record_size`).
+        """
+        key_len, value_len = len(key), len(value)
+        if key_len + value_len > MAX_RECORD_DATA:
+            check_record_size(key, value)
+        topics = self.topics
         key_hash = None
-        known = self.topics.get(name)
-        if key and known is not None and len(known.partitions) > 1:
-            key_hash = fnv1a32(key)  # hashing a long key must not hold the lock
+        if key_len:
+            known = topics.get(name)
+            if known is not None and len(known.partitions) > 1:  # hashing a long key must not hold the lock
+                key_hash = self._key_hashes.get(key)
+                if key_hash is None:
+                    key_hash = self._key_hash(key)
         with self.lock:
-            topic = self.topics.get(name) or self.create_topic(name, 1)
-            p = topic.choose_partition(key, key_hash)
-            offset, _entry = topic.partitions[p].append(key, value)
+            topic = topics.get(name) or self.create_topic(name, 1)
+            partitions = topic.partitions
+            count = len(partitions)
+            if not key_len:
+                p = topic.choose_partition(key)
+            elif count > 1:
+                p = (self._key_hash(key) if key_hash is None else key_hash) % count
+            else:
+                p = 0
+            entries = partitions[p].entries
+            offset = len(entries)
+            entries.append(b"".join((_ENTRY_HEAD(offset, key_len), key, _U32_PACK(value_len), value)))
             if self.storage is not None:
                 self.storage.append(name, p, key, value)
             return p, offset
+
+    def _key_hash(self, key: bytes) -> int:
+        """``fnv1a32(key)``, remembered for short keys: producers repeat their keys, and hashing in Python
+        costs more than the rest of a write."""
+        cached = self._key_hashes.get(key)
+        if cached is None:
+            cached = fnv1a32(key)
+            if len(key) <= _CACHED_KEY_MAX:
+                if len(self._key_hashes) >= _KEY_HASH_CACHE:
+                    self._key_hashes.clear()
+                self._key_hashes[key] = cached
+        return cached
 
     def consume(self, name: str, partition: int, offset: int) -> bytes:
         """CONSUME: ``bytes32 key, bytes32 value`` of the record at ``offset``."""

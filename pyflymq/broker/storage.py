@@ -2,12 +2,22 @@
 
 Layout (names are made safe for any topic or group name, however hostile)::
 
-    <data>/topics/<safe-name>-<hash>/topic.json        {"name": ..., "partitions": N}
-    <data>/topics/<safe-name>-<hash>/<p>.log           records as [u32 keylen][key][u32 vallen][value]
-    <data>/__consumer_offsets/<safe-name>-<hash>.json  {"topic": ..., "group": ..., "offsets": {"0": 5}}
+    <data>/topics/g<gen>-<safe-name>-<hash>/topic.json  {"name": ..., "partitions": N}
+    <data>/topics/g<gen>-<safe-name>-<hash>/<p>.log     records as [u32 keylen][key][u32 vallen][value]
+    <data>/__consumer_offsets/<safe-name>-<hash>.json   {"topic": ..., "group": ..., "offsets": {"0": 5}}
 
-Logs are append-only and flushed per record; offset files are replaced atomically. A torn last record
-(a crash mid-write) is cut off on load. Group members and round-robin counters are not persisted.
+Crash consistency (a killed process, not a power loss: nothing is fsynced):
+
+* Logs are append-only and flushed per record before the broker answers; a torn last record (a crash
+  mid-write) is cut off on load. Offset files are replaced atomically.
+* Every topic incarnation gets a directory of its own, numbered by a generation that only grows, so a topic
+  created again after a delete never sees the old logs. The directory is built under ``.creating-<gen>``
+  and renamed into place once its ``topic.json`` is written: a topic exists on disk whole or not at all.
+* A delete renames the directory to ``.deleted-<gen>`` (atomic), then removes it. At start-up, leftover
+  ``.creating-``/``.deleted-`` directories, directories without a readable ``topic.json`` and stray
+  ``.tmp`` files are removed; if two directories claim one topic, the newest generation wins.
+
+Group members and round-robin counters are not persisted.
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ from dataclasses import dataclass, field
 _U32 = struct.Struct(">I")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _OPEN_FILES = 64
+_GENERATION = re.compile(r"^(?:g|\.creating-|\.deleted-)(\d+)")
+_CREATING, _DELETED = ".creating-", ".deleted-"
 
 
 def _raw(text: str) -> bytes:
@@ -34,6 +46,16 @@ def _safe_name(*parts: str) -> str:
     joined = b"\x00".join(_raw(p) for p in parts)
     readable = _UNSAFE.sub("_", "_".join(parts))[:48]
     return f"{readable}-{hashlib.sha256(joined).hexdigest()[:20]}"
+
+
+def _generation(entry: str) -> int:
+    """The generation of a topic directory; 0 for the layout without one."""
+    found = _GENERATION.match(entry)
+    return int(found.group(1)) if found else 0
+
+
+def _remove_tree(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_json(path: str, doc: dict) -> None:
@@ -89,20 +111,40 @@ class Storage:
         os.makedirs(self._topics_dir, exist_ok=True)
         os.makedirs(self._offsets_dir, exist_ok=True)
         self._files: OrderedDict[tuple[str, int], object] = OrderedDict()
+        self._dirs: dict[str, str] = {}  # topic name -> its directory (the current incarnation)
+        self._next_generation = 1
 
     # ------------------------------------------------------------------------------------ loading
 
     def load_topics(self) -> list[LoadedTopic]:
-        """Every topic on disk with its records."""
-        topics = []
+        """Every topic on disk with its records, after removing what a crash left half done."""
+        claims: dict[str, tuple[int, str, int]] = {}  # name -> (generation, directory, partitions)
         for entry in sorted(os.listdir(self._topics_dir)):
             directory = os.path.join(self._topics_dir, entry)
+            generation = _generation(entry)
+            self._next_generation = max(self._next_generation, generation + 1)
+            if entry.startswith("."):
+                _remove_tree(directory)  # an interrupted create or delete
+                continue
             try:
                 with open(os.path.join(directory, "topic.json"), encoding="ascii") as fh:
                     meta = json.load(fh)
                 name, count = meta["name"], int(meta["partitions"])
+                if not isinstance(name, str) or count < 1:
+                    raise ValueError(entry)
             except (OSError, ValueError, KeyError, TypeError):
+                _remove_tree(directory)  # logs without a topic: never to be read again
                 continue
+            previous = claims.get(name)
+            if previous is not None:
+                older, newer = sorted((previous, (generation, directory, count)))
+                _remove_tree(older[1])
+                claims[name] = newer
+            else:
+                claims[name] = (generation, directory, count)
+        topics = []
+        for name, (_generation_number, directory, count) in sorted(claims.items()):
+            self._dirs[name] = directory
             topic = LoadedTopic(name)
             for p in range(count):
                 topic.partitions.append(self._load_log(os.path.join(directory, f"{p}.log")))
@@ -126,6 +168,12 @@ class Storage:
         """Every group's committed offsets on disk."""
         groups = []
         for entry in sorted(os.listdir(self._offsets_dir)):
+            if entry.endswith(".tmp"):  # a replace that never happened
+                try:
+                    os.remove(os.path.join(self._offsets_dir, entry))
+                except OSError:
+                    pass
+                continue
             if not entry.endswith(".json"):
                 continue
             try:
@@ -139,26 +187,43 @@ class Storage:
 
     # ------------------------------------------------------------------------------------ writing
 
-    def _topic_dir(self, name: str) -> str:
-        return os.path.join(self._topics_dir, _safe_name(name))
+    def _take_generation(self) -> int:
+        generation = self._next_generation
+        self._next_generation += 1
+        return generation
 
     def topic_created(self, name: str, partitions: int) -> None:
-        """Record a new topic."""
-        directory = self._topic_dir(name)
-        os.makedirs(directory, exist_ok=True)
-        _write_json(os.path.join(directory, "topic.json"), {"name": name, "partitions": partitions})
+        """Record a new topic in a directory no earlier topic used; it appears on disk whole or not at all."""
+        if name in self._dirs:
+            self.topic_deleted(name)
+        generation = self._take_generation()
+        building = os.path.join(self._topics_dir, f"{_CREATING}{generation}")
+        _remove_tree(building)
+        os.mkdir(building)
+        _write_json(os.path.join(building, "topic.json"), {"name": name, "partitions": partitions})
+        directory = os.path.join(self._topics_dir, f"g{generation}-{_safe_name(name)}")
+        os.rename(building, directory)
+        self._dirs[name] = directory
 
     def topic_deleted(self, name: str) -> None:
-        """Remove a topic and its logs."""
+        """Remove a topic and its logs: one atomic rename takes it out of sight, then the files go."""
         for key in [k for k in self._files if k[0] == name]:
             self._files.pop(key).close()
-        shutil.rmtree(self._topic_dir(name), ignore_errors=True)
+        directory = self._dirs.pop(name, None)
+        if directory is None:
+            return
+        tombstone = os.path.join(self._topics_dir, f"{_DELETED}{self._take_generation()}")
+        try:
+            os.rename(directory, tombstone)
+        except FileNotFoundError:
+            return
+        _remove_tree(tombstone)
 
     def append(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
         """Append one record to a partition's log."""
         fh = self._files.get((topic, partition))
         if fh is None:
-            fh = open(os.path.join(self._topic_dir(topic), f"{partition}.log"), "ab")
+            fh = open(os.path.join(self._dirs[topic], f"{partition}.log"), "ab")
             self._files[(topic, partition)] = fh
             if len(self._files) > _OPEN_FILES:
                 self._files.popitem(last=False)[1].close()

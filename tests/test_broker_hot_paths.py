@@ -1,0 +1,96 @@
+"""The broker's fast paths give exactly what the general code gives (issue 10): PRODUCE decoding, reply
+building, the key hash, and the plain-text filter."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pyflymq import wire
+from pyflymq.broker.filters import build_matcher, general_matcher, is_plain, plain_matcher
+from pyflymq.broker.handlers import split_produce
+from pyflymq.broker.log import fnv1a32
+from pyflymq.broker.replies import ProduceReplies, record_metadata
+from pyflymq.errors import DecodeError
+from pyflymq.wire import Op
+
+
+def reference_fnv1a32(data: bytes) -> int:
+    h = 0x811C9DC5
+    for byte in data:
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+@given(st.binary(max_size=100))
+def test_key_hash_matches_the_reference(key):
+    assert fnv1a32(key) == reference_fnv1a32(key)
+
+
+def test_key_hash_at_the_short_key_boundary():
+    for size in range(28, 40):
+        key = bytes(range(200, 200 + size))
+        assert fnv1a32(key) == reference_fnv1a32(key)
+
+
+produce_payloads = st.one_of(
+    st.builds(lambda t, k, v, p, extra: wire.encode_produce_request(t, v, key=k, partition=p) + extra,
+              st.text(max_size=10), st.binary(max_size=20), st.binary(max_size=40),
+              st.integers(-(1 << 31), (1 << 31) - 1), st.binary(max_size=3)),
+    st.builds(lambda payload, cut: payload[:cut],
+              st.builds(lambda t, v: wire.encode_produce_request(t, v, key=b"k"), st.text(max_size=5),
+                        st.binary(max_size=10)),
+              st.integers(0, 30)),
+    st.binary(max_size=40),
+)
+
+
+@settings(max_examples=400)
+@given(produce_payloads)
+def test_split_produce_accepts_exactly_what_the_decoder_accepts(payload):
+    fields = split_produce(payload)
+    try:
+        req = wire.decode_produce_request(payload)
+    except DecodeError:
+        assert fields is None
+        return
+    assert fields is not None
+    topic_raw, key, value = fields
+    assert (topic_raw.decode("utf-8", "surrogateescape"), key, value) == (req.topic, req.key, req.value)
+
+
+@pytest.mark.parametrize("topic", ["t", "orders-eu", "", "ünïcode", "\udcff-raw"])
+def test_cached_replies_match_the_general_builder(topic):
+    raw = topic.encode("utf-8", "surrogateescape")
+    replies = ProduceReplies(Op.PRODUCE)
+    for partition, offset, key_size in [(0, 0, -1), (3, 123456789, 10), (1, 7, 0)]:
+        fast = replies.reply(raw, partition, offset, key_size, 100)
+        general = record_metadata(Op.PRODUCE, topic, partition, offset, key_size, 100)
+        timestamp = slice(len(fast) - 16, len(fast) - 8)  # i64 ms before key_size and value_size
+        assert len(fast) == len(general)
+        assert fast[:timestamp.start] + fast[timestamp.stop:] == general[:timestamp.start] + general[timestamp.stop:]
+        meta = wire.decode_record_metadata(fast[wire.HEADER_SIZE:])
+        assert (meta.topic, meta.partition, meta.offset, meta.key_size, meta.value_size) == (
+            topic, partition, offset, key_size, 100)
+
+
+tricky_text = st.text(alphabet=st.sampled_from(list("abkKzZ -_:/\"{}0") + ["\u212a", "Σ", "σ", "ς", "İ", "é", "\x00"]),
+                      max_size=12)
+plain_filters = tricky_text.filter(lambda f: f and is_plain(f))
+raw_fields = st.one_of(tricky_text.map(lambda t: t.encode("utf-8", "surrogateescape")), st.binary(max_size=12))
+
+
+@settings(max_examples=600)
+@given(plain_filters, raw_fields, raw_fields)
+def test_the_plain_filter_fast_path_agrees_with_the_regex_rules(filter_text, key, value):
+    assert plain_matcher(filter_text)(key, value) == general_matcher(filter_text)(key, value)
+
+
+@pytest.mark.parametrize(("filter_text", "plain"), [
+    ("error", True), ("order id: 42", True), ("a-b_c/d", True), ("é", True),
+    ("err.r", False), ("^start", False), ("a|b", False), ("x*", False), ("$.user.id", False), ("a\\d", False),
+])
+def test_which_filters_take_the_fast_path(filter_text, plain):
+    assert (build_matcher(filter_text).__qualname__.split(".")[0] == "plain_matcher") is plain
+    assert is_plain(filter_text) is plain
