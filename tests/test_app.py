@@ -76,6 +76,22 @@ async def test_browsing_shows_records_and_changes_nothing_on_the_broker(broker):
         app.action_refresh_now()
         await wait_idle(pilot, app)
         assert "▶" in screen_text(app)  # the partitions pane says where the stream reads
+        # seeks (a group's offset read at enter), dialogs opened and left, undo with nothing journaled
+        await pilot.press("2", "k", "enter")  # back to partition 0, where billing committed
+        await wait_for(pilot, lambda: app.stream.selected_record is not None
+                       and app.stream.selected_record.partition == 0, what="partition 0")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SeekScreen", what="seek dialog")
+        await pilot.press(*"group:billing", "enter")
+        await wait_for(pilot, lambda: "group:billing → 3" in notifications(app), what="seek to billing")
+        for key, dialog in (("c", "CommitTargetScreen"), ("X", "OffsetsExportScreen")):
+            await pilot.press(key)
+            await wait_for(pilot, lambda dialog=dialog: app.screen.__class__.__name__ == dialog, what=dialog)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="dialog closed")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "No commit made with flytui" in notifications(app), what="nothing to undo")
+        await wait_idle(pilot, app)
     app.service.close()
     assert group_state(broker) == before, "browsing must not create groups, members or commits"
     assert broker.group_members(topic, "billing") == []
