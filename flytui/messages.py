@@ -134,3 +134,14 @@ class SeekResolved(Message):
     high: int = 0
     error: str = ""
     context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OffsetsSaved(Message):
+    """A group's committed offsets were written to a CSV file (``error`` says why not)."""
+
+    topic: str
+    group: str
+    path: str
+    count: int
+    error: str = ""

@@ -49,6 +49,7 @@ from .messages import (
     DeadLettersLoaded,
     ExportProgress,
     MatchFound,
+    OffsetsSaved,
     OverviewLoaded,
     PageLoaded,
     SeekResolved,
@@ -745,7 +746,7 @@ class FlyService:
 
     def export_group_offsets(self, topic: str, group: str, path: str, *, overwrite: bool = False) -> None:
         """Write ``group``'s committed offsets on ``topic`` to a CSV file (``topic,partition,offset``) in a
-        worker; posts ``ActionDone("export offsets", ...)``. Reads only."""
+        worker; posts :class:`OffsetsSaved`. Reads only."""
         from .offset_files import format_offsets_csv, write_offsets_file
 
         def work() -> None:
@@ -755,14 +756,12 @@ class FlyService:
                     raise FlyMQError(f"group {group!r} has no committed offset on {topic}")
                 write_offsets_file(path, format_offsets_csv(topic, offsets), overwrite=overwrite)
             except FileExistsError:
-                self._post(ActionDone("export offsets", False, f"{path} already exists; choose another name"))
+                self._post(OffsetsSaved(topic, group, path, 0, f"{path} already exists; choose another name"))
                 return
             except Exception as exc:  # noqa: BLE001
-                self._post(ActionDone("export offsets", False, describe_error(exc, self.settings)))
+                self._post(OffsetsSaved(topic, group, path, 0, describe_error(exc, self.settings)))
                 return
-            self._post(ActionDone("export offsets", True,
-                                  f"Saved {len(offsets)} committed offset(s) of {group} on {topic} to {path}.",
-                                  {"topic": topic, "group": group, "path": path}))
+            self._post(OffsetsSaved(topic, group, path, len(offsets)))
 
         self._run(work, group="export-offsets")
 

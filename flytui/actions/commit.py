@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..commit_journal import JournalError, journal_path, last_commit
-from ..messages import CommitExecuted, CommitStateLoaded
+from ..messages import CommitExecuted, CommitStateLoaded, OffsetsSaved
 from ..offset_plan import CommitTarget, plan_commit
 from ..screens.commit_plan import CommitChoice, CommitPlanScreen, CommitResultScreen, CommitTargetScreen
 from ..screens.offsets_export import OffsetsExportScreen
@@ -147,3 +147,12 @@ class CommitActions:
                 self.service.export_group_offsets(topic, request.group, request.path, overwrite=request.overwrite)
 
         self.push_screen(OffsetsExportScreen(topic, group, groups=known), chosen)
+
+    def on_offsets_saved(self, event: OffsetsSaved) -> None:
+        """Say where a group's offsets were saved, or why they were not."""
+        if event.error:
+            self.notify(f"Could not save the offsets of {event.group}: {event.error}", severity="error",
+                        timeout=10, markup=False)
+            return
+        self.notify(f"Saved {event.count} committed offset(s) of {event.group} on {event.topic} to {event.path}.",
+                    title="Offsets saved", timeout=8, markup=False)

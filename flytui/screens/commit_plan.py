@@ -2,23 +2,30 @@
 
 The flow (kafka-consumer-groups' plan-then-execute, Kafbat's replay/skip counts, nats-tui's read-back):
 
-1. ``CommitTargetScreen(topic, group, partition, selected_offset=None, *, partition_count=None)`` — a
-   ``ModalScreen[CommitTarget | None]``. The user picks one of the six kinds (the selected record =
-   replay it, just after it = skip it, earliest, latest, an explicit offset, shift by ±N), types the
-   offset / shift when needed, and the scope (this partition or all; the two "selected" kinds are always
-   this partition). ``enter`` / *Preview plan* dismisses with the :class:`CommitTarget`; ``esc`` with
-   ``None``. Nothing is written.
+1. ``CommitTargetScreen(topic, group, partition, selected_offset=None, *, partition_count=None, groups=(),
+   initial=None)`` — a ``ModalScreen[CommitChoice | None]``. The user types or keeps the group (a new name
+   creates the group), picks one of the kinds (the selected record = replay it, just after it = skip it,
+   earliest, latest, an explicit offset, shift by ±N, or the offsets listed in a CSV file), types the
+   offset / shift / file when needed, and the scope (this partition or all, ``ctrl+a`` toggles; the two
+   "selected" kinds are always this partition, a file lists its own partitions). ``tab`` / ``shift+tab``
+   reach every field and button. ``enter`` in a text field, ``p`` or *Preview plan* dismisses with a
+   :class:`CommitChoice` (group, target, and the form as typed: pass it back as ``initial`` to reopen the
+   dialog with the same choices); ``esc`` with ``None``. Nothing is written.
 2. The caller reads watermarks and committed offsets, builds ``plan_commit(...)`` and pushes
-   ``CommitPlanScreen(plan, members=0, *, confirm_word="commit")`` — a ``ModalScreen[bool]``: the plan as a
-   table (GROUP, TOPIC, PARTITION, CURRENT, NEW, LAG BEFORE, LAG AFTER, REPLAY/SKIP), totals, a red banner
-   when ``members > 0``, notes on clamped / unusual rows. It dismisses ``True`` only after the user types
-   the word ``commit`` and presses ``enter`` (or presses the *Commit* button, enabled only once the word is
-   typed); ``esc`` / *Cancel* dismiss ``False``. A plan that changes nothing can only be closed (``False``).
+   ``CommitPlanScreen(plan, members=0, *, confirm_word="commit", moves=(), group_exists=True, title=None,
+   back=False)`` — a ``ModalScreen[bool | None]``: the plan as a table (GROUP, TOPIC, PARTITION, CURRENT,
+   NEW, LAG BEFORE, LAG AFTER, REPLAY/SKIP), totals, a red banner when ``members > 0`` or when committed
+   offsets ``moves`` were seen in the last refreshes, a "new group: none → N" banner, notes on clamped /
+   unusual rows. It dismisses ``True`` only after the user types the word ``commit`` and presses ``enter``
+   (or the *Commit* button, enabled only once the word is typed); *Cancel* dismisses ``False``; ``esc``
+   dismisses ``None`` ("back to the target") with ``back=True``, else ``False``. A plan that changes
+   nothing can only be closed.
 3. The caller commits ``plan.offsets`` and reads every planned partition back (GET_OFFSET), then pushes
-   ``CommitResultScreen(plan, read_back, errors=None)`` — a ``ModalScreen[None]``: per partition the
-   offset before, the one requested and the one READ BACK, with mismatches, failed reads and errors
-   marked loudly. ``read_back`` maps partition -> offset read (``None``: could not read), ``errors`` maps
-   partition -> error text of a failed commit or read.
+   ``CommitResultScreen(plan, read_back, errors=None, *, members=0, note="")`` — a ``ModalScreen[None]``:
+   per partition the offset before, the one requested and the one READ BACK, with mismatches, failed reads
+   and errors marked loudly. ``read_back`` maps partition -> offset read (``None``: could not read),
+   ``errors`` maps partition -> error text of a failed commit or read; ``note`` says where the replaced
+   offsets were saved.
 """
 
 from __future__ import annotations
