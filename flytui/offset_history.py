@@ -53,6 +53,16 @@ class OffsetHistory:
             return
         snapshots.append((taken_at, dict(offsets)))
 
+    def restart(self, topic: str, group: str, offsets: Mapping[int, int | None], taken_at: float) -> None:
+        """Forget the group's earlier snapshots after our own commit (its moves are not someone else's) and
+        start again from the last known offsets updated with ``offsets`` (read back after the commit)."""
+        key = (topic, group)
+        snapshots = self._snapshots.get(key)
+        known = dict(snapshots[-1][1]) if snapshots else {}
+        known.update({p: o for p, o in offsets.items() if o is not None})
+        self._snapshots.pop(key, None)
+        self.add(topic, group, known, taken_at)
+
     def moves(self, topic: str, group: str, latest: Mapping[int, int | None] | None = None,
               latest_at: float | None = None) -> list[OffsetMove]:
         """Every change between consecutive snapshots, oldest first; ``latest`` (read just now, at

@@ -33,3 +33,14 @@ def test_a_partition_committed_for_the_first_time_is_a_move_from_none():
     history.add("t", "g", {}, 1.0)
     history.add("t", "g", {2: 40}, 2.0)
     assert history.moves("t", "g") == [OffsetMove(2, None, 40, 2.0)]
+
+
+def test_restart_after_our_own_commit_forgets_earlier_moves():
+    history = OffsetHistory()
+    history.add("t", "g", {0: 5, 1: 5}, 1.0)
+    history.add("t", "g", {0: 5, 1: 9}, 2.0)
+    history.restart("t", "g", {1: 20, 2: None}, 3.0)  # read back after committing partition 1
+    history.add("t", "g", {0: 5, 1: 20}, 4.0)  # the next refresh sees our commit: no move
+    assert history.moves("t", "g") == []
+    history.add("t", "g", {0: 6, 1: 20}, 5.0)
+    assert history.moves("t", "g") == [OffsetMove(0, 5, 6, 5.0)]

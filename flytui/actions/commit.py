@@ -104,6 +104,8 @@ class CommitActions:
         """Show what the broker holds now, and refresh the groups."""
         note = (f"The offsets this commit replaced are saved in {journal_path()}: u plans the undo."
                 if event.readback else "")
+        # our own commit is not "someone else moving the offsets" in the next plan's warning
+        self.offset_history.restart(event.plan.topic, event.plan.group, event.readback, time.time())
         self.push_screen(CommitResultScreen(event.plan, event.readback, event.errors, members=event.members,
                                             note=note))
         self._refresh()
