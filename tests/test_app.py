@@ -230,10 +230,11 @@ async def test_read_only_writes_nothing(broker):
         await wait_ready(pilot, app, topic)
         assert "READ-ONLY" in screen_text(app)
         shown = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
-        assert not shown & {"commit", "produce", "replay_one", "replay_all", "purge_dlq", "edit_resend"}
+        assert not shown & {"commit", "undo_commit", "produce", "replay_one", "replay_all", "purge_dlq",
+                            "edit_resend"}
         app.action_focus_pane("dlq")
         await wait_for(pilot, lambda: app.dlq_records, what="dead letters")
-        await pilot.press("c", "p", "e", "r", "R", "D")
+        await pilot.press("c", "u", "p", "e", "r", "R", "D")
         await wait_idle(pilot, app)
         assert app.screen is app.screen_stack[0], "no dialog may open in read-only mode"
         # the service refuses too, whatever the UI does
@@ -243,7 +244,9 @@ async def test_read_only_writes_nothing(broker):
             with pytest.raises(ReadOnlyError):
                 call()
         app.action_commit()  # a direct call (palette, key) is refused with a message
+        app.action_undo_commit()
         await pilot.pause(0.1)
+        assert app.screen is app.screen_stack[0]
     app.service.close()
     assert group_state(broker) == before
     assert broker.high_watermark(topic, 0) == 10

@@ -74,18 +74,24 @@ async def visit_by_tab(pilot, app, key: str) -> tuple[list, list]:
 
 @pytest.mark.parametrize("key, name", [("s", "SeekScreen"), ("slash", "FilterScreen"),
                                        ("c", "CommitTargetScreen"), ("p", "ProduceScreen"),
-                                       ("x", "ExportScreen"), ("X", "OffsetsExportScreen")])
+                                       ("x", "ExportScreen"), ("X", "OffsetsExportScreen"),
+                                       ("D", "ConfirmScreen"), ("R", "ConfirmScreen")])
 @pilot_test
 async def test_tab_and_shift_tab_reach_every_field_of_the_dialog(flymq, key, name):
     topic, client = seed(flymq, partitions=1, per_partition=5)
     client.commit_offset(topic, "billing", 0, 2)
+    client.produce(f"{topic}.dlq", json.dumps({"id": "m1", "original_topic": topic, "original_offset": 1,
+                                               "payload": "aGk=", "error_message": "boom", "retry_count": 3}))
     app = make_app(flymq.address, topic=topic, group="billing")
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_ready(pilot, app, topic)
+        if key in ("D", "R"):  # purge (typed word) and replay all (y / n) act on the dead letters
+            await wait_for(pilot, lambda: app.dlq_records, what="dead letters")
+            await pilot.press("6")
         await open_dialog(pilot, app, key, name)
         start = app.focused
         chain, forward = await visit_by_tab(pilot, app, "tab")
-        assert len(chain) >= 3, chain  # an input or radio set, and the buttons at least
+        assert len(chain) >= 2, chain  # a field or the buttons
         assert set(forward) == set(chain), f"tab never reached {set(chain) - set(forward)}"
         assert app.focused is start  # round trip
         _, backward = await visit_by_tab(pilot, app, "shift+tab")
@@ -288,3 +294,22 @@ async def test_export_a_range_with_keys_only(flymq, tmp_path):
     app.service.close()
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert [line["offset"] for line in lines] == list(range(10, 30))
+
+
+@pilot_test
+async def test_help_lists_the_dialog_keys_undo_and_saving_offsets(flymq):
+    topic, _ = seed(flymq, partitions=1, per_partition=3)
+    app = make_app(flymq.address, topic=topic)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, "question_mark", "HelpScreen")
+        table = app.screen.query_one("#help-table")  # it scrolls: read every row, not just the visible ones
+        text = "\n".join(" ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count))
+        for line in ("Undo the last commit", "Save a group's committed offsets", "All partitions on / off",
+                     "Next / previous field, radio set or button"):
+            assert line in text, line
+        await pilot.press("escape")
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(c.startswith("Undo commit (u)") for c in commands)
+        assert any(c.startswith("Save offsets (X)") for c in commands)
+    app.service.close()
