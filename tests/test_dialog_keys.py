@@ -313,3 +313,23 @@ async def test_help_lists_the_dialog_keys_undo_and_saving_offsets(flymq):
         assert any(c.startswith("Undo commit (u)") for c in commands)
         assert any(c.startswith("Save offsets (X)") for c in commands)
     app.service.close()
+
+
+@pilot_test
+async def test_a_tall_dialog_scrolls_to_the_focused_field_in_a_short_terminal(flymq):
+    topic, client = seed(flymq, partitions=2, per_partition=5)
+    client.commit_offset(topic, "billing", 0, 1)
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        while app.focused.id != "plan":
+            await pilot.press("tab")
+        await pilot.pause(0.2)
+        button = app.screen.query_one("#plan")
+        box = app.screen.query_one("#dialog").region
+        assert button.region.height > 0 and box.contains_region(button.region), (button.region, box)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(app) == "CommitPlanScreen", what="plan")
+        await pilot.press("escape", "escape")
+    app.service.close()

@@ -40,7 +40,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
@@ -108,10 +108,19 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
     ]
 
     DEFAULT_CSS = """
-    CommitTargetScreen #amount {
-        width: 40;
+    CommitTargetScreen .field-row {
+        height: auto;
+        width: 100%;
     }
-    CommitTargetScreen #group, CommitTargetScreen #path {
+    CommitTargetScreen #amount-field {
+        width: 36;
+        height: auto;
+    }
+    CommitTargetScreen #path-field {
+        width: 1fr;
+        height: auto;
+    }
+    CommitTargetScreen #group, CommitTargetScreen #path, CommitTargetScreen #amount {
         width: 100%;
     }
     """
@@ -148,7 +157,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
             return "an explicit offset"
         if kind == TargetKind.SHIFT.value:
             return "shift by ±N from the committed offset (-N replays N, +N skips N)"
-        return "the offsets in a CSV file: topic,partition,offset lines (X exports a group's offsets)"
+        return "the offsets in a CSV file of topic,partition,offset lines (X saves a group's)"
 
     def compose(self) -> ComposeResult:
         """Group, kind list, amount and file inputs, scope, errors and buttons."""
@@ -174,13 +183,16 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
                     needs_record = kind in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
                     yield RadioButton(Text(self._kind_label(kind)), value=kind == chosen,
                                       id=f"kind-{kind}", disabled=needs_record and not has_record)
-            yield label_line("Offset (e.g. 1234) or shift (+N / -N)", id="amount-label")
-            yield Input(value=initial.amount if initial else "", id="amount",
-                        placeholder=_AMOUNT_PLACEHOLDERS.get(chosen, ""),
-                        disabled=chosen not in (TargetKind.OFFSET.value, TargetKind.SHIFT.value))
-            yield label_line("File of offsets (CSV)", id="path-label")
-            yield Input(value=initial.path if initial else "", id="path", placeholder="e.g. ~/billing-offsets.csv",
-                        disabled=chosen != FILE_KIND)
+            with Horizontal(classes="field-row"):
+                with Vertical(id="amount-field"):
+                    yield label_line("Offset (1234) or shift (+N / -N)", id="amount-label")
+                    yield Input(value=initial.amount if initial else "", id="amount",
+                                placeholder=_AMOUNT_PLACEHOLDERS.get(chosen, ""),
+                                disabled=chosen not in (TargetKind.OFFSET.value, TargetKind.SHIFT.value))
+                with Vertical(id="path-field"):
+                    yield label_line("File of offsets (CSV)", id="path-label")
+                    yield Input(value=initial.path if initial else "", id="path",
+                                placeholder="e.g. ~/billing-offsets.csv", disabled=chosen != FILE_KIND)
             yield label_line("Partitions (ctrl+a: all / this one)")
             all_label = ("all partitions" if self.partition_count is None
                          else f"all partitions ({self.partition_count})")
