@@ -97,3 +97,26 @@ async def test_group_at_launch_opens_the_stream_at_its_committed_offset(flymq):
         assert app.stream.selected_record.value == b"record 33"
         assert "group:billing → 33" in notifications(app)
     app.service.close()
+
+
+@pilot_test
+async def test_group_seek_on_all_partitions_falls_back_where_the_group_never_committed(flymq):
+    client = flymq.client()
+    topic = flymq.topic("seek")
+    client.create_topic(topic, 2)
+    for i in range(40):
+        client.produce(topic, f"record {i}")
+    client.commit_offset(topic, "billing", 0, 12)  # nothing on partition 1
+    app = make_app(flymq.address, topic=topic)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_seek(pilot, app)
+        await pilot.press(*"group:billing", "ctrl+a", "enter")
+        await wait_for(pilot, lambda: app.stream.selected_record.offset == 12, what="billing on partition 0")
+        await pilot.press("2", "j", "enter")
+        await wait_for(pilot, lambda: "no committed offset on partition 1" in notifications(app),
+                       what="the reason for partition 1")
+        await wait_for(pilot, lambda: app.stream.selected_record is not None
+                       and app.stream.selected_record.partition == 1
+                       and app.stream.selected_record.offset == 0, what="partition 1 from its beginning")
+    app.service.close()

@@ -76,9 +76,12 @@ class SearchActions:
             elif purpose == "start":
                 self.notify(f"--group: {event.error} Showing partition {event.partition} from its beginning.",
                             severity="warning", timeout=8, markup=False)
-            else:
-                self.notify(f"Seek {request.text}: {event.error}", severity="warning", timeout=6, markup=False)
-                self.browse(event.partition, event.low)
+            elif event.partition == self.partition:  # an all-partitions seek with no offset on this partition
+                self.notify(f"Seek {request.text}: {event.error} Showing it from its beginning.",
+                            severity="warning", timeout=6, markup=False)
+                info = self.topic_info()
+                mark = next((p for p in info.partitions if p.partition == event.partition), None) if info else None
+                self.browse(event.partition, mark.low if mark else 0)
             return
         if purpose != "seek" and event.partition != self.partition:
             return  # the user moved to another partition meanwhile
