@@ -12,7 +12,9 @@ are created lazily and re-created after a connection error; pyflymq reconnects b
 Browsing is side-effect free on the broker: it uses FETCH, watermarks (SUBSCRIBE with an *empty* group id,
 flymq-wire §2.4), CLUSTER_METADATA, LIST_GROUPS / DESCRIBE_GROUP and GET_OFFSET only. Nothing here ever
 subscribes with a group id (that would register a member, flymq-wire §3.5) and nothing commits except
-:meth:`FlyService.execute_commit`. With ``read_only=True`` every write method raises
+:meth:`FlyService.execute_commit`, which first appends the offsets it replaces to the commit journal
+(:mod:`flytui.commit_journal`). Seeks are resolved in a worker against watermarks and DESCRIBE_GROUP read
+when the user presses enter (:meth:`FlyService.resolve_seek`). With ``read_only=True`` every write method raises
 :class:`ReadOnlyError` before touching the network.
 
 The blocking halves (``*_sync`` methods and :func:`probe`) are plain functions of the service so they can be
