@@ -214,6 +214,11 @@ async def test_save_offsets_to_csv_then_plan_a_commit_from_the_file(flymq, tmp_p
         await pilot.press(*str(saved), "enter")
         await wait_for(pilot, lambda: name(app) == "CommitPlanScreen", what="plan from the file")
         assert "to the offsets in billing.csv on partitions 0, 1" in screen_text(app)
+        await pilot.press("escape")  # back to the target: the file kind and its path are kept
+        await wait_for(pilot, lambda: name(app) == "CommitTargetScreen", what="target again")
+        assert app.screen.kind == "file" and app.screen.query_one("#path").value == str(saved)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: name(app) == "CommitPlanScreen", what="plan again")
         await confirm_and_close(pilot, app)
     app.service.close()
     assert committed(client, topic, "billing") == [5, 7]
