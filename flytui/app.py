@@ -39,6 +39,7 @@ from .actions.search import SearchActions
 from .decode import DecodeMode
 from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
+from .offset_history import OffsetHistory
 from .service import (
     ActionDone,
     ConnectionChanged,
@@ -60,12 +61,13 @@ from .widgets.record_detail import RecordDetail
 from .widgets.topics import TopicsPane
 
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
-WRITE_ACTIONS = {"commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
+WRITE_ACTIONS = {"commit", "undo_commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
 NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
-NEEDS_TOPIC = {"seek", "filter", "tail", "commit", "export", "refresh_dlq"}
+NEEDS_TOPIC = {"seek", "filter", "tail", "commit", "export", "export_offsets", "refresh_dlq"}
 DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
 LETTER_ACTIONS = {"seek", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
-                  "commit", "export", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
+                  "commit", "undo_commit", "export_offsets", "export", "produce", "edit_resend", "replay_one",
+                  "replay_all", "purge_dlq"}
 
 
 class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, App[int]):
@@ -99,6 +101,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         Binding("y", "copy_value", "Copy value"),
         Binding("Y", "copy_record", "Copy JSON", show=False),
         Binding("c", "commit", "Commit"),
+        Binding("u", "undo_commit", "Undo commit", show=False),
+        Binding("X", "export_offsets", "Save offsets", show=False),
         Binding("x", "export", "Export"),
         Binding("p", "produce", "Produce"),
         Binding("e", "edit_resend", "Edit+resend", show=False),
@@ -136,6 +140,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self._retry_timer = None
         self._export_cancel = None
         self._first_overview = True
+        self.offset_history = OffsetHistory()
         self.ready = False
 
     # ------------------------------------------------------------------ composition
@@ -260,7 +265,9 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide actions that do not apply here (and every write in read-only mode)."""
         if isinstance(self.screen, ModalScreen) and not isinstance(self.screen, CommandPalette):
-            return False  # a dialog is open: its keys only (the palette lists the main screen's actions)
+            # A dialog is open: the app's own keys are off (the palette lists the main screen's actions), but
+            # the dialog's keys that run app actions (tab / shift+tab: ``app.focus_next``) must work.
+            return action not in self._main_screen_actions()
         if action in WRITE_ACTIONS and self.service.read_only:
             return False
         if action in LETTER_ACTIONS and self.focused_pane == "topic-list":
@@ -276,6 +283,12 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         if action in NEEDS_RECORD:
             return self._selected_record() is not None or None
         return True
+
+    @classmethod
+    def _main_screen_actions(cls) -> frozenset[str]:
+        """The actions the app binds to keys on the main screen, plus the command palette."""
+        names = {binding.action.split("(")[0] for binding in cls.BINDINGS if isinstance(binding, Binding)}
+        return frozenset(names | {"command_palette"})
 
     def _sync_bindings(self) -> None:
         """Refresh the footer's keys, but only when something :meth:`check_action` looks at has changed.
@@ -417,6 +430,10 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             action = binding.action.split("(")[0]
             where = HELP_WHERE.get(action, "Everywhere")
             rows.append((binding.key_display or binding.key, HELP_TEXT.get(action, binding.description), where))
+        rows += [("tab / shift+tab", "Next / previous field, radio set or button", "Dialogs"),
+                 ("↑ ↓, space / enter", "Move in a radio set, choose", "Dialogs"),
+                 ("ctrl+a", "All partitions on / off (seek and commit)", "Dialogs"),
+                 ("esc", "Close; on the commit plan: back to the target, choices kept", "Dialogs")]
         rows += [("/ or a letter", "Filter the topic list", "Topics"),
                  ("m", "Cycle the decode mode of this pane", "Detail"),
                  ("L", "Load the whole value when it was cut", "Detail")]
@@ -467,6 +484,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         overview = event.overview
         previous = self.overview
         self.overview = overview
+        self.offset_history.record(overview.groups, overview.taken_at)
         self.header.cluster_id = overview.cluster_id
         self.topics_pane.set_topics(overview.topics)
         if self._first_overview:
@@ -481,6 +499,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
                 target = next((t.name for t in overview.topics if not t.internal and not t.is_dlq), None)
             if target:
                 self.open_topic(target, focus=chosen)
+                if self.preferred_group:
+                    self.seek_group_at_start(self.preferred_group)
             self.ready = True
             return
         if self.topic:
@@ -567,10 +587,10 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             return
         self.partition = partition
         self.partitions_pane.select_partition(partition)
-        start = mark.low if start_offset is None else start_offset
         if start_offset is None and self.seek_all is not None:
-            start = self._resolve_seek(self.seek_all, partition, mark.low, mark.low, mark.high)
-            start = mark.low if start is None else min(start, max(mark.low, mark.high - 1))
+            self.seek_all_on(partition)  # resolved against this partition's range now; browses when done
+            return
+        start = mark.low if start_offset is None else start_offset
         self.stream.set_browse(self.topic, partition, mark.low, mark.high, start,
                                filter_text=self.stream_filter)
         self._update_reading()

@@ -5,7 +5,8 @@ from __future__ import annotations
 HELP_WHERE = {
     "seek": "Messages", "filter": "Messages", "next_match": "Messages", "previous_match": "Messages",
     "tail": "Messages", "copy_value": "Messages", "copy_record": "Messages", "edit_resend": "Messages",
-    "export": "Messages", "produce": "Messages", "commit": "Consumer groups", "replay_one": "Dead letters",
+    "export": "Messages", "produce": "Messages", "commit": "Consumer groups", "undo_commit": "Consumer groups",
+    "export_offsets": "Consumer groups", "replay_one": "Dead letters",
     "replay_all": "Dead letters", "purge_dlq": "Dead letters",
 }
 """The pane each action belongs to, for grouping the help screen (default: everywhere)."""
@@ -26,7 +27,9 @@ HELP_TEXT = {
     "decode_mode": "Cycle how values are shown: auto, text, JSON, hex, base64, msgpack",
     "copy_value": "Copy the selected value to the clipboard (OSC 52)",
     "copy_record": "Copy the selected record as JSON to the clipboard (OSC 52)",
-    "commit": "Move the selected group's committed offset: plan, confirm, read back",
+    "commit": "Move a group's committed offsets (or from a CSV file): plan, type commit, read back",
+    "undo_commit": "Undo the last commit: plan back to the offsets it replaced (saved in the journal)",
+    "export_offsets": "Save a group's committed offsets on the topic to a CSV file (topic,partition,offset)",
     "export": "Export records to a JSONL file",
     "produce": "Produce a record to the open topic",
     "edit_resend": "Edit the selected record and produce it again",

@@ -118,3 +118,30 @@ class ExportProgress(Message):
     total: int
     finished: bool = False
     error: str = ""
+
+
+@dataclass
+class SeekResolved(Message):
+    """A seek resolved against the watermarks (and the group's committed offset) read when the user pressed
+    enter: ``offset`` on ``partition``, or ``error`` saying why there is none."""
+
+    topic: str
+    partition: int
+    generation: int
+    request: Any
+    offset: int | None
+    low: int = 0
+    high: int = 0
+    error: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OffsetsSaved(Message):
+    """A group's committed offsets were written to a CSV file (``error`` says why not)."""
+
+    topic: str
+    group: str
+    path: str
+    count: int
+    error: str = ""

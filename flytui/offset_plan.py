@@ -7,7 +7,8 @@ Public API
   offset (``None``: never committed).
 * :class:`CommitTarget` / :class:`TargetKind`: where a commit should move the group
   (``selected``, ``after_selected``, ``earliest``, ``latest``, ``offset``, ``shift``) and on which
-  partition (``partition=None``: every partition).
+  partition (``partition=None``: every partition); ``offsets`` gives each partition its own offset (an
+  undo back to saved offsets, or offsets read from a file).
 * :func:`plan_commit` ``(topic, group, target, partitions) -> CommitPlan``: the dry run, one
   :class:`PlanRow` per partition, with totals. Nothing is written here; the caller executes
   ``plan.offsets`` (``{partition: new}``, changed rows only) with COMMIT and then reads the offsets back
@@ -125,6 +126,8 @@ class TargetKind(str, Enum):
     """An explicit offset N."""
     SHIFT = "shift"
     """The current committed offset moved by ±N."""
+    OFFSETS = "offsets"
+    """Each listed partition to its own offset (undo, or a file of offsets)."""
 
 
 _KIND_LABELS = {
@@ -134,6 +137,7 @@ _KIND_LABELS = {
     TargetKind.LATEST: "latest (skip everything unread)",
     TargetKind.OFFSET: "an explicit offset",
     TargetKind.SHIFT: "shift by ±N from the committed offset",
+    TargetKind.OFFSETS: "each partition to its own offset",
 }
 
 
@@ -142,15 +146,20 @@ class CommitTarget:
     """Where to move a group's committed offset, and on which partitions.
 
     ``value`` is the selected record's offset for ``selected``/``after_selected``, N for ``offset``, the
-    signed amount for ``shift``, and ``None`` for ``earliest``/``latest``. ``partition`` is the one
-    partition to change, or ``None`` for all; ``selected``/``after_selected`` always name the selected
-    record's partition. Build with the class methods (:meth:`selected`, :meth:`after_selected`,
-    :meth:`earliest`, :meth:`latest`, :meth:`to_offset`, :meth:`shift_by`) or :func:`parse_commit_target`.
+    signed amount for ``shift``, and ``None`` for ``earliest``/``latest``/``offsets``. ``partition`` is the
+    one partition to change, or ``None`` for all; ``selected``/``after_selected`` always name the selected
+    record's partition. ``offsets`` (kind ``offsets`` only) is ``((partition, offset), ...)``; an offset of
+    ``None`` means "as if never committed": FlyMQ cannot delete a commit, so the plan commits the lowest
+    retained offset, where a new group starts. ``source`` says where those offsets come from. Build with
+    the class methods (:meth:`selected`, :meth:`after_selected`, :meth:`earliest`, :meth:`latest`,
+    :meth:`to_offset`, :meth:`shift_by`, :meth:`to_offsets`) or :func:`parse_commit_target`.
     """
 
     kind: TargetKind
     value: int | None = None
     partition: int | None = None
+    offsets: tuple[tuple[int, int | None], ...] = ()
+    source: str = ""
 
     def __post_init__(self) -> None:
         kind = TargetKind(self.kind)
@@ -168,6 +177,15 @@ class CommitTarget:
         elif kind is TargetKind.OFFSET:
             if self.value is None or not 0 <= self.value <= U64_MAX:
                 raise ValueError("an explicit offset must be a whole number from 0 to 2^64-1")
+        elif kind is TargetKind.OFFSETS:
+            if not self.offsets:
+                raise ValueError("no partition offsets given")
+            partitions = [p for p, _ in self.offsets]
+            if len(set(partitions)) != len(partitions):
+                raise ValueError("a partition is listed twice")
+            for p, offset in self.offsets:
+                if p < 0 or (offset is not None and not 0 <= offset <= U64_MAX):
+                    raise ValueError(f"bad partition offset {p}: {offset}")
         elif self.value is None:
             raise ValueError("a shift needs an amount, e.g. +5 or -5")
 
@@ -203,15 +221,23 @@ class CommitTarget:
         """Move the committed offset by ``amount`` (negative replays, positive skips)."""
         return cls(TargetKind.SHIFT, amount, partition)
 
+    @classmethod
+    def to_offsets(cls, offsets: Mapping[int, int | None], source: str = "") -> CommitTarget:
+        """Commit each partition of ``offsets`` to its own offset (``None``: as if never committed)."""
+        return cls(TargetKind.OFFSETS, None, None, tuple(sorted(offsets.items())), source)
+
     # descriptions ---------------------------------------------------------------------------------
 
     @property
     def all_partitions(self) -> bool:
         """True when the target applies to every partition of the topic."""
-        return self.partition is None
+        return self.partition is None and self.kind is not TargetKind.OFFSETS
 
     def scope_text(self) -> str:
-        """``partition N`` or ``all partitions``."""
+        """``partition N``, ``partitions 0, 2`` or ``all partitions``."""
+        if self.kind is TargetKind.OFFSETS:
+            listed = [str(p) for p, _ in self.offsets]
+            return f"partition{'s' if len(listed) > 1 else ''} {', '.join(listed)}"
         return "all partitions" if self.partition is None else f"partition {self.partition}"
 
     def describe(self) -> str:
@@ -227,6 +253,8 @@ class CommitTarget:
             what = "to latest"
         elif kind is TargetKind.OFFSET:
             what = f"to offset {self.value}"
+        elif kind is TargetKind.OFFSETS:
+            what = f"to {self.source or 'the listed offsets'}"
         else:
             what = f"shift by {self.value:+d}"
         return f"{what} on {self.scope_text()}"
@@ -391,7 +419,7 @@ class CommitPlan:
                 f"lag {self.total_lag_before} -> {self.total_lag_after}")
 
 
-def _requested_offset(target: CommitTarget, state: PartitionState) -> int:
+def _requested_offset(target: CommitTarget, state: PartitionState, partition: int) -> int:
     kind = target.kind
     if kind is TargetKind.SELECTED:
         return target.value  # type: ignore[return-value]
@@ -403,6 +431,9 @@ def _requested_offset(target: CommitTarget, state: PartitionState) -> int:
         return state.high
     if kind is TargetKind.OFFSET:
         return target.value  # type: ignore[return-value]
+    if kind is TargetKind.OFFSETS:
+        saved = dict(target.offsets).get(partition)
+        return state.low if saved is None else saved
     base = state.low if state.committed is None else state.committed
     return base + target.value  # type: ignore[operator]
 
@@ -417,7 +448,10 @@ def _plan_row(partition: int, target: CommitTarget, state: PartitionState) -> Pl
                      f"(those records are gone); counted from {low}")
     elif committed > high:
         notes.append(f"committed {committed} is past the end of the log ({high}); counted from {high}")
-    requested = _requested_offset(target, state)
+    requested = _requested_offset(target, state, partition)
+    if target.kind is TargetKind.OFFSETS and dict(target.offsets).get(partition) is None:
+        notes.append(f"had no committed offset before; FlyMQ cannot delete a commit, so the lowest retained "
+                     f"offset {low} is committed (where a new group starts)")
     new = _clamp(requested, low, high)
     clamped = new != requested
     if clamped:
@@ -452,7 +486,13 @@ def plan_commit(topic: str, group: str, target: CommitTarget,
     """
     if not partitions:
         raise ValueError(f"topic {topic!r} has no partitions to plan")
-    if target.partition is None:
+    if target.kind is TargetKind.OFFSETS:
+        missing = [p for p, _ in target.offsets if p not in partitions]
+        if missing:
+            known = ", ".join(str(p) for p in sorted(partitions))
+            raise ValueError(f"partition {missing[0]} is not in topic {topic!r} (partitions: {known})")
+        chosen = [p for p, _ in target.offsets]
+    elif target.partition is None:
         chosen = sorted(partitions)
     else:
         if target.partition not in partitions:

@@ -12,7 +12,9 @@ are created lazily and re-created after a connection error; pyflymq reconnects b
 Browsing is side-effect free on the broker: it uses FETCH, watermarks (SUBSCRIBE with an *empty* group id,
 flymq-wire §2.4), CLUSTER_METADATA, LIST_GROUPS / DESCRIBE_GROUP and GET_OFFSET only. Nothing here ever
 subscribes with a group id (that would register a member, flymq-wire §3.5) and nothing commits except
-:meth:`FlyService.execute_commit`. With ``read_only=True`` every write method raises
+:meth:`FlyService.execute_commit`, which first appends the offsets it replaces to the commit journal
+(:mod:`flytui.commit_journal`). Seeks are resolved in a worker against watermarks and DESCRIBE_GROUP read
+when the user presses enter (:meth:`FlyService.resolve_seek`). With ``read_only=True`` every write method raises
 :class:`ReadOnlyError` before touching the network.
 
 The blocking halves (``*_sync`` methods and :func:`probe`) are plain functions of the service so they can be
@@ -49,8 +51,10 @@ from .messages import (
     DeadLettersLoaded,
     ExportProgress,
     MatchFound,
+    OffsetsSaved,
     OverviewLoaded,
     PageLoaded,
+    SeekResolved,
     TailBatch,
 )
 from .model import (
@@ -68,8 +72,8 @@ from .model import (
 __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
     "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
-    "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "ServerInfo",
-    "TailBatch", "TopicInfo", "describe_error", "probe",
+    "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SeekResolved",
+    "ServerInfo", "TailBatch", "TopicInfo", "describe_error", "probe",
 ]
 
 FETCH_PAGE_MAX = 1000
@@ -392,6 +396,50 @@ class FlyService:
 
         self._run(work, group="search", exclusive=True)
 
+    # ----------------------------------------------------------------- seek
+
+    def resolve_seek_sync(self, topic: str, partition: int, spec: Any, current: int, *, clamp: bool = False,
+                          role: str = "browse") -> tuple[int, int, int]:
+        """``(offset, low, high)``: a :class:`~flytui.offset_plan.SeekSpec` resolved on ``partition`` against
+        watermarks read now and, for ``group:NAME``, the group's committed offset read now (DESCRIBE_GROUP:
+        it joins nothing). Raises :class:`ValueError` with a message for the user when it has no offset."""
+        from pyflymq.errors import GroupNotFoundError
+
+        from .offset_plan import SeekKind
+
+        low, high = self.call(role, lambda c: c.watermarks(topic, partition))
+        committed = None
+        if spec.kind is SeekKind.GROUP:
+            try:
+                info = self.call(role, lambda c: c.describe_group(topic, spec.group))
+                committed = dict(info.offsets).get(partition)
+            except GroupNotFoundError:
+                raise ValueError(f"There is no group {spec.group!r} on {topic}.") from None
+            if committed is None:
+                raise ValueError(f"Group {spec.group!r} has no committed offset on partition {partition} "
+                                 f"of {topic}.")
+        return spec.resolve(current, low, high, committed=committed, clamp=clamp), low, high
+
+    def resolve_seek(self, topic: str, partition: int, request: Any, current: int, generation: int,
+                     context: dict[str, Any] | None = None) -> None:
+        """Resolve a seek request in a worker; posts :class:`SeekResolved` (with ``error`` when it fails)."""
+        def work() -> None:
+            try:
+                offset, low, high = self.resolve_seek_sync(topic, partition, request.spec, current,
+                                                           clamp=request.all_partitions)
+            except ValueError as exc:
+                self._post(SeekResolved(topic, partition, generation, request, None, error=str(exc),
+                                        context=context or {}))
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._post(SeekResolved(topic, partition, generation, request, None,
+                                        error=describe_error(exc, self.settings), context=context or {}))
+                return
+            self._post(SeekResolved(topic, partition, generation, request, offset, low, high,
+                                    context=context or {}))
+
+        self._run(work, group="seek", exclusive=True)
+
     # ----------------------------------------------------------------- live tail
 
     def start_tail(self, topic: str, partitions: Iterable[int], generation: int, *,
@@ -622,10 +670,29 @@ class FlyService:
         self._run(work, group="commit-state", exclusive=True)
 
     def execute_commit_sync(self, topic: str, group: str, changes: dict[int, int],
-                            planned: Iterable[int] | None = None
-                            ) -> tuple[dict[int, int | None], dict[int, str], int]:
-        """Commit each changed partition, then read the committed offset of every planned partition back."""
+                            planned: Iterable[int] | None = None, *, previous: dict[int, int | None] | None = None,
+                            kind: str = "commit") -> tuple[dict[int, int | None], dict[int, str], int]:
+        """Save the offsets it replaces to the commit journal, commit each changed partition, then read the
+        committed offset of every planned partition back.
+
+        The replaced offsets are read again just before committing (``previous``, the plan's, is the
+        fallback when that read fails). If the journal cannot be written nothing is committed:
+        :class:`~flytui.commit_journal.JournalError`.
+        """
+        from pyflymq.errors import GroupNotFoundError
+
+        from .commit_journal import append_commit
+
         self._check_writable("committing offsets")
+        replaced: dict[int, int | None]
+        try:
+            replaced = dict(self.call("admin", lambda c: c.describe_group(topic, group)).offsets)
+        except GroupNotFoundError:
+            replaced = {}
+        except FlyMQError:
+            replaced = dict(previous or {})
+        append_commit(self.settings.servers, topic, group,
+                      {p: (replaced.get(p), new) for p, new in changes.items()}, kind=kind)
         errors: dict[int, str] = {}
         for partition, offset in sorted(changes.items()):
             try:
@@ -649,16 +716,25 @@ class FlyService:
                 errors.setdefault(partition, f"read-back failed: {describe_error(exc, self.settings)}")
         return readback, errors, members
 
-    def execute_commit(self, plan: Any) -> None:
-        """Execute a :class:`~flytui.offset_plan.CommitPlan` in a worker (COMMIT per changed partition,
-        then GET_OFFSET per planned partition); posts :class:`CommitExecuted` with the read-back."""
+    def execute_commit(self, plan: Any, kind: str = "commit") -> None:
+        """Execute a :class:`~flytui.offset_plan.CommitPlan` in a worker: journal the offsets it replaces
+        (``kind``: ``commit``, ``undo`` or ``file``), COMMIT per changed partition, then GET_OFFSET per planned
+        partition; posts :class:`CommitExecuted` with the read-back."""
         self._check_writable("committing offsets")
         changes = dict(plan.offsets)
         planned = [row.partition for row in plan.rows]
+        previous = {row.partition: row.current for row in plan.rows}
 
         def work() -> None:
+            from .commit_journal import JournalError
+
             try:
-                readback, errors, members = self.execute_commit_sync(plan.topic, plan.group, changes, planned)
+                readback, errors, members = self.execute_commit_sync(plan.topic, plan.group, changes, planned,
+                                                                     previous=previous, kind=kind)
+            except JournalError as exc:
+                self._post(CommitExecuted(plan, {}, {row.partition: f"{exc}: nothing was committed"
+                                                     for row in plan.rows}))
+                return
             except Exception as exc:  # noqa: BLE001
                 self._post(CommitExecuted(plan, {}, {row.partition: describe_error(exc, self.settings)
                                                      for row in plan.rows}))
@@ -666,6 +742,32 @@ class FlyService:
             self._post(CommitExecuted(plan, readback, errors, members))
 
         self._run(work, group="admin")
+
+    def group_offsets_sync(self, topic: str, group: str, role: str = "admin") -> dict[int, int]:
+        """``{partition: committed offset}`` of ``group`` on ``topic`` (DESCRIBE_GROUP; raises
+        GroupNotFoundError for an unknown group)."""
+        return dict(self.call(role, lambda c: c.describe_group(topic, group)).offsets)
+
+    def export_group_offsets(self, topic: str, group: str, path: str, *, overwrite: bool = False) -> None:
+        """Write ``group``'s committed offsets on ``topic`` to a CSV file (``topic,partition,offset``) in a
+        worker; posts :class:`OffsetsSaved`. Reads only."""
+        from .offset_files import format_offsets_csv, write_offsets_file
+
+        def work() -> None:
+            try:
+                offsets = self.group_offsets_sync(topic, group)
+                if not offsets:
+                    raise FlyMQError(f"group {group!r} has no committed offset on {topic}")
+                write_offsets_file(path, format_offsets_csv(topic, offsets), overwrite=overwrite)
+            except FileExistsError:
+                self._post(OffsetsSaved(topic, group, path, 0, f"{path} already exists; choose another name"))
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._post(OffsetsSaved(topic, group, path, 0, describe_error(exc, self.settings)))
+                return
+            self._post(OffsetsSaved(topic, group, path, len(offsets)))
+
+        self._run(work, group="export-offsets")
 
     # ----------------------------------------------------------------- export
 

@@ -99,6 +99,14 @@ class TestServer:
         self._clients.clear()
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own ``$XDG_STATE_HOME``: flytui's commit journal never lands in the real home."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture(scope="session")
 def _shared_broker():
     if EXTERNAL_SERVER:

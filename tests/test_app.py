@@ -76,6 +76,22 @@ async def test_browsing_shows_records_and_changes_nothing_on_the_broker(broker):
         app.action_refresh_now()
         await wait_idle(pilot, app)
         assert "▶" in screen_text(app)  # the partitions pane says where the stream reads
+        # seeks (a group's offset read at enter), dialogs opened and left, undo with nothing journaled
+        await pilot.press("2", "k", "enter")  # back to partition 0, where billing committed
+        await wait_for(pilot, lambda: app.stream.selected_record is not None
+                       and app.stream.selected_record.partition == 0, what="partition 0")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SeekScreen", what="seek dialog")
+        await pilot.press(*"group:billing", "enter")
+        await wait_for(pilot, lambda: "group:billing → 3" in notifications(app), what="seek to billing")
+        for key, dialog in (("c", "CommitTargetScreen"), ("X", "OffsetsExportScreen")):
+            await pilot.press(key)
+            await wait_for(pilot, lambda dialog=dialog: app.screen.__class__.__name__ == dialog, what=dialog)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="dialog closed")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "No commit made with flytui" in notifications(app), what="nothing to undo")
+        await wait_idle(pilot, app)
     app.service.close()
     assert group_state(broker) == before, "browsing must not create groups, members or commits"
     assert broker.group_members(topic, "billing") == []
@@ -187,11 +203,14 @@ async def test_commit_cancelled_writes_nothing(broker):
         await wait_ready(pilot, app, topic)
         await pilot.press("c")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitTargetScreen")
-        await pilot.press("p")
+        await pilot.press("down", "down", "enter", "enter")  # earliest, then "Preview plan"
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitPlanScreen")
+        await pilot.press("escape")  # back to the target, choices kept
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitTargetScreen", what="target again")
+        assert app.screen.kind == "earliest"
         await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="flow closed")
         await wait_idle(pilot, app)
-        assert "nothing was written" in notifications(app)
     app.service.close()
     assert broker.committed(topic, "g1", 0) == 4
 
@@ -211,10 +230,11 @@ async def test_read_only_writes_nothing(broker):
         await wait_ready(pilot, app, topic)
         assert "READ-ONLY" in screen_text(app)
         shown = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
-        assert not shown & {"commit", "produce", "replay_one", "replay_all", "purge_dlq", "edit_resend"}
+        assert not shown & {"commit", "undo_commit", "produce", "replay_one", "replay_all", "purge_dlq",
+                            "edit_resend"}
         app.action_focus_pane("dlq")
         await wait_for(pilot, lambda: app.dlq_records, what="dead letters")
-        await pilot.press("c", "p", "e", "r", "R", "D")
+        await pilot.press("c", "u", "p", "e", "r", "R", "D")
         await wait_idle(pilot, app)
         assert app.screen is app.screen_stack[0], "no dialog may open in read-only mode"
         # the service refuses too, whatever the UI does
@@ -224,7 +244,9 @@ async def test_read_only_writes_nothing(broker):
             with pytest.raises(ReadOnlyError):
                 call()
         app.action_commit()  # a direct call (palette, key) is refused with a message
+        app.action_undo_commit()
         await pilot.pause(0.1)
+        assert app.screen is app.screen_stack[0]
     app.service.close()
     assert group_state(broker) == before
     assert broker.high_watermark(topic, 0) == 10

@@ -35,6 +35,15 @@ async def settle(pilot, app) -> None:
     await pilot.pause(0.2)
 
 
+async def quiet_start_seek(pilot, app) -> None:
+    """With --group the stream first moves to the group's offset and says so: wait, then drop that toast
+    (a toast left on the main screen would show through a dialog)."""
+    await wait_for(pilot, lambda: any("→" in n.message for n in app._notifications), what="start seek")
+    await wait_idle(pilot, app, 0.1)
+    app.clear_notifications()
+    await pilot.pause(0.1)
+
+
 def test_snapshot_topics_and_stream(demo, snap_compare):
     app = demo_app(demo)
 
@@ -80,6 +89,7 @@ def test_snapshot_commit_plan(demo, snap_compare):
 
     async def run_before(pilot):
         await wait_ready(pilot, app, "orders")
+        await quiet_start_seek(pilot, app)
         await pilot.press("c")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitTargetScreen", what="target")
         from textual.widgets import RadioButton
@@ -104,6 +114,24 @@ def test_snapshot_dead_letters(demo, snap_compare):
         await wait_for(pilot, lambda: app.focused is app.dlq.table, what="dead letters focused")
         await pilot.press("G")  # the poison message, last in the queue
         await wait_for(pilot, lambda: getattr(app.detail.record, "id", None) == "dlq-0010", what="poison detail")
+        await settle(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_undo_plan(demo, snap_compare):
+    """The undo of a commit made at a fixed time (journaled by hand: the snapshot must not show a clock)."""
+    from flytui.commit_journal import append_commit
+
+    app = demo_app(demo, group="shipping-service")
+    saved = {0: (120, 200), 1: (95, 200), 2: (130, 200), 3: (101, 200), 4: (88, 200), 5: (None, 200)}
+    append_commit(demo.address, "orders", "shipping-service", saved, now=1767436923.0)
+
+    async def run_before(pilot):
+        await wait_ready(pilot, app, "orders")
+        await quiet_start_seek(pilot, app)
+        await pilot.press("3", "u")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitPlanScreen", what="undo plan")
         await settle(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -357,6 +357,10 @@ def targets(draw, partitions: list[int]):
         return CommitTarget(kind, None, scope)
     if kind is TargetKind.OFFSET:
         return CommitTarget(kind, draw(st.integers(min_value=0, max_value=U64_MAX)), scope)
+    if kind is TargetKind.OFFSETS:
+        chosen = draw(st.lists(st.sampled_from(partitions), min_size=1, unique=True))
+        values = st.one_of(st.none(), st.integers(min_value=0, max_value=U64_MAX))
+        return CommitTarget.to_offsets({p: draw(values) for p in chosen}, source="a file")
     return CommitTarget(kind, draw(st.integers(min_value=-30_000, max_value=30_000)), scope)
 
 
@@ -373,7 +377,10 @@ def plans_input(draw):
 def test_plan_invariants(data):
     states, target = data
     plan = plan_commit(TOPIC, GROUP, target, states)
-    expected = sorted(states) if target.partition is None else [target.partition]
+    if target.kind is TargetKind.OFFSETS:
+        expected = [p for p, _ in target.offsets]
+    else:
+        expected = sorted(states) if target.partition is None else [target.partition]
     assert [row.partition for row in plan.rows] == expected
     for row in plan.rows:
         state = states[row.partition]
@@ -433,3 +440,36 @@ def test_parse_seek_never_leaves_the_range(state, amount, data):
 def test_typed_targets_round_trip(offset, shift):
     assert parse_commit_target(str(offset)) == CommitTarget.to_offset(offset)
     assert parse_commit_target(f"{shift:+d}") == CommitTarget.shift_by(shift)
+
+
+# --------------------------------------------------------------------------------------------- per-partition offsets
+
+
+def test_offsets_target_plans_each_listed_partition_to_its_own_offset():
+    states = {0: PartitionState(0, 100, 90), 1: PartitionState(10, 50, 45), 2: PartitionState(0, 30, 30)}
+    target = CommitTarget.to_offsets({1: 20, 0: 95}, source="the offsets in saved.csv")
+    plan = plan_commit(TOPIC, GROUP, target, states)
+    assert [(row.partition, row.current, row.new) for row in plan.rows] == [(0, 90, 95), (1, 45, 20)]
+    assert plan.offsets == {0: 95, 1: 20}
+    assert (plan.rows[0].skipped, plan.rows[1].replayed) == (5, 25)
+    assert target.describe() == "to the offsets in saved.csv on partitions 0, 1"
+    assert not target.all_partitions
+
+
+def test_offsets_target_none_means_the_lowest_offset_with_a_note():
+    states = {0: PartitionState(7, 40, 30)}
+    plan = plan_commit(TOPIC, GROUP, CommitTarget.to_offsets({0: None}, source="undo"), states)
+    row = plan.rows[0]
+    assert (row.current, row.new, row.replayed) == (30, 7, 23)
+    assert "had no committed offset before" in row.note and "7" in row.note
+
+
+def test_offsets_target_checks_partitions_and_values():
+    with pytest.raises(ValueError, match="partition 5 is not in topic"):
+        plan_commit(TOPIC, GROUP, CommitTarget.to_offsets({5: 1}), {0: PartitionState(0, 10, None)})
+    with pytest.raises(ValueError, match="no partition offsets"):
+        CommitTarget.to_offsets({})
+    with pytest.raises(ValueError, match="bad partition offset"):
+        CommitTarget.to_offsets({0: -1})
+    clamped = plan_commit(TOPIC, GROUP, CommitTarget.to_offsets({0: 500}), {0: PartitionState(0, 10, 2)})
+    assert clamped.rows[0].new == 10 and clamped.rows[0].clamped

@@ -148,8 +148,13 @@ def test_confirm_shows_markup_as_data():
 # ------------------------------------------------------------------------------------------ CommitTargetScreen
 
 
-def target_screen(selected=41, count=4):
-    return CommitTargetScreen("orders", "billing", 2, selected, partition_count=count)
+def target_screen(selected=41, count=4, **kwargs):
+    return CommitTargetScreen("orders", "billing", 2, selected, partition_count=count, **kwargs)
+
+
+def target_of(result):
+    """The CommitTarget a target dialog was dismissed with (None when cancelled)."""
+    return result if result is None or result is NOTHING else result.target
 
 
 def test_target_defaults_to_the_selected_record():
@@ -158,7 +163,7 @@ def test_target_defaults_to_the_selected_record():
         assert dialog.query_one("#amount", Input).disabled
         await pilot.press("p")
 
-    assert drive(target_screen(), script) == CommitTarget.selected(2, 41)
+    assert target_of(drive(target_screen(), script)) == CommitTarget.selected(2, 41)
 
 
 def test_target_after_selected_by_keyboard():
@@ -167,7 +172,7 @@ def test_target_after_selected_by_keyboard():
         await pilot.pause()
         await pilot.press("enter")
 
-    assert drive(target_screen(), script) == CommitTarget.after_selected(2, 41)
+    assert target_of(drive(target_screen(), script)) == CommitTarget.after_selected(2, 41)
 
 
 def test_target_without_a_selected_record():
@@ -179,7 +184,7 @@ def test_target_without_a_selected_record():
         await pilot.pause()
         await pilot.press("p")
 
-    assert drive(target_screen(selected=None), script) == CommitTarget.earliest(None)
+    assert target_of(drive(target_screen(selected=None), script)) == CommitTarget.earliest(None)
 
 
 def test_target_latest_on_this_partition():
@@ -188,7 +193,7 @@ def test_target_latest_on_this_partition():
         await pilot.pause()
         await pilot.click("#plan")
 
-    assert drive(target_screen(), script) == CommitTarget.latest(2)
+    assert target_of(drive(target_screen(), script)) == CommitTarget.latest(2)
 
 
 def test_target_shift_needs_a_sign():
@@ -208,7 +213,7 @@ def test_target_shift_needs_a_sign():
         assert text(dialog, "#error") == ""  # cleared while typing
         await pilot.press("enter")
 
-    assert drive(target_screen(), script) == CommitTarget.shift_by(-5, 2)
+    assert target_of(drive(target_screen(), script)) == CommitTarget.shift_by(-5, 2)
 
 
 def test_target_explicit_offset_on_all_partitions():
@@ -232,7 +237,7 @@ def test_target_explicit_offset_on_all_partitions():
         await type_into(pilot, dialog, "#amount", "1234")
         await pilot.press("enter")
 
-    assert drive(target_screen(), script) == CommitTarget.to_offset(1234, None)
+    assert target_of(drive(target_screen(), script)) == CommitTarget.to_offset(1234, None)
 
 
 def test_target_selected_kinds_force_this_partition():
@@ -248,7 +253,7 @@ def test_target_selected_kinds_force_this_partition():
         assert dialog.query_one("#scope-all", RadioButton).disabled
         await pilot.press("p")
 
-    assert drive(target_screen(), script) == CommitTarget.after_selected(2, 41)
+    assert target_of(drive(target_screen(), script)) == CommitTarget.after_selected(2, 41)
 
 
 def test_target_escape_cancels():
@@ -453,15 +458,33 @@ def test_seek_errors_inline():
         await pilot.pause()
         assert "'abc' is not an offset" in text(dialog, "#error")
         assert dialog.is_current
-        await type_into(pilot, dialog, "#seek-input", "500")
-        assert "past the end: the next offset to be written is 100" in text(dialog, "#preview")
-        await pilot.press("enter")
-        await pilot.pause()
-        assert dialog.is_current
         await type_into(pilot, dialog, "#seek-input", "end-10")
         await pilot.press("enter")
 
     assert drive(seek_screen(), script).offset == 90
+
+
+def test_seek_out_of_range_is_a_warning_resolved_again_at_enter():
+    async def script(pilot, dialog):
+        await type_into(pilot, dialog, "#seek-input", "500")
+        preview = text(dialog, "#preview")
+        assert "past the end: the next offset to be written is 100" in preview
+        assert "Checked again against the partition when you press enter" in preview
+        await pilot.press("enter")  # the partition may have grown: the caller decides with fresh watermarks
+
+    result = drive(seek_screen(), script)
+    assert result.spec.kind is SeekKind.ABSOLUTE and result.spec.value == 500 and result.offset is None
+
+
+def test_seek_reopened_with_the_resolution_error_and_scope():
+    async def script(pilot, dialog):
+        assert dialog.query_one("#seek-input", Input).value == "900"
+        assert "past the end" in text(dialog, "#error")
+        assert dialog.query_one("#scope-all", RadioButton).value
+        await pilot.press("escape")
+
+    screen = seek_screen(initial="900", error="Offset 900 is past the end", all_partitions=True)
+    assert drive(screen, script) is None
 
 
 def test_seek_all_partitions_clamps():
@@ -480,7 +503,7 @@ def test_seek_all_partitions_clamps():
 def test_seek_group():
     async def script(pilot, dialog):
         await type_into(pilot, dialog, "#seek-input", "group:nobody")
-        assert "No group 'nobody'" in text(dialog, "#preview")
+        assert "no group 'nobody' is known on this topic yet" in text(dialog, "#preview")
         await type_into(pilot, dialog, "#seek-input", "group:billing")
         assert "read from the broker" in text(dialog, "#preview")
         await pilot.press("enter")

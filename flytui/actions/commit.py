@@ -1,22 +1,29 @@
-"""The commit action: target → plan (dry run) → typed confirmation → execute → offsets read back.
+"""The commit actions: target → plan (dry run) → typed confirmation → execute → offsets read back; undo of the
+last commit; saving a group's offsets to a file.
 
 A mixin of :class:`flytui.app.FlyTUIApp`. The plan is :func:`flytui.offset_plan.plan_commit` over the
-offsets the service reads fresh just before; nothing is written until the user types ``commit``.
+offsets the service reads fresh just before; nothing is written until the user types ``commit``. Every
+commit first journals the offsets it replaces (:mod:`flytui.commit_journal`), which is what undo plans back
+to. ``esc`` on a plan steps back to the target dialog with the choices kept.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
-from ..messages import CommitExecuted, CommitStateLoaded
-from ..offset_plan import plan_commit
-from ..screens.commit_plan import CommitPlanScreen, CommitResultScreen, CommitTargetScreen
+from ..commit_journal import JournalError, journal_path, last_commit
+from ..messages import CommitExecuted, CommitStateLoaded, OffsetsSaved
+from ..offset_plan import CommitTarget, plan_commit
+from ..screens.commit_plan import CommitChoice, CommitPlanScreen, CommitResultScreen, CommitTargetScreen
+from ..screens.offsets_export import OffsetsExportScreen
 from ..service import ReadOnlyError
 from ..widgets.message_stream import StreamMode
 
 
 class CommitActions:
-    """Moving a consumer group's committed offsets. Mixed into the app."""
+    """Moving a consumer group's committed offsets, undoing that, saving them. Mixed into the app."""
 
     # ------------------------------------------------------------------ commit
 
@@ -28,12 +35,7 @@ class CommitActions:
         if self.service.read_only:
             self._refuse(ReadOnlyError("committing offsets"))
             return
-        group = self.groups.selected_group or self.preferred_group
-        if not group:
-            self.notify("Select a consumer group in the Consumer groups tab first (or start with --group G).",
-                        severity="warning", timeout=6)
-            self.action_focus_pane("groups")
-            return
+        group = self.groups.selected_group or self.preferred_group or ""
         record = self.stream.selected_record if self.stream.mode == StreamMode.BROWSE else None
         group_partition = self.groups.selected_partition if self.focused_pane == "bottom" else None
         if group_partition is not None:  # a partition row of the groups table: that partition
@@ -45,40 +47,114 @@ class CommitActions:
                 self.partition if self.partition is not None else 0)
         info = self.topic_info()
         topic = self.topic
-        screen = CommitTargetScreen(topic, group, partition, record.offset if record is not None else None,
-                                    partition_count=info.partition_count if info else None)
+        known = [g.group_id for g in self.groups.groups] if self.groups.topic == topic else []
+        selected_offset = record.offset if record is not None else None
 
-        def chosen(target: Any) -> None:
-            if target is None:
-                return
-            self.service.load_commit_state(topic, group, {"target": target})
+        def open_target(initial: CommitChoice | None = None) -> None:
+            screen = CommitTargetScreen(topic, group, partition, selected_offset,
+                                        partition_count=info.partition_count if info else None, groups=known,
+                                        initial=initial)
 
-        self.push_screen(screen, chosen)
+            def chosen(choice: CommitChoice | None) -> None:
+                if choice is None:
+                    return
+                kind = "file" if choice.kind == "file" else "commit"
+                self.service.load_commit_state(topic, choice.group, {"target": choice.target, "choice": choice,
+                                                                     "reopen": open_target, "kind": kind})
+
+            self.push_screen(screen, chosen)
+
+        open_target()
 
     def on_commit_state_loaded(self, event: CommitStateLoaded) -> None:
         """The current offsets are in: build the plan and show it for confirmation."""
+        context = event.context
+        reopen: Callable[[CommitChoice | None], None] | None = context.get("reopen")
         if event.error:
             self.notify(f"Could not read the offsets of {event.group}: {event.error}", severity="error",
-                        timeout=10)
+                        timeout=10, markup=False)
             return
         try:
-            plan = plan_commit(event.topic, event.group, event.context["target"], event.states)
+            plan = plan_commit(event.topic, event.group, context["target"], event.states)
         except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+            self.notify(str(exc), severity="error", timeout=8, markup=False)
+            if reopen is not None:
+                reopen(context.get("choice"))
             return
+        latest = {p: state.committed for p, state in event.states.items()}
+        moves = self.offset_history.moves(event.topic, event.group, latest, time.time())
+        exists = event.members > 0 or any(c is not None for c in latest.values())
 
         def confirmed(ok: bool | None) -> None:
+            if ok is None and reopen is not None:
+                reopen(context.get("choice"))  # esc: back to the target, choices kept
+                return
             if not ok:
-                self.notify("Commit cancelled: nothing was written.", timeout=3)
+                self.notify(f"{context.get('what', 'Commit')} cancelled: nothing was written.", timeout=3)
                 return
             try:
-                self.service.execute_commit(plan)
+                self.service.execute_commit(plan, context.get("kind", "commit"))
             except ReadOnlyError as exc:
                 self._refuse(exc)
 
-        self.push_screen(CommitPlanScreen(plan, event.members), confirmed)
+        self.push_screen(CommitPlanScreen(plan, event.members, moves=moves, group_exists=exists,
+                                          title=context.get("title"), back=reopen is not None), confirmed)
 
     def on_commit_executed(self, event: CommitExecuted) -> None:
         """Show what the broker holds now, and refresh the groups."""
-        self.push_screen(CommitResultScreen(event.plan, event.readback, event.errors, members=event.members))
+        note = (f"The offsets this commit replaced are saved in {journal_path()}: u plans the undo."
+                if event.readback else "")
+        # our own commit is not "someone else moving the offsets" in the next plan's warning
+        self.offset_history.restart(event.plan.topic, event.plan.group, event.readback, time.time())
+        self.push_screen(CommitResultScreen(event.plan, event.readback, event.errors, members=event.members,
+                                            note=note))
         self._refresh()
+
+    # ------------------------------------------------------------------ undo
+
+    def action_undo_commit(self) -> None:
+        """Plan a commit back to the offsets the last commit on this server replaced (from the journal)."""
+        if self.service.read_only:
+            self._refuse(ReadOnlyError("undoing a commit"))
+            return
+        try:
+            entries = last_commit(self.service.settings.servers)
+        except JournalError as exc:
+            self.notify(str(exc), severity="error", timeout=8, markup=False)
+            return
+        if not entries:
+            self.notify(f"No commit made with flytui on this server to undo (journal: {journal_path()}).",
+                        severity="warning", timeout=6, markup=False)
+            return
+        first = entries[0]
+        when = first.time.replace("T", " ").rstrip("Z").split(".")[0] + " UTC"
+        target = CommitTarget.to_offsets({e.partition: e.old for e in entries},
+                                         source=f"the offsets saved before the {first.kind} of {when}")
+        self.service.load_commit_state(first.topic, first.group, {
+            "target": target, "kind": "undo", "what": "Undo",
+            "title": f"Undo plan (dry run): back to the offsets saved before the {first.kind} of {when}"})
+
+    # ------------------------------------------------------------------ save offsets
+
+    def action_export_offsets(self) -> None:
+        """Save a group's committed offsets on the open topic to a CSV file (topic,partition,offset)."""
+        if not self.topic:
+            return
+        topic = self.topic
+        group = self.groups.selected_group or self.preferred_group or ""
+        known = [g.group_id for g in self.groups.groups] if self.groups.topic == topic else []
+
+        def chosen(request: Any) -> None:
+            if request is not None:
+                self.service.export_group_offsets(topic, request.group, request.path, overwrite=request.overwrite)
+
+        self.push_screen(OffsetsExportScreen(topic, group, groups=known), chosen)
+
+    def on_offsets_saved(self, event: OffsetsSaved) -> None:
+        """Say where a group's offsets were saved, or why they were not."""
+        if event.error:
+            self.notify(f"Could not save the offsets of {event.group}: {event.error}", severity="error",
+                        timeout=10, markup=False)
+            return
+        self.notify(f"Saved {event.count} committed offset(s) of {event.group} on {event.topic} to {event.path}.",
+                    title="Offsets saved", timeout=8, markup=False)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..messages import MatchFound
+from ..messages import MatchFound, SeekResolved
+from ..offset_plan import parse_seek_spec
 from ..screens.filter import FilterScreen
-from ..screens.seek import SeekScreen
+from ..screens.seek import SeekRequest, SeekScreen
 from ..widgets.topics import TopicsPane
 
 
@@ -18,8 +19,13 @@ class SearchActions:
 
     # ------------------------------------------------------------------ seek / filter / search
 
-    def action_seek(self) -> None:
-        """Jump to an offset: ``123``, ``+N``, ``-N``, ``beginning``, ``end``, ``end-N``, ``group:NAME``."""
+    def action_seek(self, initial: str = "", error: str = "", all_partitions: bool = False) -> None:
+        """Jump to an offset: ``123``, ``+N``, ``-N``, ``beginning``, ``end``, ``end-N``, ``group:NAME``.
+
+        The dialog only parses; the request is resolved when the user presses enter, in a worker, against
+        watermarks and committed offsets read then (:meth:`on_seek_resolved`). ``initial`` / ``error`` /
+        ``all_partitions`` reopen the dialog as it was, with the resolution's error.
+        """
         if not self.topic:
             return
         if self.tailing:
@@ -34,56 +40,77 @@ class SearchActions:
         current = record.offset if record is not None else mark.low
         groups = [g.group_id for g in self.groups.groups] if self.groups.topic == self.topic else []
         screen = SeekScreen(partition, current, mark.low, mark.high, groups=groups,
-                            partition_count=info.partition_count if info else None)
+                            partition_count=info.partition_count if info else None, initial=initial,
+                            error=error, all_partitions=all_partitions)
 
         def sought(request: Any) -> None:
             if request is not None:
-                self._seek_to(request, partition, current, mark.low, mark.high)
+                self.service.resolve_seek(self.topic, partition, request, current, self.topic_generation,
+                                          {"purpose": "seek"})
 
         self.push_screen(screen, sought)
 
-    def _resolve_seek(self, request: Any, partition: int, current: int, low: int, high: int) -> int | None:
-        """The offset a seek request means on ``partition`` (None, with a message, when it has none)."""
-        committed = None
-        group_name = getattr(request, "group", None)
-        if group_name:
-            group = self.groups.group(group_name)
-            if group is not None:
-                committed = next((r.committed for r in group.partitions if r.partition == partition), None)
-            if committed is None:
-                self.notify(f"Group {group_name!r} has no committed offset on partition {partition} of "
-                            f"{self.topic}.", severity="warning", timeout=6)
-                return None
-        try:
-            return request.resolve(current, low, high, committed)
-        except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return None
-
-    def _seek_to(self, request: Any, partition: int, current: int, low: int, high: int) -> None:
-        """Resolve a :class:`~flytui.screens.seek.SeekRequest` on the browsed partition and jump there.
-
-        A request for all partitions also applies to every partition opened later (until the topic
-        changes), since the stream shows one partition at a time.
-        """
-        offset = self._resolve_seek(request, partition, current, low, high)
-        if offset is None:
+    def seek_group_at_start(self, group: str) -> None:
+        """``--group G``: put the stream on G's committed offset of the partition being browsed."""
+        if not self.topic or self.partition is None:
             return
-        if getattr(request, "all_partitions", False):
+        request = SeekRequest(parse_seek_spec(f"group:{group}"), all_partitions=False, offset=None,
+                              text=f"group:{group}")
+        self.service.resolve_seek(self.topic, self.partition, request, 0, self.topic_generation,
+                                  {"purpose": "start", "stream": self.stream.generation})
+
+    def seek_all_on(self, partition: int) -> None:
+        """Resolve the all-partitions seek on a partition the user just opened (its own fresh range)."""
+        self.service.resolve_seek(self.topic, partition, self.seek_all, 0, self.topic_generation,
+                                  {"purpose": "browse"})
+
+    def on_seek_resolved(self, event: SeekResolved) -> None:
+        """A seek was resolved in a worker: jump there and say what it resolved to (or why it could not)."""
+        if event.topic != self.topic or event.generation != self.topic_generation:
+            return  # the user opened another topic meanwhile
+        purpose = event.context.get("purpose", "seek")
+        request = event.request
+        if event.error:
+            if purpose == "seek":
+                self.action_seek(initial=request.text, error=event.error, all_partitions=request.all_partitions)
+            elif purpose == "start":
+                self.notify(f"--group: {event.error} Showing partition {event.partition} from its beginning.",
+                            severity="warning", timeout=8, markup=False)
+            elif event.partition == self.partition:  # an all-partitions seek with no offset on this partition
+                self.notify(f"Seek {request.text}: {event.error} Showing it from its beginning.",
+                            severity="warning", timeout=6, markup=False)
+                info = self.topic_info()
+                mark = next((p for p in info.partitions if p.partition == event.partition), None) if info else None
+                self.browse(event.partition, mark.low if mark else 0)
+            return
+        if purpose != "seek" and event.partition != self.partition:
+            return  # the user moved to another partition meanwhile
+        if purpose == "start" and event.context.get("stream") != self.stream.generation:
+            return  # the user opened something else before the group's offset arrived
+        if self.tailing:
+            self._stop_tail()
+        self._show_seek(request, event.partition, event.offset, event.low, event.high, purpose)
+
+    def _show_seek(self, request: Any, partition: int, offset: int, low: int, high: int, purpose: str) -> None:
+        """Jump to a resolved offset and tell the user what it resolved to."""
+        resolved = f"{request.text} → {offset}"
+        if request.all_partitions and purpose == "seek":
             self.seek_all = request
-            self.notify(f"Seek {request.spec.describe()}: applied here and to each partition you open next "
-                        "(until you open another topic).", timeout=5)
+            resolved += (f" on partition {partition}; applied to each partition you open next (until you open "
+                         "another topic)")
+        shown = offset
         if offset >= high:
+            shown = max(low, high - 1)
             if high > low:
-                self.notify(f"Offset {offset:,} is the end of partition {partition} (nothing there yet): "
-                            "showing the last record. Press t to tail new records.", timeout=5)
-            offset = max(low, high - 1)
-        if self.stream_filter is not None:
+                resolved += f": the end (nothing there yet), showing the last record {shown}. Press t to tail."
+        self.notify(resolved, title="Seek", timeout=5, markup=False)
+        if self.stream_filter is not None or purpose == "browse" or self.partition != partition:
             self.stream_filter = None
             self.search_pattern = None
-            self.browse(partition, offset)
+            self.browse(partition, shown)
         else:
-            self.stream.jump_to_offset(offset)
+            self.stream.set_high_watermark(high)
+            self.stream.jump_to_offset(shown)
         self._focus(self.stream)
 
     def action_filter(self) -> None:

@@ -34,6 +34,7 @@ class Dialog(ModalScreen[ResultT]):
         max-width: 96%;
         height: auto;
         max-height: 96%;
+        overflow-y: auto;
         border: thick $primary;
         background: $surface;
         padding: 0 1;

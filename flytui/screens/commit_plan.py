@@ -2,37 +2,50 @@
 
 The flow (kafka-consumer-groups' plan-then-execute, Kafbat's replay/skip counts, nats-tui's read-back):
 
-1. ``CommitTargetScreen(topic, group, partition, selected_offset=None, *, partition_count=None)`` — a
-   ``ModalScreen[CommitTarget | None]``. The user picks one of the six kinds (the selected record =
-   replay it, just after it = skip it, earliest, latest, an explicit offset, shift by ±N), types the
-   offset / shift when needed, and the scope (this partition or all; the two "selected" kinds are always
-   this partition). ``enter`` / *Preview plan* dismisses with the :class:`CommitTarget`; ``esc`` with
-   ``None``. Nothing is written.
+1. ``CommitTargetScreen(topic, group, partition, selected_offset=None, *, partition_count=None, groups=(),
+   initial=None)`` — a ``ModalScreen[CommitChoice | None]``. The user types or keeps the group (a new name
+   creates the group), picks one of the kinds (the selected record = replay it, just after it = skip it,
+   earliest, latest, an explicit offset, shift by ±N, or the offsets listed in a CSV file), types the
+   offset / shift / file when needed, and the scope (this partition or all, ``ctrl+a`` toggles; the two
+   "selected" kinds are always this partition, a file lists its own partitions). ``tab`` / ``shift+tab``
+   reach every field and button. ``enter`` in a text field, ``p`` or *Preview plan* dismisses with a
+   :class:`CommitChoice` (group, target, and the form as typed: pass it back as ``initial`` to reopen the
+   dialog with the same choices); ``esc`` with ``None``. Nothing is written.
 2. The caller reads watermarks and committed offsets, builds ``plan_commit(...)`` and pushes
-   ``CommitPlanScreen(plan, members=0, *, confirm_word="commit")`` — a ``ModalScreen[bool]``: the plan as a
-   table (GROUP, TOPIC, PARTITION, CURRENT, NEW, LAG BEFORE, LAG AFTER, REPLAY/SKIP), totals, a red banner
-   when ``members > 0``, notes on clamped / unusual rows. It dismisses ``True`` only after the user types
-   the word ``commit`` and presses ``enter`` (or presses the *Commit* button, enabled only once the word is
-   typed); ``esc`` / *Cancel* dismiss ``False``. A plan that changes nothing can only be closed (``False``).
+   ``CommitPlanScreen(plan, members=0, *, confirm_word="commit", moves=(), group_exists=True, title=None,
+   back=False)`` — a ``ModalScreen[bool | None]``: the plan as a table (GROUP, TOPIC, PARTITION, CURRENT,
+   NEW, LAG BEFORE, LAG AFTER, REPLAY/SKIP), totals, a red banner when ``members > 0`` or when committed
+   offsets ``moves`` were seen in the last refreshes, a "new group: none → N" banner, notes on clamped /
+   unusual rows. It dismisses ``True`` only after the user types the word ``commit`` and presses ``enter``
+   (or the *Commit* button, enabled only once the word is typed); *Cancel* dismisses ``False``; ``esc``
+   dismisses ``None`` ("back to the target") with ``back=True``, else ``False``. A plan that changes
+   nothing can only be closed.
 3. The caller commits ``plan.offsets`` and reads every planned partition back (GET_OFFSET), then pushes
-   ``CommitResultScreen(plan, read_back, errors=None)`` — a ``ModalScreen[None]``: per partition the
-   offset before, the one requested and the one READ BACK, with mismatches, failed reads and errors
-   marked loudly. ``read_back`` maps partition -> offset read (``None``: could not read), ``errors`` maps
-   partition -> error text of a failed commit or read.
+   ``CommitResultScreen(plan, read_back, errors=None, *, members=0, note="")`` — a ``ModalScreen[None]``:
+   per partition the offset before, the one requested and the one READ BACK, with mismatches, failed reads
+   and errors marked loudly. ``read_back`` maps partition -> offset read (``None``: could not read),
+   ``errors`` maps partition -> error text of a failed commit or read; ``note`` says where the replaced
+   offsets were saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
+from flytui.offset_files import read_offsets_file
+from flytui.offset_history import OffsetMove
 from flytui.offset_plan import (
     CommitPlan,
     CommitTarget,
@@ -45,7 +58,7 @@ from flytui.offset_plan import (
 )
 from flytui.screens._dialog import Dialog, TypedConfirmDialog, error_line, hint_line, label_line, title_line
 
-__all__ = ["CommitPlanScreen", "CommitResultScreen", "CommitTargetScreen"]
+__all__ = ["CommitChoice", "CommitPlanScreen", "CommitResultScreen", "CommitTargetScreen"]
 
 _CELL_MAX = 32
 
@@ -66,103 +79,167 @@ def _num(value: int | None, style: str = "", none: str = "none") -> Text:
 
 # ------------------------------------------------------------------------------------------ target
 
+FILE_KIND = "file"
+"""The target dialog's extra kind: the offsets listed in a CSV file (planned as :attr:`TargetKind.OFFSETS`)."""
 
-class CommitTargetScreen(Dialog["CommitTarget | None"]):
-    """Choose where to move a group's committed offset (see the module docstring)."""
+_DIALOG_KINDS = (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value, TargetKind.EARLIEST.value,
+                 TargetKind.LATEST.value, TargetKind.OFFSET.value, TargetKind.SHIFT.value, FILE_KIND)
+
+
+@dataclass(frozen=True)
+class CommitChoice:
+    """What the target dialog was left with: the group, the target, and the form as typed (to reopen it with
+    the same choices after ``esc`` on the plan)."""
+
+    group: str
+    target: CommitTarget
+    kind: str
+    amount: str = ""
+    path: str = ""
+    all_partitions: bool = False
+
+
+class CommitTargetScreen(Dialog["CommitChoice | None"]):
+    """Choose the group and where to move its committed offset (see the module docstring)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "submit", "Preview plan", show=False),
+        Binding("ctrl+a", "toggle_all", "All partitions", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
-    CommitTargetScreen #amount {
-        width: 40;
+    CommitTargetScreen .field-row {
+        height: auto;
+        width: 100%;
+    }
+    CommitTargetScreen #amount-field {
+        width: 36;
+        height: auto;
+    }
+    CommitTargetScreen #path-field {
+        width: 1fr;
+        height: auto;
+    }
+    CommitTargetScreen #group, CommitTargetScreen #path, CommitTargetScreen #amount {
+        width: 100%;
     }
     """
 
     def __init__(self, topic: str, group: str, partition: int, selected_offset: int | None = None, *,
-                 partition_count: int | None = None) -> None:
+                 partition_count: int | None = None, groups: Sequence[str] = (),
+                 initial: CommitChoice | None = None) -> None:
         super().__init__()
         self.topic = topic
         self.group = group
         self.partition = partition
         self.selected_offset = selected_offset
         self.partition_count = partition_count
+        self.groups = list(groups)
+        self.initial = initial
 
     # layout ---------------------------------------------------------------------------------------
 
-    def _kind_label(self, kind: TargetKind) -> str:
-        if kind is TargetKind.SELECTED:
+    def _kind_label(self, kind: str) -> str:
+        if kind == TargetKind.SELECTED.value:
             if self.selected_offset is None:
                 return "the selected record (no record selected)"
             return f"the selected record, offset {self.selected_offset}: the group reads it again (replay)"
-        if kind is TargetKind.AFTER_SELECTED:
+        if kind == TargetKind.AFTER_SELECTED.value:
             if self.selected_offset is None:
                 return "just after the selected record (no record selected)"
             return (f"just after the selected record, offset {self.selected_offset + 1}: "
                     "the group skips it")
-        if kind is TargetKind.EARLIEST:
+        if kind == TargetKind.EARLIEST.value:
             return "earliest: the lowest retained offset (replay everything)"
-        if kind is TargetKind.LATEST:
+        if kind == TargetKind.LATEST.value:
             return "latest: the next offset to be written (skip everything unread)"
-        if kind is TargetKind.OFFSET:
+        if kind == TargetKind.OFFSET.value:
             return "an explicit offset"
-        return "shift by ±N from the committed offset (-N replays N, +N skips N)"
+        if kind == TargetKind.SHIFT.value:
+            return "shift by ±N from the committed offset (-N replays N, +N skips N)"
+        return "the offsets in a CSV file of topic,partition,offset lines (X saves a group's)"
 
     def compose(self) -> ComposeResult:
-        """Kind list, amount input, scope, errors and buttons."""
+        """Group, kind list, amount and file inputs, scope, errors and buttons."""
         has_record = self.selected_offset is not None
-        default = TargetKind.SELECTED if has_record else TargetKind.EARLIEST
-        heading = Text("Move the committed offset of group ")
-        heading.append(self.group, style="bold")
-        heading.append(" on topic ")
+        initial = self.initial
+        if initial is not None:
+            chosen = initial.kind
+        else:
+            chosen = TargetKind.SELECTED.value if has_record else TargetKind.EARLIEST.value
+        one_only = chosen in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
+        heading = Text("Move the committed offset of a consumer group on topic ")
         heading.append(self.topic, style="bold")
         with self.dialog_box():
             yield title_line(heading)
             yield hint_line("The committed offset is the next offset the group will read. "
                             "Nothing is written until you confirm the plan.")
+            yield label_line("Group (a new name creates the group)")
+            yield Input(value=initial.group if initial else self.group, id="group", placeholder="group name",
+                        suggester=SuggestFromList(self.groups) if self.groups else None)
             yield label_line("Move to")
             with RadioSet(id="kind"):
-                for kind in TargetKind:
-                    needs_record = kind in (TargetKind.SELECTED, TargetKind.AFTER_SELECTED)
-                    yield RadioButton(Text(self._kind_label(kind)), value=kind is default,
-                                      id=f"kind-{kind.value}", disabled=needs_record and not has_record)
-            yield label_line("Offset (e.g. 1234) or shift (+N / -N)", id="amount-label")
-            yield Input(placeholder="", id="amount", disabled=True)
-            yield label_line("Partitions")
+                for kind in _DIALOG_KINDS:
+                    needs_record = kind in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
+                    yield RadioButton(Text(self._kind_label(kind)), value=kind == chosen,
+                                      id=f"kind-{kind}", disabled=needs_record and not has_record)
+            with Horizontal(classes="field-row"):
+                with Vertical(id="amount-field"):
+                    yield label_line("Offset (1234) or shift (+N / -N)", id="amount-label")
+                    yield Input(value=initial.amount if initial else "", id="amount",
+                                placeholder=_AMOUNT_PLACEHOLDERS.get(chosen, ""),
+                                disabled=chosen not in (TargetKind.OFFSET.value, TargetKind.SHIFT.value))
+                with Vertical(id="path-field"):
+                    yield label_line("File of offsets (CSV)", id="path-label")
+                    yield Input(value=initial.path if initial else "", id="path",
+                                placeholder="e.g. ~/billing-offsets.csv", disabled=chosen != FILE_KIND)
+            yield label_line("Partitions (ctrl+a: all / this one)")
             all_label = ("all partitions" if self.partition_count is None
                          else f"all partitions ({self.partition_count})")
-            with RadioSet(id="scope"):
-                yield RadioButton(Text(f"this partition ({self.partition})"), value=True, id="scope-one")
-                yield RadioButton(Text(all_label), id="scope-all", disabled=default is TargetKind.SELECTED)
+            all_partitions = bool(initial and initial.all_partitions and not one_only)
+            with RadioSet(id="scope", disabled=chosen == FILE_KIND):
+                yield RadioButton(Text(f"this partition ({self.partition})"), value=not all_partitions,
+                                  id="scope-one")
+                yield RadioButton(Text(all_label), id="scope-all", value=all_partitions, disabled=one_only)
             yield error_line()
-            yield hint_line("↑↓ + enter: choose · tab: next field · p (or enter in the offset field): "
-                            "preview the plan · esc: cancel")
+            yield hint_line("tab / shift+tab: next / previous field · ↑↓ + enter or space: choose · ctrl+a: all "
+                            "partitions on/off · p, or enter in a text field: preview the plan · esc: cancel")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Preview plan", id="plan", variant="primary")
 
     def on_mount(self) -> None:
-        """Focus the kind list."""
-        self.query_one("#kind", RadioSet).focus()
+        """Focus the group when it is empty, else the kind list."""
+        if not self.query_one("#group", Input).value.strip():
+            self.query_one("#group", Input).focus()
+        else:
+            self.query_one("#kind", RadioSet).focus()
 
     # state ----------------------------------------------------------------------------------------
 
     @property
-    def kind(self) -> TargetKind:
-        """The kind currently chosen."""
+    def kind(self) -> str:
+        """The kind currently chosen: a :class:`TargetKind` value or ``"file"``."""
         pressed = self.query_one("#kind", RadioSet).pressed_button
         if pressed is None or pressed.id is None:
-            return TargetKind.EARLIEST
-        return TargetKind(pressed.id.removeprefix("kind-"))
+            return TargetKind.EARLIEST.value
+        return pressed.id.removeprefix("kind-")
+
+    @property
+    def all_partitions(self) -> bool:
+        """True when the scope is all partitions."""
+        return self.query_one("#scope-all", RadioButton).value
 
     @on(RadioSet.Changed, "#kind")
     def _kind_changed(self) -> None:
         kind = self.kind
         amount = self.query_one("#amount", Input)
-        amount.disabled = kind not in (TargetKind.OFFSET, TargetKind.SHIFT)
-        amount.placeholder = {"offset": "offset, e.g. 1234", "shift": "+N or -N"}.get(kind.value, "")
-        one_only = kind in (TargetKind.SELECTED, TargetKind.AFTER_SELECTED)
+        amount.disabled = kind not in (TargetKind.OFFSET.value, TargetKind.SHIFT.value)
+        amount.placeholder = _AMOUNT_PLACEHOLDERS.get(kind, "")
+        path = self.query_one("#path", Input)
+        path.disabled = kind != FILE_KIND
+        self.query_one("#scope", RadioSet).disabled = kind == FILE_KIND
+        one_only = kind in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
         scope_all = self.query_one("#scope-all", RadioButton)
         scope_all.disabled = one_only
         if one_only:
@@ -170,40 +247,64 @@ class CommitTargetScreen(Dialog["CommitTarget | None"]):
         self.query_one("#error", Static).update("")
         if not amount.disabled:
             amount.focus()
+        elif not path.disabled:
+            path.focus()
         else:
             self.query_one("#plan", Button).focus()
 
-    @on(Input.Changed, "#amount")
-    def _amount_changed(self) -> None:
+    @on(Input.Changed)
+    def _input_changed(self) -> None:
         self.query_one("#error", Static).update("")
+
+    def action_toggle_all(self) -> None:
+        """Switch the scope between this partition and all partitions (when the kind allows all)."""
+        scope_all = self.query_one("#scope-all", RadioButton)
+        if scope_all.disabled or self.query_one("#scope", RadioSet).disabled:
+            self.query_one("#error", Static).update(
+                Text("This target applies to one partition only." if scope_all.disabled
+                     else "A file lists its own partitions."))
+            return
+        target = "#scope-one" if scope_all.value else "#scope-all"
+        self.query_one(target, RadioButton).value = True
 
     def build_target(self) -> CommitTarget:
         """The target the form describes; :class:`ValueError` with a message for the user if incomplete."""
         kind = self.kind
-        all_partitions = self.query_one("#scope-all", RadioButton).value
-        scope = None if all_partitions else self.partition
-        if kind is TargetKind.SELECTED:
+        scope = None if self.all_partitions else self.partition
+        if kind in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value):
             if self.selected_offset is None:
                 raise ValueError("No record is selected.")
-            return CommitTarget.selected(self.partition, self.selected_offset)
-        if kind is TargetKind.AFTER_SELECTED:
-            if self.selected_offset is None:
-                raise ValueError("No record is selected.")
+            if kind == TargetKind.SELECTED.value:
+                return CommitTarget.selected(self.partition, self.selected_offset)
             return CommitTarget.after_selected(self.partition, self.selected_offset)
-        if kind is TargetKind.EARLIEST:
+        if kind == TargetKind.EARLIEST.value:
             return CommitTarget.earliest(scope)
-        if kind is TargetKind.LATEST:
+        if kind == TargetKind.LATEST.value:
             return CommitTarget.latest(scope)
+        if kind == FILE_KIND:
+            path = self.query_one("#path", Input).value
+            offsets = read_offsets_file(path, self.topic)
+            return CommitTarget.to_offsets(offsets, source=f"the offsets in {os.path.basename(path.strip())}")
         text = self.query_one("#amount", Input).value
-        if kind is TargetKind.OFFSET:
+        if kind == TargetKind.OFFSET.value:
             return CommitTarget.to_offset(parse_explicit_offset(text), scope)
         return CommitTarget.shift_by(parse_shift(text), scope)
 
-    def _submit(self) -> None:
-        self.submit(self.build_target)
+    def build_choice(self) -> CommitChoice:
+        """The group and target the form describes, with the form as typed."""
+        group = self.query_one("#group", Input).value.strip()
+        if not group:
+            raise ValueError("Type the consumer group to move (a new name creates it).")
+        if len(group.encode("utf-8")) > 65535:
+            raise ValueError("The group name is too long.")
+        return CommitChoice(group, self.build_target(), self.kind, self.query_one("#amount", Input).value,
+                            self.query_one("#path", Input).value, self.all_partitions)
 
-    @on(Input.Submitted, "#amount")
-    def _amount_submitted(self) -> None:
+    def _submit(self) -> None:
+        self.submit(self.build_choice)
+
+    @on(Input.Submitted)
+    def _field_submitted(self) -> None:
         self._submit()
 
     @on(Button.Pressed, "#plan")
@@ -219,6 +320,9 @@ class CommitTargetScreen(Dialog["CommitTarget | None"]):
         self._submit()
 
 
+_AMOUNT_PLACEHOLDERS = {TargetKind.OFFSET.value: "offset, e.g. 1234", TargetKind.SHIFT.value: "+N or -N"}
+
+
 # ------------------------------------------------------------------------------------------ plan
 
 
@@ -231,6 +335,22 @@ def _effect_cell(row: PlanRow) -> Text:
     if row.skipped:
         return Text(effect, style="bold red")
     return Text(effect)
+
+
+def describe_moves(moves: Sequence[OffsetMove], now: float | None = None, limit: int = 6) -> Text:
+    """``partition 0: 12 → 40 at 10:42:03 (25 s ago)`` lines for offsets that moved recently."""
+    now = time.time() if now is None else now
+    lines = Text()
+    for move in list(moves)[-limit:]:
+        if lines:
+            lines.append("\n")
+        old = "none" if move.old is None else str(move.old)
+        ago = max(0, int(now - move.seen_at))
+        lines.append(f"  partition {move.partition}: {old} → {move.new} "
+                     f"seen at {time.strftime('%H:%M:%S', time.localtime(move.seen_at))} ({ago} s ago)")
+    if len(moves) > limit:
+        lines.append(f"\n  … and {len(moves) - limit} earlier change(s)")
+    return lines
 
 
 class CommitPlanScreen(TypedConfirmDialog):
@@ -285,11 +405,31 @@ class CommitPlanScreen(TypedConfirmDialog):
         "GROUP", "TOPIC", "PARTITION", "CURRENT", "NEW", "LAG BEFORE", "LAG AFTER", "REPLAY/SKIP",
     )
 
-    def __init__(self, plan: CommitPlan, members: int = 0, *, confirm_word: str = "commit") -> None:
+    def __init__(self, plan: CommitPlan, members: int = 0, *, confirm_word: str = "commit",
+                 moves: Sequence[OffsetMove] = (), group_exists: bool = True, title: str | None = None,
+                 back: bool = False) -> None:
         super().__init__()
         self.plan = plan
         self.members = members
         self.confirm_word = confirm_word
+        self.moves = list(moves)
+        self.group_exists = group_exists
+        self.heading_text = title or "Commit plan (dry run): nothing has been written yet"
+        self.back = back
+
+    def action_cancel(self) -> None:
+        """``esc``: back to the target dialog (``None``) when there is one, else cancel (``False``)."""
+        self.close_with(None if self.back else False)
+
+    def moves_warning(self) -> str:
+        """The warning about offsets that moved recently ("" when none moved)."""
+        if not self.moves:
+            return ""
+        partitions = sorted({move.partition for move in self.moves})
+        who = ("with no live member: a consumer that only commits (another tool?) is still at work"
+               if self.members <= 0 else "a live consumer is still committing")
+        return (f"⚠ The committed offsets of this group moved during the last refreshes on partition(s) "
+                f"{', '.join(str(p) for p in partitions)}, {who}. It may commit over this plan.")
 
     def members_warning(self) -> str:
         """The live-members warning text ("" when the group has no live members)."""
@@ -308,14 +448,26 @@ class CommitPlanScreen(TypedConfirmDialog):
         heading.append(plan.topic, style="bold")
         heading.append(". Target: ")
         heading.append(plan.target.describe())
-        with self.dialog_box(danger=self.members > 0):
-            yield title_line("Commit plan (dry run): nothing has been written yet")
+        with self.dialog_box(danger=self.members > 0 or bool(self.moves)):
+            yield title_line(self.heading_text)
             yield Static(heading, id="plan-heading")
+            if not self.group_exists:
+                created = Text("New group: ", style="bold")
+                created.append(plan.group)
+                created.append(" has no committed offset on this topic yet; this commit creates it (")
+                created.append(", ".join(f"partition {row.partition}: none → {row.new}" for row in plan.rows[:4]))
+                created.append(", …)" if len(plan.rows) > 4 else ")")
+                yield Static(created, classes="banner-warning", id="new-group")
             if self.members > 0:
                 banner = Text(self.members_warning())
                 banner.append("\n(FlyMQ counts connections that subscribed with this group; closed ones can "
                               "linger until the broker restarts)", style="not bold")
                 yield Static(banner, classes="banner-danger", id="members-warning")
+            if self.moves:
+                moved = Text(self.moves_warning())
+                moved.append("\n")
+                moved.append_text(describe_moves(self.moves))
+                yield Static(moved, classes="banner-danger", id="moves-warning")
             if plan.any_clamped:
                 yield Static(Text("Some requested offsets fall outside their partition and were clamped to "
                                   "its edge: see the notes below the table."),
@@ -340,7 +492,8 @@ class CommitPlanScreen(TypedConfirmDialog):
                 prompt = Text("Type ")
                 prompt.append(self.confirm_word, style="bold reverse")
                 prompt.append(f" and press enter to write {changed} committed offset(s) to the broker. "
-                              "esc cancels.")
+                              + ("esc: back to the target (your choices kept) · tab: the buttons"
+                                 if self.back else "esc cancels · tab: the buttons"))
                 yield Static(prompt, classes="dialog-label", id="confirm-prompt")
                 yield Input(placeholder=self.confirm_word, id="confirm-word")
                 yield error_line()
@@ -424,10 +577,11 @@ class CommitResultScreen(Dialog[None]):
     COLUMNS: ClassVar[tuple[str, ...]] = ("PARTITION", "BEFORE", "REQUESTED", "READ BACK", "STATUS")
 
     def __init__(self, plan: CommitPlan, read_back: Mapping[int, int | None],
-                 errors: Mapping[int, str] | None = None, *, members: int = 0) -> None:
+                 errors: Mapping[int, str] | None = None, *, members: int = 0, note: str = "") -> None:
         super().__init__()
         self.plan = plan
         self.members = members
+        self.note = note
         errors = dict(errors or {})
         planned = {row.partition for row in plan.rows}
         self.general_errors = [text for key, text in sorted(errors.items()) if key not in planned]
@@ -479,6 +633,8 @@ class CommitResultScreen(Dialog[None]):
                     errors.append(row.error)
             if errors:
                 yield Static(errors, id="errors")
+            if self.note:
+                yield hint_line(self.note, id="journal-note")
             yield hint_line("Read back with GET_OFFSET after the commit. enter / esc: close")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close", variant="primary")

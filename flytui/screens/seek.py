@@ -2,28 +2,35 @@
 
 Public API
 ----------
-``SeekScreen(partition, current, low, high, *, groups=(), initial="", partition_count=None)`` — a
-``ModalScreen[SeekRequest | None]``.
+``SeekScreen(partition, current, low, high, *, groups=(), initial="", partition_count=None, error="",
+all_partitions=False)`` — a ``ModalScreen[SeekRequest | None]``.
 
 * ``partition`` is the partition being browsed, ``current`` the offset of the selected record / cursor,
-  ``[low, high]`` its range (``high`` exclusive: the next offset to be written). ``groups`` are the
-  group names known on this topic (offered as completions and used to check ``group:NAME``).
+  ``[low, high]`` its range when the dialog opened (``high`` exclusive: the next offset to be written).
+  ``groups`` are the group names known on this topic (offered as completions).
 * Accepts every :func:`flytui.offset_plan.parse_seek_spec` form: ``1234``, ``+N`` / ``-N`` (relative to
   ``current``), ``beginning`` / ``b`` / ``earliest``, ``end`` / ``e`` / ``latest``, ``end-N``, and
-  ``group:NAME``. A live preview shows the offset it resolves to, or the error, before anything happens.
-* Scope: this partition (the offset must be inside ``[low, high]``) or all partitions (the same form is
-  applied to each partition and clamped into its range: use :meth:`SeekRequest.resolve`).
-* ``enter`` / *Seek* dismisses with a :class:`SeekRequest`; ``esc`` / *Cancel* with ``None``.
+  ``group:NAME``. A live preview shows what it means with the range known at open, or why it fails.
+* The request is **resolved when the user presses enter**, by the caller, against watermarks and committed
+  offsets read then (the partition may have grown meanwhile): the dialog refuses only what does not parse.
+  ``error`` reopens it with the text kept and the caller's resolution error shown.
+* Scope: this partition (the offset must be inside the range) or all partitions (the same form is applied
+  to each partition and clamped into its range: use :meth:`SeekRequest.resolve`). ``ctrl+a`` toggles it.
+* Keyboard: ``tab`` / ``shift+tab`` move through the input, the scope and the buttons; ``↑↓`` and
+  ``enter`` / ``space`` choose a scope. ``enter`` in the input / *Seek* dismisses with a
+  :class:`SeekRequest`; ``esc`` / *Cancel* with ``None``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
@@ -38,9 +45,10 @@ __all__ = ["SeekRequest", "SeekScreen"]
 class SeekRequest:
     """What the user asked for in :class:`SeekScreen`.
 
-    ``spec`` is the parsed form, ``all_partitions`` the scope, ``offset`` the offset it resolves to on the
-    partition the dialog was opened for (``None`` for ``group:NAME``, which needs the group's committed
-    offset from the broker: see :meth:`resolve`), ``text`` what was typed.
+    ``spec`` is the parsed form, ``all_partitions`` the scope, ``text`` what was typed. ``offset`` is a
+    preview only: what it meant on the dialog's partition with the range known when the dialog opened
+    (``None`` for ``group:NAME`` or outside that range); the caller resolves the request again at enter
+    with :meth:`resolve` and fresh watermarks.
     """
 
     spec: SeekSpec
@@ -63,6 +71,10 @@ class SeekRequest:
 class SeekScreen(Dialog["SeekRequest | None"]):
     """Ask where to seek (see the module docstring)."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "toggle_all", "All partitions", show=False, priority=True),
+    ]
+
     DEFAULT_CSS = """
     SeekScreen #seek-input {
         width: 100%;
@@ -80,8 +92,11 @@ class SeekScreen(Dialog["SeekRequest | None"]):
     """
 
     def __init__(self, partition: int, current: int, low: int, high: int, *, groups: Sequence[str] = (),
-                 initial: str = "", partition_count: int | None = None) -> None:
+                 initial: str = "", partition_count: int | None = None, error: str = "",
+                 all_partitions: bool = False) -> None:
         super().__init__()
+        self.initial_error = error
+        self.initial_all = all_partitions
         self.partition = partition
         self.current = current
         self.low = low
@@ -109,9 +124,10 @@ class SeekScreen(Dialog["SeekRequest | None"]):
             all_label = ("all partitions" if self.partition_count is None
                          else f"all partitions ({self.partition_count})")
             with RadioSet(id="scope"):
-                yield RadioButton(Text(f"this partition ({self.partition})"), value=True, id="scope-one")
+                yield RadioButton(Text(f"this partition ({self.partition})"), value=not self.initial_all,
+                                  id="scope-one")
                 yield RadioButton(Text(f"{all_label}: the same form on each, clamped into its range"),
-                                  id="scope-all")
+                                  value=self.initial_all, id="scope-all")
             yield error_line()
             help_text = Text("1234 an offset · +N / -N from the current offset · beginning (b) · end (e): "
                              "only new records · end-N: the last N · group:NAME: where that group resumes")
@@ -122,7 +138,8 @@ class SeekScreen(Dialog["SeekRequest | None"]):
                 if len(self.groups) > len(shown):
                     help_text.append(f", … ({len(self.groups) - len(shown)} more)")
             yield hint_line(help_text)
-            yield hint_line("enter: seek · tab: scope · esc: cancel")
+            yield hint_line("enter: seek (resolved against the partition as it is then) · ctrl+a: all partitions "
+                            "on/off · tab / shift+tab: next / previous field · ↑↓ + space: scope · esc: cancel")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Seek", id="seek", variant="primary")
@@ -131,29 +148,38 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         """Focus the input and show the preview of the initial text."""
         self.query_one("#seek-input", Input).focus()
         self._update_preview()
+        if self.initial_error:
+            self.query_one("#error", Static).update(Text(self.initial_error))
 
     @property
     def all_partitions(self) -> bool:
         """True when the scope is all partitions."""
         return self.query_one("#scope-all", RadioButton).value
 
+    def action_toggle_all(self) -> None:
+        """Switch the scope between this partition and all partitions."""
+        target = "#scope-one" if self.all_partitions else "#scope-all"
+        self.query_one(target, RadioButton).value = True
+
     def build_request(self) -> SeekRequest:
-        """The request the form describes; :class:`ValueError` with a message for the user if invalid."""
+        """The request the form describes; :class:`ValueError` with a message for the user if it does not
+        parse. Whether the offset exists is checked when it is resolved, at enter."""
         text = self.query_one("#seek-input", Input).value
         spec = parse_seek_spec(text)
         all_partitions = self.all_partitions
-        if spec.kind is SeekKind.GROUP:
-            if self.groups and spec.group not in self.groups:
-                raise ValueError(f"No group {spec.group!r} on this topic. Known: {', '.join(self.groups)}.")
-            offset = None
-        else:
-            offset = spec.resolve(self.current, self.low, self.high, clamp=all_partitions)
+        offset = None
+        if spec.kind is not SeekKind.GROUP:
+            try:
+                offset = spec.resolve(self.current, self.low, self.high, clamp=all_partitions)
+            except ValueError:
+                offset = None
         return SeekRequest(spec=spec, all_partitions=all_partitions, offset=offset, text=text.strip())
 
     def _update_preview(self) -> None:
         preview = self.query_one("#preview", Static)
         text = self.query_one("#seek-input", Input).value
-        self.query_one("#error", Static).update("")
+        if not (self.initial_error and text == self.initial):  # keep the caller's error until the text changes
+            self.query_one("#error", Static).update("")
         if not text.strip():
             preview.set_classes("")
             preview.update("")
@@ -164,14 +190,23 @@ class SeekScreen(Dialog["SeekRequest | None"]):
             preview.set_classes("-error")
             preview.update(Text(str(exc)))
             return
+        if request.spec.kind is not SeekKind.GROUP and request.offset is None:
+            try:  # say why, with the range known now; the broker's range at enter decides
+                request.spec.resolve(self.current, self.low, self.high)
+            except ValueError as exc:
+                preview.set_classes("-error")
+                preview.update(Text(f"{exc} Checked again against the partition when you press enter."))
+                return
         preview.set_classes("-ok")
-        if request.offset is None:
-            message = f"→ {request.spec.describe()} (read from the broker)"
+        if request.group is not None:
+            message = f"→ {request.spec.describe()} (read from the broker when you press enter)"
+            if self.groups and request.group not in self.groups:
+                message += f"; no group {request.group!r} is known on this topic yet"
         elif request.all_partitions:
             message = (f"→ {request.spec.describe()} on every partition "
                        f"(here: offset {request.offset})")
         else:
-            message = f"→ offset {request.offset} ({request.spec.describe()})"
+            message = f"→ offset {request.offset} ({request.spec.describe()}) as of now; resolved again at enter"
         preview.update(Text(message))
 
     @on(Input.Changed, "#seek-input")
@@ -180,6 +215,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
 
     @on(RadioSet.Changed, "#scope")
     def _scope_changed(self) -> None:
+        self.initial_error = ""
         self._update_preview()
 
     def _submit(self) -> None:

@@ -1,0 +1,108 @@
+"""Save a consumer group's committed offsets on a topic to a CSV file (``topic,partition,offset``).
+
+The ``kafka-consumer-groups --export`` habit: save the offsets before an incident change, and plan a commit
+back to them later (the commit dialog's "offsets in a CSV file" target).
+
+Public API
+----------
+``OffsetsExportScreen(topic, group="", *, groups=())`` — a ``ModalScreen[OffsetsExportRequest | None]``.
+Fields: the group (completions from ``groups``), the file (default ``<group>-<topic>-offsets.csv``), an
+*overwrite* box; ``tab`` / ``shift+tab`` move between them and the buttons. ``enter`` in a field / *Save*
+dismisses with an :class:`OffsetsExportRequest`; ``esc`` / *Cancel* with ``None``. An existing file is
+never replaced unless *overwrite* is ticked. Reading the offsets and writing the file is the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Checkbox, Input, Static
+
+from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
+from flytui.screens.export import check_export_path
+
+__all__ = ["OffsetsExportRequest", "OffsetsExportScreen", "default_offsets_path"]
+
+
+@dataclass(frozen=True)
+class OffsetsExportRequest:
+    """Which group's offsets to save, and where."""
+
+    group: str
+    path: str
+    overwrite: bool
+
+
+def default_offsets_path(topic: str, group: str) -> str:
+    """``<group>-<topic>-offsets.csv`` with anything unusual in the names replaced by ``_``."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{group or 'group'}-{topic}")
+    return f"{safe}-offsets.csv"
+
+
+class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
+    """Ask which group's offsets to save and where (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    OffsetsExportScreen #group, OffsetsExportScreen #path {
+        width: 100%;
+    }
+    """
+
+    def __init__(self, topic: str, group: str = "", *, groups: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.topic = topic
+        self.group = group
+        self.groups = list(groups)
+
+    def compose(self) -> ComposeResult:
+        """Group, file, overwrite box, errors, buttons."""
+        heading = Text("Save a group's committed offsets on ")
+        heading.append(self.topic, style="bold")
+        with self.dialog_box():
+            yield title_line(heading)
+            yield hint_line("CSV lines topic,partition,offset, as kafka-consumer-groups --export writes them. "
+                            "Plan a commit back to them with c → 'the offsets in a CSV file'.")
+            yield label_line("Group")
+            yield Input(value=self.group, id="group", placeholder="group name",
+                        suggester=SuggestFromList(self.groups) if self.groups else None)
+            yield label_line("File")
+            yield Input(value=default_offsets_path(self.topic, self.group), id="path")
+            yield Checkbox("overwrite if the file exists", id="overwrite")
+            yield error_line()
+            yield hint_line("enter: save · tab / shift+tab: next / previous field · space: tick · esc: cancel")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        """Focus the group when it is empty, else the file."""
+        self.query_one("#path" if self.group else "#group", Input).focus()
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self.query_one("#error", Static).update("")
+
+    def build_request(self) -> OffsetsExportRequest:
+        """The request the form describes; :class:`ValueError` with a message for the user if invalid."""
+        group = self.query_one("#group", Input).value.strip()
+        if not group:
+            raise ValueError("Type the consumer group whose offsets to save.")
+        overwrite = self.query_one("#overwrite", Checkbox).value
+        path = check_export_path(self.query_one("#path", Input).value, overwrite)
+        return OffsetsExportRequest(group, path, overwrite)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.submit(self.build_request)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.close_with(None)
