@@ -36,7 +36,7 @@ from .actions.commit import CommitActions
 from .actions.dead_letters import DeadLetterActions
 from .actions.records import RecordActions
 from .actions.search import SearchActions
-from .decode import DecodeMode
+from .decode import DecodeMode, visible_str
 from .keys import HELP_TEXT, HELP_WHERE
 from .service import (
     ActionDone,
@@ -63,6 +63,8 @@ WRITE_ACTIONS = {"commit", "produce", "edit_resend", "replay_one", "replay_all",
 NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
 NEEDS_TOPIC = {"seek", "filter", "tail", "commit", "export", "refresh_dlq"}
 DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
+NOTIFY_LIMIT = 600
+"""Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
 LETTER_ACTIONS = {"seek", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
                   "commit", "export", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
 
@@ -112,7 +114,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
                  auto_open: bool = True) -> None:
         super().__init__()
         self.service = service
-        self.server_label = server_label or service.settings.servers
+        self.server_label = server_label
         self.demo = demo
         self.start_topic = topic
         self.preferred_group = group
@@ -140,8 +142,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
 
     def compose(self) -> ComposeResult:
         """Header, the panes, footer."""
-        yield FlyHeader(self.server_label, read_only=self.service.read_only, demo=self.demo,
-                        user=self.service.user, cluster_id=self.service.cluster_id, id="header")
+        yield FlyHeader(self.server_label, servers=self.service.settings.servers, read_only=self.service.read_only,
+                        demo=self.demo, user=self.service.user, id="header")
         with Horizontal(id="main"):
             yield TopicsPane(id="topics")
             with Vertical(id="right"):
@@ -174,6 +176,18 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
     def on_unmount(self) -> None:
         """Stop the tail and close the clients."""
         self.service.stop_tail()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast whose text is data: never parsed as markup, control characters shown visibly, length capped.
+
+        Messages carry topic, group and filter names and server errors, so markup is off unless a caller
+        asks for it explicitly (none in flytui does).
+        """
+        if not markup:
+            message = visible_str(str(message), limit=NOTIFY_LIMIT)
+            title = visible_str(str(title), limit=80)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # ------------------------------------------------------------------ pane accessors
 
@@ -456,7 +470,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         overview = event.overview
         previous = self.overview
         self.overview = overview
-        self.header.cluster_id = overview.cluster_id
+        self.header.address, self.header.node = overview.address, overview.node
         self.topics_pane.set_topics(overview.topics)
         if self._first_overview:
             self._first_overview = False

@@ -63,6 +63,7 @@ from .model import (
     PartitionInfo,
     ServerInfo,
     TopicInfo,
+    node_label,
 )
 
 __all__ = [
@@ -254,6 +255,8 @@ class FlyService:
 
         meta = self.call(role, lambda c: c.cluster_metadata())
         self.cluster_id = meta.cluster_id
+        address = self.client(role).address or ""
+        node = node_label(meta.cluster_id, (p.leader_id for t in meta.topics for p in t.partitions))
         names = {t.topic for t in meta.topics}
         focus = set(focus)
         total = sum(len(t.partitions) for t in meta.topics)
@@ -279,7 +282,7 @@ class FlyService:
             groups = tuple(self.call(role, lambda c: c.list_groups()))
         except (UnsupportedOperationError, AuthError):
             groups = ()
-        return Overview(meta.cluster_id, tuple(topics), groups, time.time())
+        return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node)
 
     def refresh(self, focus: Iterable[str] = ()) -> None:
         """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.

@@ -152,7 +152,7 @@ class SearchActions:
         if event.topic != self.topic or event.generation != self.topic_generation:
             return
         if event.offset is None:
-            self.notify(f"No {'further' if event.forward else 'earlier'} match for {event.pattern!r} in "
+            self.notify(f"No {'further' if event.forward else 'earlier'} match for “{event.pattern}” in "
                         f"partition {event.partition}.", timeout=4)
             return
         if self.stream.filtered:

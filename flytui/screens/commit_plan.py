@@ -33,6 +33,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
+from flytui.decode import visible_text
 from flytui.offset_plan import (
     CommitPlan,
     CommitTarget,
@@ -303,9 +304,9 @@ class CommitPlanScreen(TypedConfirmDialog):
         plan = self.plan
         changed = len(plan.changed_rows)
         heading = Text("Group ")
-        heading.append(plan.group, style="bold")
+        heading.append_text(visible_text(plan.group, style="bold"))
         heading.append(", topic ")
-        heading.append(plan.topic, style="bold")
+        heading.append_text(visible_text(plan.topic, style="bold"))
         heading.append(". Target: ")
         heading.append(plan.target.describe())
         with self.dialog_box(danger=self.members > 0):
@@ -448,9 +449,9 @@ class CommitResultScreen(Dialog[None]):
         """Verdict banner, the read-back table, errors, Close."""
         failed = self.failed_rows
         heading = Text("Group ")
-        heading.append(self.plan.group, style="bold")
+        heading.append_text(visible_text(self.plan.group, style="bold"))
         heading.append(", topic ")
-        heading.append(self.plan.topic, style="bold")
+        heading.append_text(visible_text(self.plan.topic, style="bold"))
         with self.dialog_box(danger=bool(failed)):
             yield title_line("Commit result: offsets read back from the broker")
             yield Static(heading)

@@ -88,7 +88,7 @@ class DeadLettersPane(Vertical):
         """Show a one-line state (loading, none, error) instead of records."""
         self.table.clear()
         message = self.query_one("#dlq-message", Static)
-        message.update(Text(text, "italic"))
+        message.update(visible_text(text, style="italic"))
         message.display = True
 
     def set_records(self, topic: str, records: Iterable[DLQRecord]) -> None:

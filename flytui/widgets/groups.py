@@ -7,6 +7,7 @@ The row under the cursor selects the group that ``c`` (commit) acts on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -15,11 +16,26 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from ..decode import visible_text
 from ..service import GroupLag
 
 COLUMNS = (("Group", "group", 26), ("Members", "members", 8), ("Partition", "partition", 9),
            ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Lag", "lag", 10),
            ("Change", "change", 16))
+
+
+def row_key(group: str, partition: int | None = None) -> str:
+    """The table's key of a group's summary row (``partition`` None) or of one of its partition rows.
+
+    JSON, so that any group name (NUL, quotes, brackets included) round-trips through :func:`parse_row_key`.
+    """
+    return json.dumps([group, partition])
+
+
+def parse_row_key(key: str) -> tuple[str, int | None]:
+    """``(group, partition)`` of a key made by :func:`row_key`."""
+    group, partition = json.loads(key)
+    return group, partition
 
 
 def lag_style(lag: int) -> str:
@@ -82,7 +98,7 @@ class GroupsPane(Vertical):
         """Show a one-line state instead of groups (loading, none, error)."""
         self.table.clear()
         message = self.query_one("#groups-message", Static)
-        message.update(Text(text, "italic"))
+        message.update(visible_text(text, style="italic"))
         message.display = True
 
     def set_groups(self, topic: str, groups: Iterable[GroupLag]) -> None:
@@ -125,7 +141,9 @@ class GroupsPane(Vertical):
         for group in self.groups:
             gid = group.group_id
             members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
-            rows.append((gid, [Text(gid, "bold", no_wrap=True, overflow="ellipsis"), members,
+            name = visible_text(gid, style="bold")
+            name.no_wrap, name.overflow = True, "ellipsis"
+            rows.append((row_key(gid), [name, members,
                                Text("all", "dim", justify="right"), Text(""), Text(""),
                                Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold", justify="right"),
                                self._changes.get((gid, None), Text(""))]))
@@ -133,7 +151,7 @@ class GroupsPane(Vertical):
             for index, row in enumerate(group.partitions):
                 committed = (Text("—", "dim", justify="right") if row.committed is None
                              else Text(f"{row.committed:,}", justify="right"))
-                rows.append((f"{gid}\x00{row.partition}", [
+                rows.append((row_key(gid, row.partition), [
                     Text("  └" if index == last else "  ├", "dim"), Text(""),
                     Text(str(row.partition), justify="right"), committed,
                     Text(f"{row.log_end:,}", justify="right"),
@@ -167,18 +185,18 @@ class GroupsPane(Vertical):
             elif selected:
                 self.select_group(selected)
         total = sum(g.total_lag for g in self.groups)
-        table.border_subtitle = f"{len(self.groups)} groups · total lag {total:,}"
+        table.border_subtitle = Text(f"{len(self.groups)} groups · total lag {total:,}")
 
     def select_group(self, group: str) -> bool:
         """Move the cursor to ``group``'s summary row; False if the group is not shown."""
         try:
-            self.table.move_cursor(row=self.table.get_row_index(group))
+            self.table.move_cursor(row=self.table.get_row_index(row_key(group)))
         except Exception:  # noqa: BLE001
             return False
         return True
 
     def _cursor_key(self) -> str | None:
-        """The row key under the cursor: ``group`` on a summary row, ``group\x00partition`` on a partition row."""
+        """The row key under the cursor (see :func:`row_key`)."""
         table = self.table
         if not self.groups or table.row_count == 0:
             return None
@@ -191,17 +209,13 @@ class GroupsPane(Vertical):
     def selected_group(self) -> str | None:
         """The group of the row under the cursor."""
         key = self._cursor_key()
-        if not key or key == "__message__":
-            return None
-        return key.split("\x00", 1)[0]
+        return parse_row_key(key)[0] if key else None
 
     @property
     def selected_partition(self) -> int | None:
         """The partition of the row under the cursor (None on a group's summary row)."""
         key = self._cursor_key()
-        if not key or "\x00" not in key:
-            return None
-        return int(key.split("\x00", 1)[1])
+        return parse_row_key(key)[1] if key else None
 
     def group(self, group_id: str) -> GroupLag | None:
         """The shown data of ``group_id``."""

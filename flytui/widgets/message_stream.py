@@ -77,6 +77,21 @@ _PLACEHOLDER = "loading…"
 _GAP_TEXT = "(no record at this offset)"
 
 
+TITLE_TOPIC_MAX = 32
+"""Cells of a topic name in the title; longer ones end in "…" so the position and filter stay visible."""
+
+TITLE_FILTER_MAX = 24
+"""Cells of the filter text in the title."""
+
+
+def _title_part(text: str, limit: int) -> Text:
+    """A name for the title: control characters visible, cut to ``limit`` cells."""
+    part = visible_text(text)
+    if part.cell_len > limit:
+        part.truncate(limit, overflow="ellipsis")
+    return part
+
+
 class StreamMode(str, Enum):
     """What the stream shows."""
 
@@ -648,7 +663,7 @@ class MessageStream(ScrollView, can_focus=True):
         if model is None:
             self._set_titles(Text("no topic"), None)
             return
-        title.append_text(visible_text(self._topic))
+        title.append_text(_title_part(self._topic, TITLE_TOPIC_MAX))
         if isinstance(model, BrowseModel):
             title.append(f" ▸ p{model.partition}")
             if model.row_count:
@@ -661,7 +676,7 @@ class MessageStream(ScrollView, can_focus=True):
                 subtitle.append(f"loading {model.in_flight} page{'s' if model.in_flight > 1 else ''}…")
         elif isinstance(model, FilteredModel):
             title.append(f" ▸ p{model.partition} ▸ filter ")
-            title.append_text(visible_text(self._filter_text or ""))
+            title.append_text(_title_part(self._filter_text or "", TITLE_FILTER_MAX))
             more = "" if model.exhausted or model.full else "+"
             position = f"{self._cursor + 1:,}" if model.row_count else "0"
             title.append(f" ▸ match {position} of {model.row_count:,}{more}")

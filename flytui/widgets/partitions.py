@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from ..decode import visible_text
 from ..service import PartitionInfo
 
 COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
@@ -73,7 +74,10 @@ class PartitionsPane(DataTable):
                 for (_, key, _), cell in zip(COLUMNS, self._cells(p), strict=True):
                     self.update_cell(str(p.partition), key, cell)
         self._previous_high = {p.partition: p.high for p in partitions}
-        self.border_subtitle = f"{topic} · {len(partitions)}" if topic else ""
+        subtitle = visible_text(topic) if topic else Text("")
+        if topic:
+            subtitle.append(f" · {len(partitions)}")
+        self.border_subtitle = subtitle
 
     def set_reading(self, reading: dict[int, str]) -> None:
         """Show where the stream reads (``{partition: text}``; empty text for partitions not read)."""

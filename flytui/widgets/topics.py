@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from ..decode import visible_text
 from ..service import DLQ_SUFFIX, TopicInfo
 
 KEEP_KEYS = frozenset("jkgGq")
@@ -173,7 +174,7 @@ class TopicsPane(Vertical):
             self.border_subtitle = "no match" if self.topics else "no topics"
             hint = (f"No topic matches {self.filter_input.value!r} (esc clears the filter)." if self.topics
                     else "No topics on this server yet: ctrl+p → Produce creates one.")
-            olist.add_option(Option(Text(hint, "italic dim"), disabled=True))
+            olist.add_option(Option(visible_text(hint, style="italic dim"), disabled=True))
             return
         self.border_subtitle = f"{len([1 for t, n in ordered if not n])} topics"
         try:
@@ -192,7 +193,7 @@ class TopicsPane(Vertical):
             name.append(" └ ", "dim")
         if topic.name == self.current:
             name.append("▸", "bold")
-        name.append(topic.name, "dim" if topic.internal else ("red" if topic.is_dlq else ""))
+        name.append_text(visible_text(topic.name, style="dim" if topic.internal else ("red" if topic.is_dlq else "")))
         count_style = "bold green" if topic.name in self._changed else ("red" if topic.is_dlq and topic.messages
                                                                          else "")
         badge = Text("DLQ", "bold white on red") if topic.dlq and self._dlq_count(topic) else (
