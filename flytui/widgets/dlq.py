@@ -21,13 +21,14 @@ from pyflymq.models import Message as Record
 
 from ..decode import preview, visible_text
 from ..service import DLQRecord
+from ._stale import StaleSubtitle
 
 COLUMNS = (("Offset", "offset", 6), ("ID", "id", 10), ("Orig", "orig", 6), ("Reason", "reason", 20),
            ("Tries", "retries", 5), ("Last failed", "last", 19), ("Error", "error", 30))
 FIXED = sum(width + 2 for _, key, width in COLUMNS if key != "error")
 
 
-class DeadLettersTable(DataTable):
+class DeadLettersTable(StaleSubtitle, DataTable):
     """The list of dead letters."""
 
     BINDINGS = [
@@ -83,6 +84,10 @@ class DeadLettersPane(Vertical):
                 column.width = width
                 table.refresh()
                 self._rows()
+
+    def set_stale(self, age: float | None) -> None:
+        """Mark the dead letters as ``age`` seconds old (the connection is down), or fresh again with None."""
+        self.table.set_stale(age)
 
     def show_message(self, text: str) -> None:
         """Show a one-line state (loading, none, error) instead of records."""

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 
 from ..decode import visible_text
 from ..service import GroupLag
+from ._stale import StaleSubtitle
 
 COLUMNS = (("Group", "group", 26), ("Members", "members", 8), ("Partition", "partition", 9),
            ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Lag", "lag", 10),
@@ -54,7 +55,7 @@ def _delta(now: int | None, before: int | None) -> Text:
     return Text(f"{'▲' if diff > 0 else '▼'} {diff:+,}", "bold green" if diff > 0 else "bold yellow")
 
 
-class GroupsTable(DataTable):
+class GroupsTable(StaleSubtitle, DataTable):
     """The table of groups and their partitions."""
 
     BINDINGS = [
@@ -165,7 +166,7 @@ class GroupsPane(Vertical):
             table.clear()
             self.show_message(f"No consumer group has committed offsets on {self.topic}. Groups appear here "
                               "once a consumer commits (or after c → commit).")
-            table.border_subtitle = ""
+            table.set_subtitle("")
             return
         self.query_one("#groups-message", Static).display = False
         rows = self._rows()
@@ -185,7 +186,11 @@ class GroupsPane(Vertical):
             elif selected:
                 self.select_group(selected)
         total = sum(g.total_lag for g in self.groups)
-        table.border_subtitle = Text(f"{len(self.groups)} groups · total lag {total:,}")
+        table.set_subtitle(f"{len(self.groups)} groups · total lag {total:,}")
+
+    def set_stale(self, age: float | None) -> None:
+        """Mark the groups as ``age`` seconds old (the connection is down), or fresh again with None."""
+        self.table.set_stale(age)
 
     def select_group(self, group: str) -> bool:
         """Move the cursor to ``group``'s summary row; False if the group is not shown."""

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from ..decode import visible_text
+from ._stale import STALE_STYLE, stale_label
 
 STATE_STYLES = {
     "connecting": ("◌ connecting", "bold yellow"),
@@ -19,16 +20,6 @@ STATE_STYLES = {
     "reconnecting": ("◌ reconnecting", "bold black on yellow"),
     "failed": ("✖ failed", "bold white on red"),
 }
-
-
-def stale_label(age: float) -> str:
-    """How old data is, for a "stale" mark: ``stale 12 s``, ``stale 3 min``, ``stale 2 h``."""
-    seconds = max(0, int(age))
-    if seconds < 120:
-        return f"stale {seconds} s"
-    if seconds < 7200:
-        return f"stale {seconds // 60} min"
-    return f"stale {seconds // 3600} h"
 
 
 class FlyHeader(Widget):
@@ -93,9 +84,6 @@ class FlyHeader(Widget):
         label, style = STATE_STYLES.get(self.state, (self.state, "bold"))
         text.append("   ")
         text.append(f" {label} " if " on " in style else label, style)
-        if self.reason and self.state != "connected":
-            text.append("  ")
-            text.append_text(visible_text(self.reason, style="yellow" if self.state == "reconnecting" else "red"))
         if self.tail:
             text.append("  ")
             if self.stale_age is None:
@@ -103,11 +91,14 @@ class FlyHeader(Widget):
                 badge.append_text(visible_text(self.tail))
                 badge.append(" ")
             else:
-                badge = Text(" ⏸ PAUSED ", "bold black on yellow")
+                badge = Text(" ⏸ PAUSED ", STALE_STYLE)
                 badge.append_text(visible_text(self.tail))
                 badge.append(f" · {stale_label(self.stale_age)} ")
             text.append_text(badge)
         if self.user:
             text.append("   user ", "dim")
             text.append_text(visible_text(self.user, style="bold"))
+        if self.reason and self.state != "connected":  # last: a long reason is what gets cut
+            text.append("   ")
+            text.append_text(visible_text(self.reason, style="yellow" if self.state == "reconnecting" else "red"))
         return text

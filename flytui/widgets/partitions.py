@@ -14,12 +14,13 @@ from textual.widgets import DataTable
 
 from ..decode import visible_text
 from ..service import PartitionInfo
+from ._stale import StaleSubtitle
 
 COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
            ("Leader", "leader", 12), ("Reading", "reading", 14))
 
 
-class PartitionsPane(DataTable):
+class PartitionsPane(StaleSubtitle, DataTable):
     """One row per partition of the open topic."""
 
     BORDER_TITLE = "Partitions"
@@ -77,7 +78,7 @@ class PartitionsPane(DataTable):
         subtitle = visible_text(topic) if topic else Text("")
         if topic:
             subtitle.append(f" · {len(partitions)}")
-        self.border_subtitle = subtitle
+        self.set_subtitle(subtitle)
 
     def set_reading(self, reading: dict[int, str]) -> None:
         """Show where the stream reads (``{partition: text}``; empty text for partitions not read)."""

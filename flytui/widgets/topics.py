@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from ..decode import visible_text
 from ..service import DLQ_SUFFIX, TopicInfo
+from ._stale import StaleSubtitle
 
 KEEP_KEYS = frozenset("jkgGq")
 """Letters that keep their meaning in the topic list; every other letter starts the filter."""
@@ -90,7 +91,7 @@ class TopicList(OptionList):
             self.post_message(TopicsPane.FilterRequested(char))
 
 
-class TopicsPane(Vertical):
+class TopicsPane(StaleSubtitle, Vertical):
     """Left pane: filter box and topic list."""
 
     BORDER_TITLE = "Topics"
@@ -171,12 +172,12 @@ class TopicsPane(Vertical):
         olist.clear_options()
         olist.add_options([Option(self._prompt(t, nested), id=t.name) for t, nested in ordered])
         if not ordered:
-            self.border_subtitle = "no match" if self.topics else "no topics"
+            self.set_subtitle("no match" if self.topics else "no topics")
             hint = (f"No topic matches {self.filter_input.value!r} (esc clears the filter)." if self.topics
                     else "No topics on this server yet: ctrl+p → Produce creates one.")
             olist.add_option(Option(visible_text(hint, style="italic dim"), disabled=True))
             return
-        self.border_subtitle = f"{len([1 for t, n in ordered if not n])} topics"
+        self.set_subtitle(f"{len([1 for t, n in ordered if not n])} topics")
         try:
             olist.highlighted = olist.get_option_index(keep) if keep else 0
         except Exception:  # noqa: BLE001 - the kept topic is filtered out
