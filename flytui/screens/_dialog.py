@@ -93,7 +93,7 @@ class Dialog(ModalScreen[ResultT]):
         try:
             result = build()
         except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
+            self.query_one("#error", Static).update(visible_text(str(exc)))
             return
         self.close_with(result)
 

@@ -115,9 +115,9 @@ class CommitTargetScreen(Dialog["CommitTarget | None"]):
         has_record = self.selected_offset is not None
         default = TargetKind.SELECTED if has_record else TargetKind.EARLIEST
         heading = Text("Move the committed offset of group ")
-        heading.append(self.group, style="bold")
+        heading.append_text(visible_text(self.group, style="bold"))
         heading.append(" on topic ")
-        heading.append(self.topic, style="bold")
+        heading.append_text(visible_text(self.topic, style="bold"))
         with self.dialog_box():
             yield title_line(heading)
             yield hint_line("The committed offset is the next offset the group will read. "
