@@ -18,6 +18,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from textual.css.query import NoMatches
+
 from ..messages import TailBatch
 from ..screens.tail_backlog import TailBacklogScreen
 from ..widgets.message_stream import StreamMode
@@ -171,10 +173,15 @@ class TailActions:
         tail_age = None
         if down and self.tailing:
             tail_age = now - (self.service.tail_polled_at or self._tail_started_at)
-        self.header.stale_age = tail_age
-        for pane in (self.topics_pane, self.partitions_pane, self.groups, self.dlq):
+        try:
+            panes = (self.topics_pane, self.partitions_pane, self.groups, self.dlq)
+            stream, header = self.stream, self.header
+        except NoMatches:  # shutting down
+            return
+        header.stale_age = tail_age
+        for pane in panes:
             pane.set_stale(data_age)
-        self.stream.set_stale(tail_age if self.stream.mode == StreamMode.TAIL else data_age)
+        stream.set_stale(tail_age if stream.mode == StreamMode.TAIL else data_age)
         stale = data_age is not None or tail_age is not None
         if stale and self._stale_timer is None:
             self._stale_timer = self.set_interval(STALE_TICK, self._update_staleness, name="stale")
