@@ -165,7 +165,7 @@ async def test_panes_are_marked_stale_while_the_connection_is_down():  # its own
             own.stop()
             app.action_refresh_now()
             await wait_for(pilot, lambda: app.header.state == "reconnecting", what="reconnecting shown")
-            await wait_for(pilot, lambda: "⏸ PAUSED" in screen_text(app), what="tail shown paused")
+            await wait_for(pilot, lambda: "‖ PAUSED" in screen_text(app), what="tail shown paused")
             text = screen_text(app)
             assert "▶ LIVE" not in text and "following ▸" not in text
             assert "received before the connection dropped" in text
@@ -178,7 +178,7 @@ async def test_panes_are_marked_stale_while_the_connection_is_down():  # its own
             await wait_for(pilot, lambda: app.header.state == "connected", timeout=10, what="reconnected")
             await wait_idle(pilot, app)
             text = screen_text(app)
-            assert "stale" not in text and "⏸ PAUSED" not in text
+            assert "stale" not in text and "‖ PAUSED" not in text
             assert "▶ LIVE" in text and "following ▸" in text
     finally:
         app.service.close()

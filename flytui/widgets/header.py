@@ -91,7 +91,7 @@ class FlyHeader(Widget):
                 badge.append_text(visible_text(self.tail))
                 badge.append(" ")
             else:
-                badge = Text(" ⏸ PAUSED ", STALE_STYLE)
+                badge = Text(" ‖ PAUSED ", STALE_STYLE)
                 badge.append_text(visible_text(self.tail))
                 badge.append(f" · {stale_label(self.stale_age)} ")
             text.append_text(badge)

@@ -54,7 +54,7 @@ from textual.timer import Timer
 from flytui.decode import human_size, preview, visible_text
 from flytui.stream_model import GAP, BrowseModel, FilteredModel, TailModel
 from flytui.widgets._scrolling import set_virtual_size
-from flytui.widgets._stale import stale_label
+from flytui.widgets._stale import STALE_STYLE, stale_label
 from pyflymq.models import Message
 
 __all__ = ["MessageStream", "StreamMode"]
@@ -723,7 +723,7 @@ class MessageStream(ScrollView, can_focus=True):
                 title.append(f" ▸ match {position} of {model.row_count:,}")
                 received = "matches"
             if self._stale_age is not None:
-                subtitle.append(f"⏸ {stale_label(self._stale_age)}", "bold black on yellow")
+                subtitle.append(f"‖ {stale_label(self._stale_age)}", STALE_STYLE)
                 subtitle.append(f" ▸ {model.total:,} {received} before the connection dropped; retrying")
             elif self._following:
                 subtitle.append(f"following ▸ {model.total:,} {received}")
