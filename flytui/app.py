@@ -15,9 +15,7 @@ and handles the result messages, dropping those for a topic or position the user
 from __future__ import annotations
 
 import gc
-import time
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -36,7 +34,8 @@ from .actions.commit import CommitActions
 from .actions.dead_letters import DeadLetterActions
 from .actions.records import RecordActions
 from .actions.search import SearchActions
-from .decode import DecodeMode
+from .actions.tail import TailActions
+from .decode import DecodeMode, visible_str
 from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
 from .offset_history import OffsetHistory
@@ -48,7 +47,6 @@ from .service import (
     Overview,
     OverviewLoaded,
     PageLoaded,
-    TailBatch,
     TopicInfo,
     describe_error,
 )
@@ -63,14 +61,16 @@ from .widgets.topics import TopicsPane
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
 WRITE_ACTIONS = {"commit", "undo_commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
 NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
-NEEDS_TOPIC = {"seek", "filter", "tail", "commit", "export", "export_offsets", "refresh_dlq"}
+NEEDS_TOPIC = {"seek", "filter", "tail", "tail_backlog", "commit", "export", "export_offsets", "refresh_dlq"}
 DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
+NOTIFY_LIMIT = 600
+"""Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
 LETTER_ACTIONS = {"seek", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
                   "commit", "undo_commit", "export_offsets", "export", "produce", "edit_resend", "replay_one",
-                  "replay_all", "purge_dlq"}
+                  "replay_all", "purge_dlq", "tail_backlog"}
 
 
-class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, App[int]):
+class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, TailActions, App[int]):
     """The flytui application (see the module docstring); its actions live in :mod:`flytui.actions`."""
 
     CSS_PATH = "flytui.tcss"
@@ -97,6 +97,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         Binding("n", "next_match", "Next match"),
         Binding("N", "previous_match", "Prev match", show=False),
         Binding("t", "tail", "Tail"),
+        Binding("T", "tail_backlog", "Tail+backlog", show=False),
         Binding("d", "decode_mode", "Decode"),
         Binding("y", "copy_value", "Copy value"),
         Binding("Y", "copy_record", "Copy JSON", show=False),
@@ -117,7 +118,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
                  auto_open: bool = True) -> None:
         super().__init__()
         self.service = service
-        self.server_label = server_label or service.settings.servers
+        self.server_label = server_label
         self.demo = demo
         self.start_topic = topic
         self.preferred_group = group
@@ -147,8 +148,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
 
     def compose(self) -> ComposeResult:
         """Header, the panes, footer."""
-        yield FlyHeader(self.server_label, read_only=self.service.read_only, demo=self.demo,
-                        user=self.service.user, cluster_id=self.service.cluster_id, id="header")
+        yield FlyHeader(self.server_label, servers=self.service.settings.servers, read_only=self.service.read_only,
+                        demo=self.demo, user=self.service.user, id="header")
         with Horizontal(id="main"):
             yield TopicsPane(id="topics")
             with Vertical(id="right"):
@@ -190,6 +191,18 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         if isinstance(event, events.Key):
             self._collector.user_active()
         await super().on_event(event)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast whose text is data: never parsed as markup, control characters shown visibly, length capped.
+
+        Messages carry topic, group and filter names and server errors, so markup is off unless a caller
+        asks for it explicitly (none in flytui does).
+        """
+        if not markup:
+            message = visible_str(str(message), limit=NOTIFY_LIMIT)
+            title = visible_str(str(title), limit=80)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # ------------------------------------------------------------------ pane accessors
 
@@ -464,6 +477,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             return
         previous = header.state
         header.set_state(event.state, event.reason)
+        self._update_staleness()
         if event.state == "reconnecting":
             if self._retry_timer is None:
                 self._retry_timer = self.set_interval(2.0, self._refresh, name="reconnect")
@@ -485,7 +499,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         previous = self.overview
         self.overview = overview
         self.offset_history.record(overview.groups, overview.taken_at)
-        self.header.cluster_id = overview.cluster_id
+        self.header.address, self.header.node = overview.address, overview.node
         self.topics_pane.set_topics(overview.topics)
         if self._first_overview:
             self._first_overview = False
@@ -655,54 +669,6 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             return self.stream.selected_record
         except Exception:  # noqa: BLE001 - before mount
             return None
-
-    # ------------------------------------------------------------------ live tail
-
-    def action_tail(self) -> None:
-        """Toggle the live tail of every partition of the open topic."""
-        if not self.topic:
-            return
-        if self.tailing:
-            self._stop_tail()
-            self.browse(self.partition if self.partition is not None else 0)
-            self.notify("Live tail stopped.", timeout=2)
-        else:
-            self.start_tail()
-            self._focus(self.stream)
-
-    def start_tail(self) -> None:
-        """Start tailing the open topic from the end of every partition."""
-        info = self.topic_info()
-        if info is None:
-            return
-        parts = [p.partition for p in info.partitions]
-        self.stream_filter = None
-        generation = self.stream.set_tail(self.topic, parts)
-        self.service.start_tail(self.topic, parts, generation)
-        self.tailing = True
-        self.header.tail = self.topic or ""
-        self._update_reading()
-        self._sync_bindings()
-
-    def _stop_tail(self) -> None:
-        if self.tailing:
-            self.service.stop_tail()
-            self.tailing = False
-            self.header.tail = ""
-
-    def on_tail_batch(self, event: TailBatch) -> None:
-        """Live records: append them (dropped when the tail belongs to another topic or generation)."""
-        if event.topic != self.topic or not self.tailing:
-            return
-        self.stream.append_live(event.records, event.generation)
-        info = self.topic_info()
-        now = time.monotonic()
-        # The tail knows the new ends before the next refresh does; once a second is enough for the eye, and
-        # repainting the partition table on every batch costs the UI thread at 20,000 records/s.
-        if info is not None and event.high and now - self._partitions_updated_at >= 1.0:
-            self._partitions_updated_at = now
-            parts = [replace(p, high=max(p.high, event.high.get(p.partition, p.high))) for p in info.partitions]
-            self.partitions_pane.set_partitions(self.topic, parts)
 
     # ------------------------------------------------------------------ errors and results
 

@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_label = f"demo broker {address}"
     else:
         settings = settings_from_args(args, parser)
-        server_label = settings.servers
+        server_label = ""  # the header names the server actually connected, not the whole list
 
     try:
         info = probe(settings)

@@ -60,6 +60,7 @@ __all__ = [
     "human_size",
     "next_mode",
     "preview",
+    "visible_str",
     "visible_text",
 ]
 
@@ -160,6 +161,18 @@ def visible_text(text: str, *, multiline: bool = False, style: Style | str = "")
     if position < len(text):
         append(text[position:] if position else text)
     return result
+
+
+def visible_str(text: str, *, limit: int | None = None) -> str:
+    """``text`` on one line with every control/escape character replaced by its visible stand-in, as a str.
+
+    For places that take a plain string (toasts): the result holds nothing a terminal or a markup parser
+    would act on once it is shown without markup. With ``limit`` it is cut to that many characters with "…".
+    """
+    shown = _SPECIAL_ONE_LINE.sub(lambda match: _stand_in(match.group()), text)
+    if limit is not None and len(shown) > limit:
+        shown = shown[: max(0, limit - 1)] + "…"
+    return shown
 
 
 def _count_special(text: str) -> int:

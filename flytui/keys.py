@@ -4,9 +4,9 @@ from __future__ import annotations
 
 HELP_WHERE = {
     "seek": "Messages", "filter": "Messages", "next_match": "Messages", "previous_match": "Messages",
-    "tail": "Messages", "copy_value": "Messages", "copy_record": "Messages", "edit_resend": "Messages",
-    "export": "Messages", "produce": "Messages", "commit": "Consumer groups", "undo_commit": "Consumer groups",
-    "export_offsets": "Consumer groups", "replay_one": "Dead letters",
+    "tail": "Messages", "tail_backlog": "Messages", "copy_value": "Messages", "copy_record": "Messages",
+    "edit_resend": "Messages", "export": "Messages", "produce": "Messages", "commit": "Consumer groups",
+    "undo_commit": "Consumer groups", "export_offsets": "Consumer groups", "replay_one": "Dead letters",
     "replay_all": "Dead letters", "purge_dlq": "Dead letters",
 }
 """The pane each action belongs to, for grouping the help screen (default: everywhere)."""
@@ -23,7 +23,8 @@ HELP_TEXT = {
     "filter": "Server-side filter of the partition: text, regex or $.json.path (on topics: filter the list)",
     "next_match": "Next record matching the filter",
     "previous_match": "Previous record matching the filter",
-    "tail": "Live tail of every partition of the topic (toggle)",
+    "tail": "Live tail of every partition from now (toggle; stopping browses the selected record)",
+    "tail_backlog": "Live tail that starts with the last N records of each partition (asks for N)",
     "decode_mode": "Cycle how values are shown: auto, text, JSON, hex, base64, msgpack",
     "copy_value": "Copy the selected value to the clipboard (OSC 52)",
     "copy_record": "Copy the selected record as JSON to the clipboard (OSC 52)",

@@ -5,6 +5,7 @@ No Textual and no network here; :mod:`flytui.service` fills these from pyflymq, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -153,6 +154,20 @@ class DLQRecord:
         return self.dlq_topic[: -len(DLQ_SUFFIX)] if self.dlq_topic.endswith(DLQ_SUFFIX) else self.dlq_topic
 
 
+def node_label(cluster_id: str, leader_ids: Iterable[str] = ()) -> str:
+    """The node a CLUSTER_METADATA reply came from, for the header.
+
+    In cluster mode ``cluster_id`` is the answering node's id (flymq-wire §7.2). A standalone server says
+    ``standalone`` there and names itself as the leader of every partition, so its id is that leader's.
+    """
+    if cluster_id and cluster_id != "standalone":
+        return cluster_id
+    leaders = {leader for leader in leader_ids if leader}
+    if len(leaders) == 1:
+        return f"{leaders.pop()} (standalone)"
+    return cluster_id
+
+
 @dataclass(frozen=True)
 class Overview:
     """Everything the background refresh learns in one pass."""
@@ -161,6 +176,10 @@ class Overview:
     topics: tuple[TopicInfo, ...]
     groups: tuple[GroupInfo, ...]
     taken_at: float = 0.0
+    address: str = ""
+    """``host:port`` of the server this pass was read from (one of the servers given)."""
+    node: str = ""
+    """That server's node id, as :func:`node_label` describes it."""
     # Derived views, computed once per overview (the refresh worker fills the open topic's lags before the
     # overview reaches the UI thread, so the UI does not compute them).
     _by_name: dict[str, TopicInfo] = field(default_factory=dict, compare=False, repr=False)

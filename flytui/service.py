@@ -67,6 +67,7 @@ from .model import (
     PartitionInfo,
     ServerInfo,
     TopicInfo,
+    node_label,
 )
 
 __all__ = [
@@ -168,6 +169,10 @@ class FlyService:
         self._dlq_server_ops: bool | None = None
         self._marks: dict[tuple[str, int], tuple[int, int]] = {}
         self._last_full_refresh = float("-inf")
+        self.refreshed_at: float | None = None
+        """``time.monotonic()`` of the last refresh pass that completed (None before the first)."""
+        self.tail_polled_at: float | None = None
+        """``time.monotonic()`` of the live tail's last poll of every partition that succeeded."""
         self.closed = False
 
     # ----------------------------------------------------------------- lifecycle
@@ -258,6 +263,8 @@ class FlyService:
 
         meta = self.call(role, lambda c: c.cluster_metadata())
         self.cluster_id = meta.cluster_id
+        address = self.client(role).address or ""
+        node = node_label(meta.cluster_id, (p.leader_id for t in meta.topics for p in t.partitions))
         names = {t.topic for t in meta.topics}
         focus = set(focus)
         total = sum(len(t.partitions) for t in meta.topics)
@@ -283,7 +290,7 @@ class FlyService:
             groups = tuple(self.call(role, lambda c: c.list_groups()))
         except (UnsupportedOperationError, AuthError):
             groups = ()
-        return Overview(meta.cluster_id, tuple(topics), groups, time.time())
+        return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node)
 
     def refresh(self, focus: Iterable[str] = ()) -> None:
         """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.
@@ -305,6 +312,7 @@ class FlyService:
                 return
             finally:
                 self._refreshing.release()
+            self.refreshed_at = time.monotonic()
             self._post(OverviewLoaded(overview))
 
         try:
@@ -443,8 +451,14 @@ class FlyService:
     # ----------------------------------------------------------------- live tail
 
     def start_tail(self, topic: str, partitions: Iterable[int], generation: int, *,
-                   max_rate: float = 20.0, idle_sleep: float = 0.2) -> None:
-        """Tail every partition of ``topic`` from its high watermark; posts :class:`TailBatch`.
+                   max_rate: float = 20.0, idle_sleep: float = 0.2, backlog: int = 0,
+                   start: dict[int, int] | None = None, filter: str | None = None) -> None:
+        """Tail every partition of ``topic``; posts :class:`TailBatch`.
+
+        Each partition is read from ``start[partition]`` when given, else from its high watermark, or with
+        ``backlog`` N > 0 from N records before it (the last N records, like ``kcat -o -N``). With a
+        ``filter`` every FETCH is filtered by the server (flymq-wire §2.7): only matches are posted, and
+        the scan moves on past records that do not match.
 
         Records are coalesced: at most ``max_rate`` batches a second reach the UI. While records flow the
         partitions are polled at that pace; a topic quiet for a second is polled every ``idle_sleep``
@@ -454,8 +468,26 @@ class FlyService:
         stop = threading.Event()
         self._tail_stop = stop
         self._tail_generation = generation
+        self.tail_polled_at = None
         parts = list(partitions)
         interval = 1.0 / max_rate
+        starts = dict(start or {})
+
+        def first_position(p: int) -> int:
+            if p in starts:
+                return starts[p]
+            low, high = self.call("tail", lambda c: c.watermarks(topic, p))
+            return max(low, high - backlog) if backlog > 0 else high
+
+        def poll(p: int, position: int) -> tuple[list[Record], int]:
+            if filter:
+                result = self.call("tail", lambda c: c.fetch(topic, p, position, 500, filter))
+            else:
+                result = self.call("tail", lambda c: c.fetch(topic, p, position, 500))
+            following = max(position, result.next_offset)  # a filtered scan moves on without matches
+            if result.messages:
+                following = max(following, result.messages[-1].offset + 1)
+            return list(result.messages), following
 
         def work() -> None:
             from textual.worker import NoActiveWorker, get_current_worker
@@ -472,14 +504,15 @@ class FlyService:
                 try:
                     for p in parts:
                         if p not in positions:
-                            positions[p] = self.call("tail", lambda c, p=p: c.watermarks(topic, p))[1]
+                            positions[p] = first_position(p)
                     got = False
                     for p in parts:
-                        result = self.call("tail", lambda c, p=p: c.fetch(topic, p, positions[p], 500))
-                        if result.messages:
+                        records, following = poll(p, positions[p])
+                        if records or following > positions[p]:
                             got = True
-                            pending.extend(result.messages)
-                            positions[p] = max(result.next_offset, result.messages[-1].offset + 1)
+                            pending.extend(records)
+                        positions[p] = following
+                    self.tail_polled_at = time.monotonic()
                 except Exception:  # noqa: BLE001 - the state is in the header; keep retrying
                     stop.wait(1.0)
                     continue

@@ -394,6 +394,16 @@ class TailModel:
             self._start = (self._start + 1) % capacity
         self._count -= n
 
+    def first_offsets(self) -> dict[int, int]:
+        """The lowest offset held of each partition that has records in the buffer."""
+        first: dict[int, int] = {}
+        for row in range(self._count):
+            record = self._ring[(self._start + row) % self.capacity]
+            partition, offset = record[1], record[2]
+            if offset < first.get(partition, offset + 1):
+                first[partition] = offset
+        return first
+
     def loaded_records(self) -> list[Message]:
         """Every record held, oldest first."""
         return [self.record_at(row) for row in range(self._count)]  # type: ignore[misc]

@@ -11,6 +11,7 @@ from ..messages import MatchFound, SeekResolved
 from ..offset_plan import parse_seek_spec
 from ..screens.filter import FilterScreen
 from ..screens.seek import SeekRequest, SeekScreen
+from ..widgets.message_stream import StreamMode
 from ..widgets.topics import TopicsPane
 
 
@@ -130,8 +131,10 @@ class SearchActions:
         self.push_screen(screen, filtered)
 
     def _apply_filter(self, text: str | None) -> None:
-        if self.tailing:
-            self._stop_tail()
+        if self.tailing:  # the tail goes on, through the filter (see TailActions._refilter_tail)
+            self._refilter_tail(text)
+            self._sync_bindings()
+            return
         record = self.stream.selected_record
         self.stream_filter = text
         self.search_pattern = text
@@ -156,6 +159,16 @@ class SearchActions:
         if not self.search_pattern or not self.topic:
             return
         stream = self.stream
+        if stream.mode == StreamMode.TAIL:  # the tail's rows are the filter's matches: step between them
+            row = stream.cursor_row + (1 if forward else -1)
+            if 0 <= row < stream.row_count:
+                stream.move_cursor(row)
+            elif forward:
+                self.notify("No further match yet: new matches appear at the bottom (End follows them).",
+                            timeout=3)
+            else:
+                self.notify(f"No earlier match for “{self.search_pattern}” in the tail's buffer.", timeout=3)
+            return
         if stream.filtered:
             row = stream.cursor_row + (1 if forward else -1)
             if 0 <= row < stream.row_count:
@@ -179,7 +192,7 @@ class SearchActions:
         if event.topic != self.topic or event.generation != self.topic_generation:
             return
         if event.offset is None:
-            self.notify(f"No {'further' if event.forward else 'earlier'} match for {event.pattern!r} in "
+            self.notify(f"No {'further' if event.forward else 'earlier'} match for “{event.pattern}” in "
                         f"partition {event.partition}.", timeout=4)
             return
         if self.stream.filtered:

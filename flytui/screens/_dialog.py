@@ -15,6 +15,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from flytui.decode import visible_text
+
 ResultT = TypeVar("ResultT")
 
 
@@ -92,7 +94,7 @@ class Dialog(ModalScreen[ResultT]):
         try:
             result = build()
         except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
+            self.query_one("#error", Static).update(visible_text(str(exc)))
             return
         self.close_with(result)
 
@@ -140,17 +142,17 @@ class TypedConfirmDialog(Dialog[bool]):
 
 def title_line(text: str | Text) -> Static:
     """A dialog title line (``text`` is shown as data, never markup)."""
-    return Static(text if isinstance(text, Text) else Text(text), classes="dialog-title")
+    return Static(text if isinstance(text, Text) else visible_text(text, multiline=True), classes="dialog-title")
 
 
 def hint_line(text: str | Text, id: str | None = None) -> Static:
     """A muted hint line, e.g. the keys that work here."""
-    return Static(text if isinstance(text, Text) else Text(text), classes="dialog-hint", id=id)
+    return Static(text if isinstance(text, Text) else visible_text(text, multiline=True), classes="dialog-hint", id=id)
 
 
 def label_line(text: str | Text, id: str | None = None) -> Static:
     """A field label."""
-    return Static(text if isinstance(text, Text) else Text(text), classes="dialog-label", id=id)
+    return Static(text if isinstance(text, Text) else visible_text(text, multiline=True), classes="dialog-label", id=id)
 
 
 def error_line(id: str = "error") -> Static:

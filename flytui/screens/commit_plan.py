@@ -44,6 +44,7 @@ from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
+from flytui.decode import visible_text
 from flytui.offset_files import read_offsets_file
 from flytui.offset_history import OffsetMove
 from flytui.offset_plan import (
@@ -169,7 +170,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
             chosen = TargetKind.SELECTED.value if has_record else TargetKind.EARLIEST.value
         one_only = chosen in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
         heading = Text("Move the committed offset of a consumer group on topic ")
-        heading.append(self.topic, style="bold")
+        heading.append_text(visible_text(self.topic, style="bold"))
         with self.dialog_box():
             yield title_line(heading)
             yield hint_line("The committed offset is the next offset the group will read. "
@@ -443,9 +444,9 @@ class CommitPlanScreen(TypedConfirmDialog):
         plan = self.plan
         changed = len(plan.changed_rows)
         heading = Text("Group ")
-        heading.append(plan.group, style="bold")
+        heading.append_text(visible_text(plan.group, style="bold"))
         heading.append(", topic ")
-        heading.append(plan.topic, style="bold")
+        heading.append_text(visible_text(plan.topic, style="bold"))
         heading.append(". Target: ")
         heading.append(plan.target.describe())
         with self.dialog_box(danger=self.members > 0 or bool(self.moves)):
@@ -602,9 +603,9 @@ class CommitResultScreen(Dialog[None]):
         """Verdict banner, the read-back table, errors, Close."""
         failed = self.failed_rows
         heading = Text("Group ")
-        heading.append(self.plan.group, style="bold")
+        heading.append_text(visible_text(self.plan.group, style="bold"))
         heading.append(", topic ")
-        heading.append(self.plan.topic, style="bold")
+        heading.append_text(visible_text(self.plan.topic, style="bold"))
         with self.dialog_box(danger=bool(failed)):
             yield title_line("Commit result: offsets read back from the broker")
             yield Static(heading)

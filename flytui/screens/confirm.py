@@ -28,6 +28,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
+from flytui.decode import visible_text
 from flytui.screens._dialog import TypedConfirmDialog, error_line, hint_line, title_line
 
 __all__ = ["ConfirmScreen"]
@@ -70,13 +71,13 @@ class ConfirmScreen(TypedConfirmDialog):
         """Title, body, consequences, the confirmation control and the buttons."""
         with self.dialog_box(danger=self.danger):
             yield title_line(self.title_text)
-            yield Static(Text(self.body), classes="confirm-body")
+            yield Static(visible_text(self.body, multiline=True), classes="confirm-body")
             if self.consequences:
                 lines = Text()
                 lines.append("This will:\n", style="bold")
                 for line in self.consequences:
                     lines.append("  • ")
-                    lines.append(line)
+                    lines.append_text(visible_text(line))
                     lines.append("\n")
                 lines.rstrip()
                 yield Static(lines, classes="confirm-consequences", id="consequences")

@@ -37,6 +37,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, ProgressBar, RadioButton, RadioSet, Static
 
+from flytui.decode import visible_text
 from flytui.offset_plan import parse_explicit_offset
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
 
@@ -181,10 +182,10 @@ class ExportScreen(Dialog["ExportRequest | None"]):
         warning.set_class(exists, "-exists")
         if exists:
             overwrite = self.query_one("#overwrite", Checkbox).value
-            warning.update(Text(f"⚠ {path} exists: it will be REPLACED" if overwrite
-                                else f"⚠ {path} exists: tick 'overwrite' or choose another name"))
+            warning.update(visible_text(f"⚠ {path} exists: it will be REPLACED" if overwrite
+                                        else f"⚠ {path} exists: tick 'overwrite' or choose another name"))
         else:
-            warning.update(Text(f"→ {path}" if path else ""))
+            warning.update(visible_text(f"→ {path}" if path else ""))
 
     @on(Input.Changed, "#path")
     @on(Checkbox.Changed, "#overwrite")
@@ -310,12 +311,12 @@ class ExportProgressScreen(Dialog[None]):
                 button.disabled = True
         if error:
             status.set_classes("-error")
-            status.update(Text(f"✗ Export failed after {done} record(s): {error}"))
+            status.update(visible_text(f"✗ Export failed after {done} record(s): {error}"))
             return
         if finished:
             bar.update(total=max(done, 1), progress=max(done, 1))
             status.set_classes("-ok")
-            status.update(Text(f"✓ {done} record(s) written to {self.path}"))
+            status.update(visible_text(f"✓ {done} record(s) written to {self.path}"))
             return
         bar.update(total=self.total, progress=done)
         of = f" of {self.total}" if self.total is not None else ""

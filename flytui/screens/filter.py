@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
+from flytui.decode import visible_text
 from flytui.screens._dialog import Dialog, error_line, hint_line, title_line
 
 __all__ = ["FILTER_MAX_BYTES", "FilterScreen", "describe_filter"]
@@ -123,8 +124,8 @@ class FilterScreen(Dialog["str | None"]):
     def _describe(self) -> None:
         text = self.query_one("#filter-input", Input).value
         summary, warning = describe_filter(text)
-        self.query_one("#filter-kind", Static).update(Text(summary))
-        self.query_one("#filter-warning", Static).update(Text(f"⚠ {warning}" if warning else ""))
+        self.query_one("#filter-kind", Static).update(visible_text(summary))
+        self.query_one("#filter-warning", Static).update(visible_text(f"⚠ {warning}" if warning else ""))
         self.query_one("#error", Static).update("")
 
     @on(Input.Changed, "#filter-input")

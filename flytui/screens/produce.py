@@ -36,6 +36,7 @@ from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Select, Static, TextArea
 
+from flytui.decode import visible_text
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
 
 __all__ = ["KEY_ENCODINGS", "VALUE_ENCODINGS", "ProduceRequest", "ProduceScreen", "encode_field",
@@ -173,7 +174,7 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
     def compose(self) -> ComposeResult:
         """Topic, key + encoding, value encoding + text area, status, errors, buttons."""
         heading = Text("Produce a message") if self.source is None else Text.assemble(
-            "Edit and resend ", (self.source, "bold"))
+            "Edit and resend ", visible_text(self.source, style="bold"))
         key_text = "" if self.key_bytes is None else render_field(self.key_bytes, self._key_encoding)
         with self.dialog_box():
             yield title_line(heading)

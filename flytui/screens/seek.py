@@ -35,6 +35,7 @@ from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from flytui.decode import visible_text
 from flytui.offset_plan import SeekKind, SeekSpec, parse_seek_spec
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
 
@@ -134,7 +135,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
             if self.groups:
                 help_text.append("\nGroups on this topic: ")
                 shown = self.groups[:8]
-                help_text.append(", ".join(shown))
+                help_text.append_text(visible_text(", ".join(shown)))
                 if len(self.groups) > len(shown):
                     help_text.append(f", … ({len(self.groups) - len(shown)} more)")
             yield hint_line(help_text)

@@ -21,13 +21,14 @@ from pyflymq.models import Message as Record
 
 from ..decode import preview, visible_text
 from ..service import DLQRecord
+from ._stale import StaleSubtitle
 
 COLUMNS = (("Offset", "offset", 6), ("ID", "id", 10), ("Orig", "orig", 6), ("Reason", "reason", 20),
            ("Tries", "retries", 5), ("Last failed", "last", 19), ("Error", "error", 30))
 FIXED = sum(width + 2 for _, key, width in COLUMNS if key != "error")
 
 
-class DeadLettersTable(DataTable):
+class DeadLettersTable(StaleSubtitle, DataTable):
     """The list of dead letters."""
 
     BINDINGS = [
@@ -84,11 +85,15 @@ class DeadLettersPane(Vertical):
                 table.refresh()
                 self._rows()
 
+    def set_stale(self, age: float | None) -> None:
+        """Mark the dead letters as ``age`` seconds old (the connection is down), or fresh again with None."""
+        self.table.set_stale(age)
+
     def show_message(self, text: str) -> None:
         """Show a one-line state (loading, none, error) instead of records."""
         self.table.clear()
         message = self.query_one("#dlq-message", Static)
-        message.update(Text(text, "italic"))
+        message.update(visible_text(text, style="italic"))
         message.display = True
 
     def set_records(self, topic: str, records: Iterable[DLQRecord]) -> None:

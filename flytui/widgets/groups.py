@@ -12,6 +12,7 @@ changed, so its cost follows what changed, not the size of the cluster.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -20,8 +21,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from ..decode import visible_text
 from ..service import GroupLag
 from ._cells import CellUpdater
+from ._stale import StaleSubtitle
 
 EXPANDED_ROW_LIMIT = 400
 """Above this many rows in all, groups start collapsed (``enter`` expands one)."""
@@ -29,6 +32,20 @@ EXPANDED_ROW_LIMIT = 400
 COLUMNS = (("Group", "group", 26), ("Members", "members", 8), ("Partition", "partition", 9),
            ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Lag", "lag", 10),
            ("Change", "change", 16))
+
+
+def row_key(group: str, partition: int | None = None) -> str:
+    """The table's key of a group's summary row (``partition`` None) or of one of its partition rows.
+
+    JSON, so that any group name (NUL, quotes, brackets included) round-trips through :func:`parse_row_key`.
+    """
+    return json.dumps([group, partition])
+
+
+def parse_row_key(key: str) -> tuple[str, int | None]:
+    """``(group, partition)`` of a key made by :func:`row_key`."""
+    group, partition = json.loads(key)
+    return group, partition
 
 
 def lag_style(lag: int) -> str:
@@ -47,7 +64,7 @@ def _delta(now: int | None, before: int | None) -> Text:
     return Text(f"{'▲' if diff > 0 else '▼'} {diff:+,}", "bold green" if diff > 0 else "bold yellow")
 
 
-class GroupsTable(DataTable):
+class GroupsTable(StaleSubtitle, DataTable):
     """The table of groups and their partitions."""
 
     BINDINGS = [
@@ -86,9 +103,12 @@ class GroupsPane(Vertical):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """``enter`` on a group's row expands or collapses it."""
         key = event.row_key.value
-        if key and "\x00" not in key and self.group(key) is not None:
+        if not key:
+            return
+        group, partition = parse_row_key(key)
+        if partition is None and self.group(group) is not None:
             event.stop()
-            self.toggle(key)
+            self.toggle(group)
 
     def compose(self) -> ComposeResult:
         """State line and table."""
@@ -115,7 +135,7 @@ class GroupsPane(Vertical):
         else:
             self.table.clear()
         message = self.query_one("#groups-message", Static)
-        message.update(Text(text, "italic"))
+        message.update(visible_text(text, style="italic"))
         message.display = True
 
     def set_groups(self, topic: str, groups: Iterable[GroupLag]) -> None:
@@ -164,10 +184,10 @@ class GroupsPane(Vertical):
             name = Text(no_wrap=True, overflow="ellipsis")
             if self.collapsed_by_default or not expanded:
                 name.append("▾ " if expanded else "▸ ", "dim")
-            name.append(gid, "bold")
+            name.append_text(visible_text(gid, style="bold"))
             members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
             scope = "all" if expanded else f"{len(group.partitions)} parts"
-            rows.append((gid, [name, members, Text(scope, "dim", justify="right"), Text(""), Text(""),
+            rows.append((row_key(gid), [name, members, Text(scope, "dim", justify="right"), Text(""), Text(""),
                                Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold", justify="right"),
                                self._changes.get((gid, None), Text(""))]))
             if not expanded:
@@ -176,7 +196,7 @@ class GroupsPane(Vertical):
             for index, row in enumerate(group.partitions):
                 committed = (Text("—", "dim", justify="right") if row.committed is None
                              else Text(f"{row.committed:,}", justify="right"))
-                rows.append((f"{gid}\x00{row.partition}", [
+                rows.append((row_key(gid, row.partition), [
                     Text("  └" if index == last else "  ├", "dim"), Text(""),
                     Text(str(row.partition), justify="right"), committed,
                     Text(f"{row.log_end:,}", justify="right"),
@@ -192,7 +212,7 @@ class GroupsPane(Vertical):
             cells.rebuild([])
             self.show_message(f"No consumer group has committed offsets on {self.topic}. Groups appear here "
                               "once a consumer commits (or after c → commit).")
-            table.border_subtitle = ""
+            table.set_subtitle("")
             return
         self.query_one("#groups-message", Static).display = False
         rows = self._rows()
@@ -205,24 +225,28 @@ class GroupsPane(Vertical):
             cells.rebuild(rows)
             if cursor_key in keys:
                 table.move_cursor(row=keys.index(cursor_key))
-            elif cursor_key and cursor_key.split("\x00", 1)[0] in keys:
-                table.move_cursor(row=keys.index(cursor_key.split("\x00", 1)[0]))
+            elif cursor_key and row_key(parse_row_key(cursor_key)[0]) in keys:  # its group, now collapsed
+                table.move_cursor(row=keys.index(row_key(parse_row_key(cursor_key)[0])))
             elif selected:
                 self.select_group(selected)
         total = sum(g.total_lag for g in self.groups)
         hint = " · enter expands a group" if self.collapsed_by_default else ""
-        table.border_subtitle = f"{len(self.groups)} groups · total lag {total:,}{hint}"
+        table.set_subtitle(f"{len(self.groups)} groups · total lag {total:,}{hint}")
+
+    def set_stale(self, age: float | None) -> None:
+        """Mark the groups as ``age`` seconds old (the connection is down), or fresh again with None."""
+        self.table.set_stale(age)
 
     def select_group(self, group: str) -> bool:
         """Move the cursor to ``group``'s summary row; False if the group is not shown."""
         try:
-            self.table.move_cursor(row=self.table.get_row_index(group))
+            self.table.move_cursor(row=self.table.get_row_index(row_key(group)))
         except Exception:  # noqa: BLE001
             return False
         return True
 
     def _cursor_key(self) -> str | None:
-        """The row key under the cursor: ``group`` on a summary row, ``group\x00partition`` on a partition row."""
+        """The row key under the cursor (see :func:`row_key`)."""
         table = self.table
         if not self.groups or table.row_count == 0:
             return None
@@ -235,17 +259,13 @@ class GroupsPane(Vertical):
     def selected_group(self) -> str | None:
         """The group of the row under the cursor."""
         key = self._cursor_key()
-        if not key or key == "__message__":
-            return None
-        return key.split("\x00", 1)[0]
+        return parse_row_key(key)[0] if key else None
 
     @property
     def selected_partition(self) -> int | None:
         """The partition of the row under the cursor (None on a group's summary row)."""
         key = self._cursor_key()
-        if not key or "\x00" not in key:
-            return None
-        return int(key.split("\x00", 1)[1])
+        return parse_row_key(key)[1] if key else None
 
     def group(self, group_id: str) -> GroupLag | None:
         """The shown data of ``group_id``."""

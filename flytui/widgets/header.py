@@ -1,10 +1,18 @@
-"""The one-line header: server, cluster id, connection state (with reason), user, READ-ONLY and DEMO badges."""
+"""The one-line header: the server actually connected and its node, connection state (with reason), the live
+tail (or that it is paused and since when), user, READ-ONLY and DEMO badges.
+
+Everything shown here may come from the server or the command line, so it is built as ``Text`` with control
+characters made visible, never as markup.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
+
+from ..decode import visible_text
+from ._stale import STALE_STYLE, stale_label
 
 STATE_STYLES = {
     "connecting": ("◌ connecting", "bold yellow"),
@@ -15,34 +23,48 @@ STATE_STYLES = {
 
 
 class FlyHeader(Widget):
-    """Shows where flytui is connected and how; the connection reason stays visible while it is not healthy."""
+    """Shows where flytui is connected and how; the connection reason stays visible while it is not healthy.
+
+    ``server`` is a fixed display name (the demo, tests); without one the header shows ``address``, the
+    ``host:port`` the client is connected to (one of the servers given), or the list given until then.
+    ``stale_age`` (seconds, or None) marks the live tail as paused while the connection is down.
+    """
 
     DEFAULT_CSS = """
     FlyHeader { height: 1; }
     """
 
     server: reactive[str] = reactive("")
-    cluster_id: reactive[str] = reactive("")
+    servers: reactive[str] = reactive("")
+    address: reactive[str] = reactive("")
+    node: reactive[str] = reactive("")
     state: reactive[str] = reactive("connecting")
     reason: reactive[str] = reactive("")
     user: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
     demo: reactive[bool] = reactive(False)
     tail: reactive[str] = reactive("")
+    stale_age: reactive[float | None] = reactive(None)
 
-    def __init__(self, server: str = "", *, read_only: bool = False, demo: bool = False,
-                 user: str | None = None, cluster_id: str = "", id: str | None = None) -> None:
+    def __init__(self, server: str = "", *, servers: str = "", read_only: bool = False, demo: bool = False,
+                 user: str | None = None, node: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self.set_reactive(FlyHeader.server, server)
+        self.set_reactive(FlyHeader.servers, servers)
         self.set_reactive(FlyHeader.read_only, read_only)
         self.set_reactive(FlyHeader.demo, demo)
         self.set_reactive(FlyHeader.user, user or "")
-        self.set_reactive(FlyHeader.cluster_id, cluster_id)
+        self.set_reactive(FlyHeader.node, node)
 
     def set_state(self, state: str, reason: str = "") -> None:
         """Update the connection state shown."""
         self.state = state
         self.reason = reason
+
+    @property
+    def where(self) -> str:
+        """The server named in the header: the fixed name, else the address in use, else the list given."""
+        return self.server or self.address or self.servers or "?"
 
     def render(self) -> Text:
         """The header line (content is data: built as Text, never markup)."""
@@ -53,19 +75,30 @@ class FlyHeader(Widget):
         if self.read_only:
             text.append(" READ-ONLY ", "bold black on cyan")
         text.append("  ")
-        text.append(self.server or "?", "bold")
-        if self.cluster_id:
-            text.append("   cluster ", "dim")
-            text.append(self.cluster_id)
+        if not (self.server or self.address) and self.servers:
+            text.append("to ", "dim")
+        text.append_text(visible_text(self.where, style="bold"))
+        if self.node:
+            text.append("   node ", "dim")
+            text.append_text(visible_text(self.node))
         label, style = STATE_STYLES.get(self.state, (self.state, "bold"))
         text.append("   ")
         text.append(f" {label} " if " on " in style else label, style)
-        if self.reason and self.state != "connected":
-            text.append(f"  {self.reason}", "yellow" if self.state == "reconnecting" else "red")
         if self.tail:
             text.append("  ")
-            text.append(f" ▶ LIVE {self.tail} ", "bold black on green")
+            if self.stale_age is None:
+                badge = Text(" ▶ LIVE ", "bold black on green")
+                badge.append_text(visible_text(self.tail))
+                badge.append(" ")
+            else:
+                badge = Text(" ‖ PAUSED ", STALE_STYLE)
+                badge.append_text(visible_text(self.tail))
+                badge.append(f" · {stale_label(self.stale_age)} ")
+            text.append_text(badge)
         if self.user:
             text.append("   user ", "dim")
-            text.append(self.user, "bold")
+            text.append_text(visible_text(self.user, style="bold"))
+        if self.reason and self.state != "connected":  # last: a long reason is what gets cut
+            text.append("   ")
+            text.append_text(visible_text(self.reason, style="yellow" if self.state == "reconnecting" else "red"))
         return text

@@ -54,6 +54,7 @@ from textual.timer import Timer
 from flytui.decode import human_size, preview, visible_text
 from flytui.stream_model import GAP, BrowseModel, FilteredModel, TailModel
 from flytui.widgets._scrolling import set_virtual_size
+from flytui.widgets._stale import STALE_STYLE, stale_label
 from pyflymq.models import Message
 
 __all__ = ["MessageStream", "StreamMode"]
@@ -75,6 +76,21 @@ LINE_CACHE_SIZE = 256
 
 _PLACEHOLDER = "loading…"
 _GAP_TEXT = "(no record at this offset)"
+
+
+TITLE_TOPIC_MAX = 32
+"""Cells of a topic name in the title; longer ones end in "…" so the position and filter stay visible."""
+
+TITLE_FILTER_MAX = 24
+"""Cells of the filter text in the title."""
+
+
+def _title_part(text: str, limit: int) -> Text:
+    """A name for the title: control characters visible, cut to ``limit`` cells."""
+    part = visible_text(text)
+    if part.cell_len > limit:
+        part.truncate(limit, overflow="ellipsis")
+    return part
 
 
 class StreamMode(str, Enum):
@@ -176,6 +192,7 @@ class MessageStream(ScrollView, can_focus=True):
         self._topic = ""
         self._partitions: tuple[int, ...] = ()
         self._filter_text: str | None = None
+        self._stale_age: float | None = None
         self._generation = 0
         self._cursor = 0
         self._following = False
@@ -186,7 +203,7 @@ class MessageStream(ScrollView, can_focus=True):
         # full passes (tens of ms each) come often while the tail runs.
         self._line_cache: LRUCache[tuple, list[Segment]] = LRUCache(LINE_CACHE_SIZE)
         self._styles: dict[str, Style] = {}
-        self._titles_shown: tuple[str, str | None] | None = None
+        self._titles_shown: tuple[str, str | None, bool] | None = None
         self._header_cache: tuple[int, Strip] | None = None
         self._page_timer: Timer | None = None
         self._page_check_since = 0.0
@@ -225,6 +242,32 @@ class MessageStream(ScrollView, can_focus=True):
     def topic(self) -> str:
         """Topic shown."""
         return self._topic
+
+    @property
+    def filter_text(self) -> str | None:
+        """The server-side filter the rows passed (filtered browse or filtered tail), or None."""
+        return self._filter_text if self._mode is not StreamMode.IDLE else None
+
+    @property
+    def stale_age(self) -> float | None:
+        """Seconds the rows have not been refreshed while the connection is down (None: fresh)."""
+        return self._stale_age
+
+    def set_stale(self, age: float | None) -> None:
+        """Mark the rows as not fresh (``age`` seconds since the last successful read) or fresh again (None).
+
+        In the live tail this replaces "following ▸ N received", which must not look live while nothing
+        can arrive.
+        """
+        if age is None and self._stale_age is None:
+            return
+        self._stale_age = age
+        self._update_titles()
+
+    def first_offsets(self) -> dict[int, int]:
+        """The lowest offset held for each partition in the tail buffer (empty outside the tail)."""
+        model = self._model
+        return model.first_offsets() if isinstance(model, TailModel) else {}
 
     @property
     def cursor_row(self) -> int:
@@ -281,16 +324,17 @@ class MessageStream(ScrollView, can_focus=True):
         self._reset_view(cursor, center=True)
         return self._generation
 
-    def set_tail(self, topic: str, partitions: Sequence[int] | int = ()) -> int:
+    def set_tail(self, topic: str, partitions: Sequence[int] | int = (), *, filter_text: str | None = None) -> int:
         """Tail ``topic`` (``partitions``: their ids or count, for the title) following the newest record.
 
-        Returns the new generation; pass it to :meth:`append_live` to have stale batches dropped.
+        ``filter_text`` names the server-side filter the live records passed (shown in the title). Returns
+        the new generation; pass it to :meth:`append_live` to have stale batches dropped.
         """
         self._generation += 1
         self._mode = StreamMode.TAIL
         self._topic = topic
         self._partitions = tuple(range(partitions)) if isinstance(partitions, int) else tuple(partitions)
-        self._filter_text = None
+        self._filter_text = filter_text
         self._model = TailModel(self.tail_capacity)
         self._following = True
         self._pending_new = 0
@@ -648,7 +692,7 @@ class MessageStream(ScrollView, can_focus=True):
         if model is None:
             self._set_titles(Text("no topic"), None)
             return
-        title.append_text(visible_text(self._topic))
+        title.append_text(_title_part(self._topic, TITLE_TOPIC_MAX))
         if isinstance(model, BrowseModel):
             title.append(f" ▸ p{model.partition}")
             if model.row_count:
@@ -661,23 +705,39 @@ class MessageStream(ScrollView, can_focus=True):
                 subtitle.append(f"loading {model.in_flight} page{'s' if model.in_flight > 1 else ''}…")
         elif isinstance(model, FilteredModel):
             title.append(f" ▸ p{model.partition} ▸ filter ")
-            title.append_text(visible_text(self._filter_text or ""))
+            title.append_text(_title_part(self._filter_text or "", TITLE_FILTER_MAX))
             more = "" if model.exhausted or model.full else "+"
             position = f"{self._cursor + 1:,}" if model.row_count else "0"
             title.append(f" ▸ match {position} of {model.row_count:,}{more}")
             subtitle.append(self._filter_status(model))
         else:
             count = len(self._partitions)
-            title.append(f" ▸ live ▸ {count} partition{'s' if count != 1 else ''}")
-            if self._following:
-                subtitle.append(f"following ▸ {model.total:,} received")
+            title.append(" ▸ live")
+            if self._filter_text is None:  # (filtered, the title has no room for the count)
+                title.append(f" ▸ {count} partition{'s' if count != 1 else ''}")
+            received = "received"
+            if self._filter_text is not None:
+                title.append(" ▸ filter ")
+                title.append_text(_title_part(self._filter_text, TITLE_FILTER_MAX))
+                position = f"{self._cursor + 1:,}" if model.row_count else "0"
+                title.append(f" ▸ match {position} of {model.row_count:,}")
+                received = "matches"
+            if self._stale_age is not None:
+                subtitle.append(f"‖ {stale_label(self._stale_age)}", STALE_STYLE)
+                subtitle.append(f" ▸ {model.total:,} {received} before the connection dropped; retrying")
+            elif self._following:
+                subtitle.append(f"following ▸ {model.total:,} {received}")
             else:
                 subtitle.append(f"▼ {self._pending_new:,} new — press End to follow")
+        if self._stale_age is not None and not isinstance(model, TailModel):
+            if subtitle.plain:
+                subtitle.append(" · ")
+            subtitle.append(stale_label(self._stale_age), "bold black on yellow")
         self._set_titles(title, subtitle if subtitle.plain else None)
 
     def _set_titles(self, title: Text, subtitle: Text | None) -> None:
         """Set the border title and subtitle when they changed (each set repaints the border)."""
-        key = (title.plain, subtitle.plain if subtitle is not None else None)
+        key = (title.plain, subtitle.plain if subtitle is not None else None, self._stale_age is not None)
         if key != self._titles_shown:
             self._titles_shown = key
             self.border_title = title

@@ -12,14 +12,16 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from ..decode import visible_text
 from ..service import PartitionInfo
 from ._cells import CellUpdater
+from ._stale import StaleSubtitle
 
 COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
            ("Leader", "leader", 12), ("Reading", "reading", 14))
 
 
-class PartitionsPane(DataTable):
+class PartitionsPane(StaleSubtitle, DataTable):
     """One row per partition of the open topic."""
 
     BORDER_TITLE = "Partitions"
@@ -71,7 +73,10 @@ class PartitionsPane(DataTable):
             self.partitions = new
             self._cells.update([(str(p.partition), self._row(p)) for p in partitions])
         self._previous_high = {p.partition: p.high for p in partitions}
-        self.border_subtitle = f"{topic} · {len(partitions)}" if topic else ""
+        subtitle = visible_text(topic) if topic else Text("")
+        if topic:
+            subtitle.append(f" · {len(partitions)}")
+        self.set_subtitle(subtitle)
 
     def set_reading(self, reading: dict[int, str]) -> None:
         """Show where the stream reads (``{partition: text}``; empty text for partitions not read)."""

@@ -18,7 +18,9 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from ..decode import visible_str, visible_text
 from ..service import DLQ_SUFFIX, TopicInfo
+from ._stale import StaleSubtitle
 
 KEEP_KEYS = frozenset("jkgGq")
 """Letters that keep their meaning in the topic list; every other letter starts the filter."""
@@ -64,7 +66,7 @@ def topic_line(topic: TopicInfo, nested: bool, width: int, *, current: bool = Fa
     if current:
         line.append("▸", "bold")
     room = max(1, width - line.cell_len - right.cell_len - 1)
-    name = middle_ellipsis(topic.name, room)
+    name = middle_ellipsis(visible_str(topic.name), room)  # control characters as visible stand-ins
     line.append(name, "dim" if topic.internal else ("red" if topic.is_dlq else ""))
     line.append(" " * max(1, room - len(name) + 1))
     line.append_text(right)
@@ -124,7 +126,7 @@ class TopicList(OptionList):
             self.post_message(TopicsPane.FilterRequested(char))
 
 
-class TopicsPane(Vertical):
+class TopicsPane(StaleSubtitle, Vertical):
     """Left pane: filter box and topic list."""
 
     BORDER_TITLE = "Topics"
@@ -226,12 +228,12 @@ class TopicsPane(Vertical):
         olist.clear_options()
         olist.add_options([Option(self._line(by_name[name], row), id=name) for name, row in rows])
         if not ordered:
-            self.border_subtitle = "no match" if self.topics else "no topics"
+            self.set_subtitle("no match" if self.topics else "no topics")
             hint = (f"No topic matches {self.filter_input.value!r} (esc clears the filter)." if self.topics
                     else "No topics on this server yet: ctrl+p → Produce creates one.")
-            olist.add_option(Option(Text(hint, "italic dim"), disabled=True))
+            olist.add_option(Option(visible_text(hint, style="italic dim"), disabled=True))
             return
-        self.border_subtitle = f"{len([1 for t, n in ordered if not n])} topics"
+        self.set_subtitle(f"{len([1 for t, n in ordered if not n])} topics")
         try:
             olist.highlighted = olist.get_option_index(keep) if keep else 0
         except Exception:  # noqa: BLE001 - the kept topic is filtered out
