@@ -78,7 +78,7 @@ async def test_topic_that_looks_like_markup_is_shown_literally(flymq):
         text = screen_text(app)
         assert f"{topic} · 1" in text, "the partitions subtitle must show the brackets, not apply them"
         assert f"{topic} ▸ p0" in text
-        assert "▸[bold red]RED[/]" in text  # the topics pane (the name is cut there)
+        assert "▸[bold re" in text  # the topics pane (the name is cut in the middle there)
     app.service.close()
 
 
@@ -231,6 +231,8 @@ async def _drive(address: str, drawn: list[tuple[str, str, str, str]]) -> None:
         assert f"Group {visible_str(group)}, topic {visible_str(topic)}." in heading
         assert _shown(topic, 8) in screen_text(app)  # the plan table's topic column
         _assert_nothing_raw(app)
+        await pilot.press("escape")  # back to the target dialog (the choices kept)
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitTargetScreen", what="target again")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="plan closed")
     app.service.close()
