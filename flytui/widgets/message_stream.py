@@ -65,11 +65,12 @@ HIGHLIGHT_INTERVAL = 0.1
 HIGHLIGHT_INTERVAL_FOLLOWING = 0.25
 """The same while the tail follows new records (a detail pane changing faster cannot be read anyway)."""
 
-PAGE_CHECK_DELAY = 0.05
-"""Quiet time after scrolling before missing pages are asked for (debounce)."""
+PAGE_CHECK_INTERVAL = 0.04
+"""While the view scrolls, missing pages are looked for at most this often (the first look is at once).
 
-PAGE_CHECK_MAX_DELAY = 0.5
-"""Longest a page request is held back while the user keeps scrolling."""
+A debounce (wait for the scrolling to stop) held page requests back for up to half a second while page down
+was held, so the rows under the cursor showed "loading…" for that long; a throttle asks for what is visible
+within one interval instead."""
 
 LINE_CACHE_SIZE = 256
 """Rendered rows kept (a few screens' worth)."""
@@ -651,12 +652,14 @@ class MessageStream(ScrollView, can_focus=True):
                 self._page_check_queued = True
                 self.call_later(self._check_pages)
             return
-        now = time.monotonic()
-        if self._page_timer is None:
-            self._page_check_since = now
-            self._page_timer = self.set_timer(PAGE_CHECK_DELAY, self._page_timer_fired)
-        elif now - self._page_check_since < PAGE_CHECK_MAX_DELAY:
-            self._page_timer.reset()
+        if self._page_timer is not None or self._page_check_queued:
+            return  # a look is already due: it will see where the view is by then
+        wait = self._page_check_since + PAGE_CHECK_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._page_check_queued = True
+            self.call_later(self._check_pages)
+        else:
+            self._page_timer = self.set_timer(wait, self._page_timer_fired)
 
     def _page_timer_fired(self) -> None:
         self._page_timer = None
@@ -664,6 +667,7 @@ class MessageStream(ScrollView, can_focus=True):
 
     def _check_pages(self) -> None:
         self._page_check_queued = False
+        self._page_check_since = time.monotonic()
         model = self._model
         generation = self._generation
         first, last = self._visible_range()
