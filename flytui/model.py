@@ -182,8 +182,9 @@ class Overview:
     """That server's node id, as :func:`node_label` describes it."""
     # Derived views, computed once per overview (the refresh worker fills the open topic's lags before the
     # overview reaches the UI thread, so the UI does not compute them).
-    _by_name: dict[str, TopicInfo] = field(default_factory=dict, compare=False, repr=False)
-    _lags: dict[str, list[GroupLag]] = field(default_factory=dict, compare=False, repr=False)
+    # (init=False: dataclasses.replace() of an overview starts them empty instead of copying stale ones)
+    _by_name: dict[str, TopicInfo] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _lags: dict[str, list[GroupLag]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def topic(self, name: str) -> TopicInfo | None:
         """The topic called ``name``, or None."""

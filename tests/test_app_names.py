@@ -50,6 +50,32 @@ def seed_topic(client, topic: str, records: int = 5) -> None:
 # ----------------------------------------------------------------------------------------------- regressions
 
 
+@pilot_test
+async def test_a_group_name_with_leading_separators_is_committed_exactly(flymq):
+    """The commit target prefills the selected group; using it must not trim characters str.strip() drops."""
+    topic = flymq.topic("sep")
+    group = "\u2028\x1f[/]grp"
+    client = flymq.client()
+    seed_topic(client, topic)
+    client.commit_offset(topic, group, 0, 3)
+    app = make_app(flymq.address, topic=topic)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)  # browsing from offset 0
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.groups.selected_group == group, what="group selected")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitTargetScreen", what="target")
+        await pilot.press("p")  # the plan, with the prefilled group and target (the selected record)
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitPlanScreen", what="plan")
+        heading = app.screen.query_one("#plan-heading").render().plain
+        assert f"Group {visible_str(group)}, topic" in heading
+        await pilot.press(*"commit", "enter")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitResultScreen", what="result")
+    app.service.close()
+    assert client.get_committed_offset(topic, group, 0) == 0  # the group itself moved
+    assert [g.group_id for g in client.list_groups() if g.topic == topic] == [group]  # and no trimmed twin
+
+
 @pytest.mark.skipif(bool(EXTERNAL_SERVER), reason="a '/' in a topic name becomes a sub-directory on a real "
                     "FlyMQ server (topic names are directory names there); needs the built-in broker")
 @pilot_test

@@ -40,3 +40,14 @@ def test_topic_line_shows_markup_in_names_literally():
     line = topic_line(_topic("[bold red]RED[/]", records=5), False, 40, current=True)
     assert "[bold red]RED[/]" in line.plain
     assert line.plain.startswith("▸[bold red]RED[/]")
+
+
+def test_an_overview_replaced_with_new_topics_answers_with_the_new_ones():
+    from dataclasses import replace
+
+    from flytui.model import Overview
+
+    old = Overview("c", (_topic("orders", records=3),), ())
+    assert old.topic("orders").messages == 3  # fills the overview's name index
+    new = replace(old, topics=(_topic("orders", records=9),))
+    assert new.topic("orders").messages == 9

@@ -293,7 +293,11 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
 
     def build_choice(self) -> CommitChoice:
         """The group and target the form describes, with the form as typed."""
-        group = self.query_one("#group", Input).value.strip()
+        typed = self.query_one("#group", Input).value
+        prefilled = self.initial.group if self.initial else self.group
+        # An existing group's name is data and may begin or end with characters str.strip() removes
+        # (\x1c-\x1f, U+2028, ...): left as prefilled, it is used exactly; only a typed name is trimmed.
+        group = typed if prefilled and typed == prefilled else typed.strip()
         if not group:
             raise ValueError("Type the consumer group to move (a new name creates it).")
         if len(group.encode("utf-8")) > 65535:
