@@ -38,6 +38,7 @@ from .actions.tail import TailActions
 from .decode import DecodeMode, visible_str
 from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
+from .messages import while_running
 from .offset_history import OffsetHistory
 from .service import (
     ActionDone,
@@ -149,7 +150,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
     def compose(self) -> ComposeResult:
         """Header, the panes, footer."""
         yield FlyHeader(self.server_label, servers=self.service.settings.servers, read_only=self.service.read_only,
-                        demo=self.demo, user=self.service.user, id="header")
+                        demo=self.demo, user=self.service.user,
+                        login_warning=self.service.login_warning, id="header")
         with Horizontal(id="main"):
             yield TopicsPane(id="topics")
             with Vertical(id="right"):
@@ -177,6 +179,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         if self.preferred_group:
             self.groups.preferred_group = self.preferred_group
         self._focus(self.topics_pane.option_list)
+        if self.service.login_warning:
+            self.notify(self.service.login_warning, title="Not logged in", severity="warning", timeout=20)
         self._refresh()
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self._tick, name="refresh")
@@ -469,6 +473,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         if self.topic and self._has_dlq(self.topic):
             self.service.load_dlq(self.topic, self.topic_generation)
 
+    @while_running
     def on_connection_changed(self, event: ConnectionChanged) -> None:
         """Show the connection state in the header; retry every 2 s while it is down."""
         try:
@@ -493,6 +498,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             self.notify(f"{event.reason}. Restart flytui with the right credentials.", title="Login failed",
                         severity="error", timeout=15)
 
+    @while_running
     def on_overview_loaded(self, event: OverviewLoaded) -> None:
         """A refresh pass: update topics, partitions, groups; open the first topic on the first pass."""
         overview = event.overview
@@ -638,6 +644,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.service.fetch_page(event.topic, event.partition, event.offset, event.count, event.generation,
                                 self.stream_filter)
 
+    @while_running
     def on_page_loaded(self, event: PageLoaded) -> None:
         """Records arrived for the stream (stale generations are dropped by the stream)."""
         if event.topic != self.topic:
@@ -672,6 +679,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
 
     # ------------------------------------------------------------------ errors and results
 
+    @while_running
     def on_action_done(self, event: ActionDone) -> None:
         """A write or lookup finished: say so, refresh what it changed."""
         if event.action == "fetch":

@@ -12,9 +12,11 @@ import argparse
 import getpass
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from pyflymq.errors import (
+    AuthDisabledWarning,
     AuthenticationError,
     AuthError,
     FlyMQConnectionError,
@@ -181,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     service = FlyService(settings, read_only=args.read_only)
     service.cluster_id = info.cluster_id
     service.user = info.user
+    service.login_warning = info.login_warning
+    # pyflymq warns on every connection whose login it did not send; the header says it once instead
+    warnings.filterwarnings("ignore", category=AuthDisabledWarning)
     topic = args.topic or ("orders" if demo is not None else None)
     app = FlyTUIApp(service, server_label=server_label, demo=demo is not None, topic=topic,
                     group=args.group, refresh=args.refresh)

@@ -6,14 +6,34 @@ position the user has already left. Handler names follow Textual's rule (``on_pa
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.message import Message
 
 from pyflymq.models import Message as Record
 
 from .model import DLQRecord, Overview
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def while_running(handler: Handler) -> Handler:
+    """Drop a result that reaches the app after it began to shut down.
+
+    A worker's result posted just before the app quits is still dispatched while Textual takes the screens
+    down; its handler would then look for panes that are gone (``NoMatches``) and turn a clean exit into a
+    crash. ``app.is_running`` is False from the start of the shutdown.
+    """
+    @functools.wraps(handler)
+    def guarded(self: Any, event: Any) -> Any:
+        if not self.is_running:
+            return None
+        return handler(self, event)
+
+    return guarded  # type: ignore[return-value]
 
 
 @dataclass

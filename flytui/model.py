@@ -236,3 +236,5 @@ class ServerInfo:
 
     cluster_id: str
     user: str | None
+    login_warning: str | None = None
+    """Set when credentials were given but not sent: the server has authentication off (pyflymq's words)."""

@@ -128,13 +128,14 @@ def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
             if topics:
                 client.watermarks(topics[0], 0)
         user = None
-        if settings.username:
+        warning = getattr(client, "auth_warning", None)
+        if settings.username and not warning:
             try:
                 who = client.whoami()
                 user = who.username or settings.username
             except FlyMQError:
                 user = settings.username
-        return ServerInfo(meta.cluster_id, user)
+        return ServerInfo(meta.cluster_id, user, warning)
     finally:
         try:
             client.close()
@@ -161,6 +162,7 @@ class FlyService:
         self.state = "connecting"
         self.reason = ""
         self.user: str | None = settings.username
+        self.login_warning: str | None = None  # credentials given but not sent: the server has auth off
         self.cluster_id = ""
         self._app: Any = None
         self._tail_stop: threading.Event | None = None

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -94,6 +96,17 @@ async def view_commit_plan(pilot, app, demo) -> None:
     await settle(pilot, app)
 
 
+async def view_undo_plan(pilot, app, demo) -> None:
+    """``u``: the plan back to the offsets a commit replaced (a commit journaled at a fixed time)."""
+    from flytui.commit_journal import append_commit
+
+    saved = {0: (120, 200), 1: (95, 200), 2: (130, 200), 3: (101, 200), 4: (88, 200), 5: (None, 200)}
+    append_commit(demo.address, "orders", "shipping-service", saved, now=1767436923.0)
+    await pilot.press("3", "u")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "CommitPlanScreen")
+    await settle(pilot, app)
+
+
 async def view_dead_letters(pilot, app, demo) -> None:
     """The dead letters of ``orders``, the poison message selected."""
     await pilot.press("6")
@@ -133,8 +146,8 @@ async def view_help(pilot, app, demo) -> None:
 
 
 VIEWS = [("main", view_main), ("detail", view_detail), ("groups", view_groups),
-         ("commit-plan", view_commit_plan), ("dead-letters", view_dead_letters), ("filter", view_filter),
-         ("help", view_help), ("live-tail", view_tail)]  # the tail writes to the broker: keep it last
+         ("commit-plan", view_commit_plan), ("undo-plan", view_undo_plan), ("dead-letters", view_dead_letters),
+         ("filter", view_filter), ("help", view_help), ("live-tail", view_tail)]  # the tail writes to the broker: keep it last
 
 
 async def shoot(demo: DemoEnvironment, name: str, view, out: Path, size: tuple[int, int]) -> Path:
@@ -162,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rsvg = shutil.which("rsvg-convert")
+    # the undo view journals a commit by hand: into a state directory of its own, never the user's
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="flytui-screenshots-")
     with DemoEnvironment(deterministic=True) as demo:
         for name, view in VIEWS:
             svg = asyncio.run(shoot(demo, name, view, out, (width, height)))

@@ -19,6 +19,7 @@ from flytui.service import (
     TailBatch,
     probe,
 )
+from tests.flytui_helpers import pilot_test, screen_text, wait_for
 
 
 class FakeApp:
@@ -82,6 +83,45 @@ def groups_of(broker) -> list:
 def test_probe_reads_cluster_id(broker):
     info = probe(ConnectionSettings(broker.address))
     assert info.cluster_id and info.user is None
+
+
+def test_probe_with_credentials_on_a_server_with_auth_off_is_not_logged_in(broker):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = probe(ConnectionSettings(broker.address, username="alice", password="pw"))
+    assert info.user is None  # the header must not claim a login that never happened
+    assert info.login_warning and "authentication turned off" in info.login_warning
+
+
+@pilot_test
+async def test_header_says_not_logged_in_when_the_login_was_not_sent(broker):
+    from flytui.app import FlyTUIApp
+
+    settings = ConnectionSettings(broker.address, username="alice", password="pw")
+    service = FlyService(settings)
+    service.user, service.login_warning = None, "the login as 'alice' was not sent"
+    app = FlyTUIApp(service, server_label="flymq-test:9092", refresh=0)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.ready, what="first refresh")
+        assert "NOT LOGGED IN" in screen_text(app)
+        assert "user alice" not in screen_text(app)
+    service.close()
+
+
+@pilot_test
+async def test_a_result_arriving_during_shutdown_is_dropped_not_a_crash(broker):
+    from flytui.app import FlyTUIApp
+    from flytui.messages import PageLoaded
+
+    app = FlyTUIApp(FlyService(ConnectionSettings(broker.address)), server_label="x", refresh=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.ready, what="first refresh")
+        topic = app.topic
+    app.service.close()
+    # the screens are gone now; a page posted just before the exit reaches its handler like this
+    assert app.on_page_loaded(PageLoaded(topic, 0, 0, 1, [], 0)) is None
 
 
 def test_overview_and_browsing_leave_groups_unchanged(broker):

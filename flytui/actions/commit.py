@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..commit_journal import JournalError, journal_path, last_commit
-from ..messages import CommitExecuted, CommitStateLoaded, OffsetsSaved
+from ..messages import CommitExecuted, CommitStateLoaded, OffsetsSaved, while_running
 from ..offset_plan import CommitTarget, plan_commit
 from ..screens.commit_plan import CommitChoice, CommitPlanScreen, CommitResultScreen, CommitTargetScreen
 from ..screens.offsets_export import OffsetsExportScreen
@@ -66,6 +66,7 @@ class CommitActions:
 
         open_target()
 
+    @while_running
     def on_commit_state_loaded(self, event: CommitStateLoaded) -> None:
         """The current offsets are in: build the plan and show it for confirmation."""
         context = event.context
@@ -100,6 +101,7 @@ class CommitActions:
         self.push_screen(CommitPlanScreen(plan, event.members, moves=moves, group_exists=exists,
                                           title=context.get("title"), back=reopen is not None), confirmed)
 
+    @while_running
     def on_commit_executed(self, event: CommitExecuted) -> None:
         """Show what the broker holds now, and refresh the groups."""
         note = (f"The offsets this commit replaced are saved in {journal_path()}: u plans the undo."
@@ -150,6 +152,7 @@ class CommitActions:
 
         self.push_screen(OffsetsExportScreen(topic, group, groups=known), chosen)
 
+    @while_running
     def on_offsets_saved(self, event: OffsetsSaved) -> None:
         """Say where a group's offsets were saved, or why they were not."""
         if event.error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import TabbedContent
 
-from ..messages import DeadLettersLoaded
+from ..messages import DeadLettersLoaded, while_running
 from ..model import DLQRecord
 from ..screens.confirm import ConfirmScreen
 from ..service import ReadOnlyError
@@ -20,6 +20,7 @@ class DeadLetterActions:
 
     # ------------------------------------------------------------------ DLQ
 
+    @while_running
     def on_dead_letters_loaded(self, event: DeadLettersLoaded) -> None:
         """The dead letters of the open topic arrived."""
         if event.topic != self.topic or event.generation != self.topic_generation:

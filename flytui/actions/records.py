@@ -9,7 +9,7 @@ from typing import Any
 
 from ..clipboard import copy_to_clipboard, record_as_json, value_as_text
 from ..decode import next_mode
-from ..messages import ExportProgress
+from ..messages import ExportProgress, while_running
 from ..screens.export import ExportProgressScreen, ExportScope, ExportScreen
 from ..screens.produce import ProduceScreen
 from ..service import ReadOnlyError
@@ -119,6 +119,7 @@ class RecordActions:
         self._export_screen = ExportProgressScreen(request.path, total, cancel=self._export_cancel)
         self.push_screen(self._export_screen)
 
+    @while_running
     def on_export_progress(self, event: ExportProgress) -> None:
         """Feed the progress screen; say where the file is when done (also if the screen was closed)."""
         screen = getattr(self, "_export_screen", None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..messages import MatchFound, SeekResolved
+from ..messages import MatchFound, SeekResolved, while_running
 from ..offset_plan import parse_seek_spec
 from ..screens.filter import FilterScreen
 from ..screens.seek import SeekRequest, SeekScreen
@@ -30,8 +30,7 @@ class SearchActions:
         if not self.topic:
             return
         if self.tailing:
-            self._stop_tail()
-            self.browse(self.partition if self.partition is not None else 0)
+            self._leave_tail()  # browse the selected record's partition around it, as stopping the tail does
         info = self.topic_info()
         partition = self.partition if self.partition is not None else 0
         mark = next((p for p in info.partitions if p.partition == partition), None) if info else None
@@ -65,6 +64,7 @@ class SearchActions:
         self.service.resolve_seek(self.topic, partition, self.seek_all, 0, self.topic_generation,
                                   {"purpose": "browse"})
 
+    @while_running
     def on_seek_resolved(self, event: SeekResolved) -> None:
         """A seek was resolved in a worker: jump there and say what it resolved to (or why it could not)."""
         if event.topic != self.topic or event.generation != self.topic_generation:
@@ -187,6 +187,7 @@ class SearchActions:
         self.service.find_match(self.topic, partition, start, self.search_pattern, forward, mark.low,
                                 mark.high, self.topic_generation)
 
+    @while_running
     def on_match_found(self, event: MatchFound) -> None:
         """A search step finished: jump there, or say there is none."""
         if event.topic != self.topic or event.generation != self.topic_generation:

@@ -20,7 +20,7 @@ from typing import Any
 
 from textual.css.query import NoMatches
 
-from ..messages import TailBatch
+from ..messages import TailBatch, while_running
 from ..screens.tail_backlog import TailBacklogScreen
 from ..widgets.message_stream import StreamMode
 
@@ -131,6 +131,7 @@ class TailActions:
 
     # ------------------------------------------------------------------ live records
 
+    @while_running
     def on_tail_batch(self, event: TailBatch) -> None:
         """Live records: append them (dropped when the tail belongs to another topic or generation)."""
         if event.topic != self.topic or not self.tailing:

@@ -45,9 +45,11 @@ class FlyHeader(Widget):
     demo: reactive[bool] = reactive(False)
     tail: reactive[str] = reactive("")
     stale_age: reactive[float | None] = reactive(None)
+    login_warning: reactive[str] = reactive("")
 
     def __init__(self, server: str = "", *, servers: str = "", read_only: bool = False, demo: bool = False,
-                 user: str | None = None, node: str = "", id: str | None = None) -> None:
+                 user: str | None = None, node: str = "", login_warning: str | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.set_reactive(FlyHeader.server, server)
         self.set_reactive(FlyHeader.servers, servers)
@@ -55,6 +57,7 @@ class FlyHeader(Widget):
         self.set_reactive(FlyHeader.demo, demo)
         self.set_reactive(FlyHeader.user, user or "")
         self.set_reactive(FlyHeader.node, node)
+        self.set_reactive(FlyHeader.login_warning, login_warning or "")
 
     def set_state(self, state: str, reason: str = "") -> None:
         """Update the connection state shown."""
@@ -98,6 +101,9 @@ class FlyHeader(Widget):
         if self.user:
             text.append("   user ", "dim")
             text.append_text(visible_text(self.user, style="bold"))
+        elif self.login_warning:  # credentials were given, but the server has auth off: not logged in
+            text.append("   ")
+            text.append(" ⚠ NOT LOGGED IN: auth is off on the server ", "bold black on yellow")
         if self.reason and self.state != "connected":  # last: a long reason is what gets cut
             text.append("   ")
             text.append_text(visible_text(self.reason, style="yellow" if self.state == "reconnecting" else "red"))
