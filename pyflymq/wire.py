@@ -163,6 +163,7 @@ class FrameReader:
     Buffering: while no frame is split across reads, frames are sliced straight out of the received
     ``bytes`` (no copy); the start of a split frame is joined with the next read once; a large frame
     arriving in many reads is gathered in one growing buffer instead of being re-joined each time.
+    ``limit`` is at most FlyMQ's 32 MiB.
     """
 
     __slots__ = ("_buf", "limit")
@@ -171,10 +172,11 @@ class FrameReader:
 
     def __init__(self, limit: int = MAX_PAYLOAD) -> None:
         self._buf = bytearray()
-        self.limit = limit
+        self.limit = min(limit, MAX_PAYLOAD)
 
     def frames(self, data: bytes):
-        """Add received bytes and yield each frame now complete, in order, as a :class:`Frame`.
+        """Add received bytes and yield each complete frame, in order, as a plain ``(op, flags, payload)``
+        tuple (:meth:`feed` gives :class:`Frame` objects).
 
         Lazy on purpose: each header is checked (against the current ``limit``) only when the frames before
         it have been taken, and before its payload is waited for. Bytes of an unfinished frame stay buffered
@@ -192,17 +194,19 @@ class FrameReader:
         view_is_bytes = view is not buf
         end = len(view)
         pos = 0
-        parse = parse_header
-        new = _new_tuple
+        unpack = _unpack_header_from
         try:
             while end - pos >= HEADER_SIZE:
-                op, flags, length = parse(view, pos, self.limit)
+                # parse_header's check, inlined: a call per frame costs the broker a tenth of a pipelined PRODUCE
+                magic, version, op, flags, length = unpack(view, pos)
+                if magic != MAGIC or version != VERSION or length > self.limit:
+                    raise _header_fault(magic, version, length, self.limit)
                 stop = pos + HEADER_SIZE + length
                 if stop > end:
                     break
                 payload = view[pos + HEADER_SIZE:stop]
                 pos = stop
-                yield new(Frame, (op, flags, payload if view_is_bytes else bytes(payload)))
+                yield op, flags, (payload if view_is_bytes else bytes(payload))
         finally:
             if view is buf:
                 del buf[:pos]
@@ -211,7 +215,7 @@ class FrameReader:
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add received bytes; return every frame now complete. Header faults raise ProtocolError."""
-        return list(self.frames(data))
+        return [Frame._make(frame) for frame in self.frames(data)]
 
     @property
     def pending(self) -> int:
