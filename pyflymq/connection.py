@@ -274,7 +274,7 @@ class Connection:
         if size > _SPLIT_SEND:
             if size > MAX_PAYLOAD:
                 raise FrameTooLargeError(f"request payload of {size} bytes exceeds FlyMQ's limit of "
-                                         f"{MAX_PAYLOAD} bytes; nothing was sent")
+                                         f"{MAX_PAYLOAD} bytes; nothing was sent", length=size, limit=MAX_PAYLOAD)
             frame = None
         else:
             frame = frame_header(op, size) + payload
