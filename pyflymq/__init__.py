@@ -21,6 +21,7 @@ from .errors import (
     ConsumerError,
     DecodeError,
     DLQError,
+    EncodeError,
     FlyMQConnectionError,
     FlyMQError,
     FlyMQTimeoutError,
@@ -56,7 +57,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthDisabledWarning", "AuthError", "AuthNotEnabledError", "AuthResult", "AuthenticationError", "AuthorizationError", "ClusterMetadata", "Consumer",
-    "ConsumerConnectionError", "ConsumerError", "DLQEntry", "DLQError", "DecodeError", "FetchResult", "FlyMQClient",
+    "ConsumerConnectionError", "ConsumerError", "DLQEntry", "DLQError", "DecodeError", "EncodeError", "FetchResult", "FlyMQClient",
     "FlyMQConnectionError", "FlyMQError", "FlyMQTimeoutError", "FrameTooLargeError", "GroupInfo",
     "GroupNotFoundError", "HighLevelConsumer", "Lag", "Message", "NodeInfo", "NotLeaderError", "OffsetOutOfRangeError",
     "PartitionMetadata", "PartitionNotFoundError", "ProduceError", "ProtocolError", "RecordMetadata",

@@ -75,9 +75,8 @@ _PROBE_TOPIC_PREFIX = "__pyflymq_auth_probe."
 _ERROR = Op.ERROR
 _FETCH = Op.FETCH
 _decode_fetch = wire.decode_fetch_response
-_FETCH_TAIL = struct.Struct(">iQi")  # partition, offset, max_messages: wire.encode_fetch_request's layout
-_NO_FILTER = b"\x00\x00"  # an empty str16 filter, as the upstream clients send
-_FETCH_HEAD = struct.Struct(">IQ")  # count, next_offset: the start of every FETCH reply
+_pack_fetch_position = wire.pack_fetch_position
+_NO_FILTER = wire.NO_FILTER
 _TOPIC_CACHE_MAX = 4096
 _BACKOFF_S = 0.05
 _BACKOFF_MAX_S = 0.5
@@ -478,7 +477,7 @@ class FlyMQClient:
     @staticmethod
     def _roundtrip(conn: Connection, op: int, payload: bytes, check_alive: bool = False,
                    deadline: float | None = None) -> bytes:
-        reply_op, flags, body = conn.request(op, payload, check_alive, deadline)
+        reply_op, flags, body = conn.request(op, payload, check_alive=check_alive, deadline=deadline)
         if reply_op == op or (reply_op == Op.AUTH_RESPONSE and op == Op.AUTH):
             return body
         if reply_op == _ERROR:
@@ -487,17 +486,19 @@ class FlyMQClient:
         conn.close()
         raise ProtocolError(f"{conn.address} answered op 0x{reply_op:02x} to a request with op 0x{op:02x}")
 
-    def _call(self, op: int, payload: bytes, idempotent: bool = False) -> bytes:
+    def _call(self, op: int, payload: bytes, *, idempotent: bool = False) -> bytes:
         """Send one request and return the reply payload; error frames raise the mapped error.
 
-        The request, and its one retry after a broken connection, must finish within ``timeout_ms`` of the
+        ``idempotent`` says the request is safe to repeat (a read, or a write whose repetition changes
+        nothing): it is then retried once on a new connection even when it may have reached the server.
+        Other requests are only sent on a connection checked to be alive, and never repeated once sent. The request, and its one retry after a broken connection, must finish within ``timeout_ms`` of the
         start of this call (reconnecting in between is bounded by the connect budget)."""
         deadline = time.monotonic() + self._timeout
         conn = self._conn
         if conn is None or conn._closed:
             conn = self._get_connection(conn)
         try:
-            return self._roundtrip(conn, op, payload, not idempotent, deadline)
+            return self._roundtrip(conn, op, payload, check_alive=not idempotent, deadline=deadline)
         except ConnectionLostError as exc:
             if exc.request_sent and not idempotent:
                 raise self._unknown_outcome(
@@ -511,7 +512,7 @@ class FlyMQClient:
                 raise
             raise error from exc
         try:
-            return self._roundtrip(conn, op, payload, not idempotent, deadline)
+            return self._roundtrip(conn, op, payload, check_alive=not idempotent, deadline=deadline)
         except ConnectionLostError as exc:
             message = f"{exc} (after reconnecting once)"
             if op in _WRITE_OPS and (exc.request_sent or first.request_sent):
@@ -566,7 +567,7 @@ class FlyMQClient:
         """
         payload = wire.encode_consume_request(topic, _check_partition(partition), _check_offset(offset))
         try:
-            key, value = wire.decode_consume_response(self._call(Op.CONSUME, payload, True))
+            key, value = wire.decode_consume_response(self._call(Op.CONSUME, payload, idempotent=True))
         except OffsetOutOfRangeError as exc:
             raise OffsetOutOfRangeError(f"no record at offset {offset} of {topic!r} partition {partition} "
                                         f"(server: {exc.server_text})", topic=topic, partition=partition,
@@ -585,7 +586,7 @@ class FlyMQClient:
         """
         try:
             in_range = 0 <= partition <= _I32_MAX and 0 <= offset <= _U64_MAX and 0 <= max_messages <= _I32_MAX
-            numbers = _FETCH_TAIL.pack(partition, offset, max_messages) if in_range else None
+            numbers = _pack_fetch_position(partition, offset, max_messages) if in_range else None
         except (TypeError, struct.error):
             numbers = None
         if numbers is None:
@@ -598,7 +599,7 @@ class FlyMQClient:
         # The same bytes as wire.encode_fetch_request, built from a cached topic prefix: this is the hot path.
         tail = wire.str16(filter) if filter else _NO_FILTER
         payload = head + numbers + tail
-        body = self._call(_FETCH, payload, True)
+        body = self._call(_FETCH, payload, idempotent=True)
         return _decode_fetch(body, topic, partition)
 
     def _topic_head(self, topic: str) -> bytes:
@@ -629,7 +630,7 @@ class FlyMQClient:
         """Create ``topic`` with ``partitions`` partitions. Creating an existing topic succeeds and changes
         nothing (its partition count stays)."""
         _check_count("partitions", partitions)  # a negative count crashes FlyMQ 1.26 (flymq-wire §3.10)
-        self._call(Op.CREATE_TOPIC, wire.encode_create_topic_request(topic, partitions), True)
+        self._call(Op.CREATE_TOPIC, wire.encode_create_topic_request(topic, partitions), idempotent=True)
 
     def delete_topic(self, topic: str) -> None:
         """Delete ``topic`` and all its records; deleting a missing topic succeeds. Committed offsets of
@@ -638,7 +639,7 @@ class FlyMQClient:
 
     def list_topics(self) -> list[str]:
         """Names of all topics, sorted; names starting with ``__`` are hidden by the server."""
-        return wire.decode_list_topics_response(self._call(Op.LIST_TOPICS, b"", True))
+        return wire.decode_list_topics_response(self._call(Op.LIST_TOPICS, b"", idempotent=True))
 
     def cluster_metadata(self, topic: str = "") -> ClusterMetadata:
         """Partition leadership for ``topic``, or for every topic when ``topic`` is empty.
@@ -646,7 +647,7 @@ class FlyMQClient:
         Raises :class:`TopicNotFoundError` for an unknown topic.
         """
         payload = wire.encode_topic_request(topic)
-        return wire.decode_cluster_metadata_response(self._call(Op.CLUSTER_METADATA, payload, True))
+        return wire.decode_cluster_metadata_response(self._call(Op.CLUSTER_METADATA, payload, idempotent=True))
 
     def partitions(self, topic: str) -> int:
         """The number of partitions of ``topic`` (from CLUSTER_METADATA); unknown topic:
@@ -676,7 +677,7 @@ class FlyMQClient:
 
     def _position(self, topic: str, group_id: str, partition: int, mode: str) -> int:
         payload = wire.encode_subscribe_request(topic, group_id, partition, mode)
-        return wire.decode_u64_response(self._call(Op.SUBSCRIBE, payload, True))
+        return wire.decode_u64_response(self._call(Op.SUBSCRIBE, payload, idempotent=True))
 
     def subscribe(self, topic: str, group_id: str, partition: int = 0,
                   mode: SubscribeMode | str = SubscribeMode.COMMIT) -> int:
@@ -692,13 +693,13 @@ class FlyMQClient:
         """Store ``offset`` (the next offset to read, i.e. last processed + 1) for the group. The server
         validates nothing and creates the group if needed."""
         payload = wire.encode_commit_request(topic, group_id, _check_partition(partition), _check_offset(offset))
-        self._call(Op.COMMIT, payload, True)
+        self._call(Op.COMMIT, payload, idempotent=True)
 
     def get_committed_offset(self, topic: str, group_id: str, partition: int = 0) -> int:
         """The group's committed offset on ``partition``; 0 when the group exists but never committed there.
         Unknown (topic, group): :class:`GroupNotFoundError`."""
         payload = wire.encode_group_partition_request(topic, group_id, _check_partition(partition))
-        return wire.decode_u64_response(self._call(Op.GET_OFFSET, payload, True))
+        return wire.decode_u64_response(self._call(Op.GET_OFFSET, payload, idempotent=True))
 
     def _committed_offsets(self, topic: str, group_id: str, partitions: list[int]) -> dict[int, int]:
         """GET_OFFSET for several partitions in one round trip (the requests are pipelined). Unknown
@@ -737,7 +738,7 @@ class FlyMQClient:
         _check_partition(partition)
         if isinstance(to, int) and not isinstance(to, bool):
             payload = wire.encode_reset_offset_request(topic, group_id, partition, "offset", _check_offset(to))
-            self._call(Op.RESET_OFFSET, payload, True)
+            self._call(Op.RESET_OFFSET, payload, idempotent=True)
             return
         mode = _mode_name(to)
         if mode not in ("earliest", "latest"):
@@ -750,7 +751,7 @@ class FlyMQClient:
         The entries pyflymq's consumers write for their own coordination (pseudo-topics starting with
         ``__flymq_members.``, see :mod:`pyflymq.consumer`) are left out unless ``include_internal``.
         """
-        groups = wire.decode_list_groups_response(self._call(Op.LIST_GROUPS, b"", True))
+        groups = wire.decode_list_groups_response(self._call(Op.LIST_GROUPS, b"", idempotent=True))
         if include_internal:
             return groups
         return [group for group in groups if not group.topic.startswith(INTERNAL_TOPIC_PREFIX)]
@@ -758,7 +759,7 @@ class FlyMQClient:
     def describe_group(self, topic: str, group_id: str) -> GroupInfo:
         """One group's member count and committed offsets; unknown group: :class:`GroupNotFoundError`."""
         payload = wire.encode_group_request(topic, group_id)
-        return wire.decode_describe_group_response(self._call(Op.DESCRIBE_GROUP, payload, True))
+        return wire.decode_describe_group_response(self._call(Op.DESCRIBE_GROUP, payload, idempotent=True))
 
     def get_lag(self, topic: str, group_id: str, partition: int = 0) -> Lag:
         """The group's lag on ``partition``: ``latest - committed`` (never negative).
@@ -767,7 +768,7 @@ class FlyMQClient:
         one-record FETCH and reports ``latest = 0`` for an empty partition, so its lag is 0.
         """
         payload = wire.encode_group_partition_request(topic, group_id, _check_partition(partition))
-        lag = wire.decode_get_lag_response(self._call(Op.GET_LAG, payload, True))
+        lag = wire.decode_get_lag_response(self._call(Op.GET_LAG, payload, idempotent=True))
         if lag.latest == 1 and not self.fetch(topic, partition, 0, 1).messages:
             return Lag(lag.committed, 0, 0)
         return lag
@@ -782,7 +783,7 @@ class FlyMQClient:
         """Dead letters of ``topic`` as the server's FETCH_DLQ returns them (from ``<topic>.dlq`` partition 0,
         always from the start). Empty when the server's DLQ is disabled (its default); see :meth:`read_dlq`."""
         payload = wire.encode_fetch_dlq_request(topic, _check_count("max_messages", max_messages))
-        return wire.decode_fetch_dlq_response(self._call(Op.FETCH_DLQ, payload, True), topic)
+        return wire.decode_fetch_dlq_response(self._call(Op.FETCH_DLQ, payload, idempotent=True), topic)
 
     def read_dlq(self, topic: str, offset: int = 0, max_messages: int = 100) -> list[DLQEntry]:
         """Dead letters of ``topic`` read straight from ``<topic>.dlq`` partition 0, with every field of the
@@ -881,7 +882,7 @@ class FlyMQClient:
 
     def whoami(self) -> AuthResult:
         """Who this connection is logged in as (``success`` False when anonymous)."""
-        return wire.decode_auth_response(self._call(Op.WHOAMI, b"", True))
+        return wire.decode_auth_response(self._call(Op.WHOAMI, b"", idempotent=True))
 
     # ------------------------------------------------------------------------------------ schemas
 
@@ -893,17 +894,17 @@ class FlyMQClient:
     def get_schema(self, name: str, version: int = 0) -> SchemaInfo:
         """A registered schema; version 0 means the latest."""
         payload = wire.encode_name_version_request(name, _check_int("version", version, 0, _U32_MAX))
-        return wire.decode_get_schema_response(self._call(Op.GET_SCHEMA, payload, True))
+        return wire.decode_get_schema_response(self._call(Op.GET_SCHEMA, payload, idempotent=True))
 
     def list_schemas(self, topic: str = "") -> list[tuple[str, str, int]]:
         """Registered schemas as ``(id, type, version)``; the id is ``<name>-v<version>``."""
         payload = wire.encode_topic_request(topic)
-        return wire.decode_list_schemas_response(self._call(Op.LIST_SCHEMAS, payload, True))
+        return wire.decode_list_schemas_response(self._call(Op.LIST_SCHEMAS, payload, idempotent=True))
 
     def validate_schema(self, name: str, value) -> tuple[bool, list[str]]:
         """Check ``value`` against schema ``name``: ``(valid, errors)``."""
         payload = wire.encode_validate_schema_request(name, _to_bytes(value))
-        return wire.decode_validate_schema_response(self._call(Op.VALIDATE_SCHEMA, payload, True))
+        return wire.decode_validate_schema_response(self._call(Op.VALIDATE_SCHEMA, payload, idempotent=True))
 
     def produce_with_schema(self, topic: str, value, schema: str) -> RecordMetadata:
         """Write a record checked against schema ``schema`` (when the server validates schemas)."""

@@ -11,10 +11,10 @@ starts, and every send and every ``recv`` waits only for the time left until it.
 reply a byte at a time therefore cannot stretch a request past its timeout. Opening a connection (TCP
 connect, TLS handshake) takes a deadline too, given by the client's connect budget.
 
-The request path is kept lean on purpose (it bounds fetch throughput): the header is packed by a pre-bound
-``struct``, header and payload leave in one ``sendall``, and the response is read through a buffered reader,
-so a small reply costs one ``recv`` and a large one is read straight into the ``bytes`` object the decoder
-slices.
+The request path is kept lean on purpose (it bounds fetch throughput): the header comes from the codec's
+:func:`~pyflymq.wire.frame_header` and is checked by its :func:`~pyflymq.wire.parse_header` (no layout is known
+here), header and payload leave in one ``sendall``, and the response is read through a buffered reader, so a
+small reply costs one ``recv`` and a large one is read straight into the ``bytes`` object the decoder slices.
 """
 
 from __future__ import annotations
@@ -23,21 +23,17 @@ import io
 import select
 import socket
 import ssl
-import struct
 import threading
 import time
 
 from .errors import FlyMQConnectionError, FlyMQTimeoutError, FrameTooLargeError, ProtocolError
 from .tls import TLSSettings, explain_handshake_failure, explain_tls_read_failure, make_ssl_context
-from .wire import FLAG_BINARY, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION
+from .wire import HEADER_SIZE, MAX_PAYLOAD, frame_header, parse_header
 
 __all__ = ["Connection", "ConnectionLostError", "DEFAULT_PORT", "format_address", "make_ssl_context",
            "parse_servers"]
 
 DEFAULT_PORT = 9092
-_HEADER = struct.Struct(">BBBBI")
-_pack_header = _HEADER.pack
-_unpack_header = _HEADER.unpack
 _READ_BUFFER = 256 * 1024
 _SPLIT_SEND = 256 * 1024  # payloads above this are sent after the header instead of being copied onto it
 
@@ -278,10 +274,10 @@ class Connection:
         if size > _SPLIT_SEND:
             if size > MAX_PAYLOAD:
                 raise FrameTooLargeError(f"request payload of {size} bytes exceeds FlyMQ's limit of "
-                                         f"{MAX_PAYLOAD} bytes; nothing was sent")
+                                         f"{MAX_PAYLOAD} bytes; nothing was sent", length=size, limit=MAX_PAYLOAD)
             frame = None
         else:
-            frame = _pack_header(MAGIC, VERSION, op, FLAG_BINARY, size) + payload
+            frame = frame_header(op, size) + payload
         with self._lock:
             now = time.monotonic()
             if deadline is None:
@@ -295,7 +291,7 @@ class Connection:
             try:
                 self._sock.settimeout(self._remaining(deadline))
                 if frame is None:
-                    self._sock.sendall(_pack_header(MAGIC, VERSION, op, FLAG_BINARY, size))
+                    self._sock.sendall(frame_header(op, size))
                     self._sock.settimeout(self._remaining(deadline))
                     self._sock.sendall(payload)
                 else:
@@ -310,8 +306,7 @@ class Connection:
         """Send several small request frames at once, then read their replies, in order (FlyMQ answers
         strictly one reply per request, in order, so this costs one round trip instead of one per request).
         The same deadline and errors as :meth:`request`; every frame must be under 32 MiB."""
-        frames = b"".join(_pack_header(MAGIC, VERSION, op, FLAG_BINARY, len(payload)) + payload
-                          for op, payload in requests)
+        frames = b"".join(frame_header(op, len(payload)) + payload for op, payload in requests)
         with self._lock:
             now = time.monotonic()
             if deadline is None:
@@ -332,10 +327,11 @@ class Connection:
         try:
             header = read(HEADER_SIZE)
             if len(header) == HEADER_SIZE:
-                magic, version, reply_op, flags, length = _unpack_header(header)
-                if magic != MAGIC or version != VERSION or length > MAX_PAYLOAD:
+                try:
+                    reply_op, flags, length = parse_header(header)
+                except ProtocolError as exc:
                     self.close()
-                    raise self._bad_header(header, magic, version, length)
+                    raise self._bad_header(header, exc) from None
                 body = read(length) if length else b""
                 if len(body) == length:
                     self._answered = True
@@ -387,12 +383,10 @@ class Connection:
             return None
         return None
 
-    def _bad_header(self, header: bytes, magic: int, version: int, length: int) -> ProtocolError:
-        if magic != MAGIC:
-            return ProtocolError(f"{self.address} answered {header!r} instead of a FlyMQ frame "
-                                 f"(bad magic byte 0x{magic:02x}, expected 0xaf): is it not a FlyMQ server?")
-        if version != VERSION:
-            return ProtocolError(f"{self.address} answered with protocol version {version}; "
-                                 f"this client speaks version {VERSION}")
-        return FrameTooLargeError(f"{self.address} announced a {length}-byte reply, over FlyMQ's limit of "
-                                  f"{MAX_PAYLOAD} bytes; connection closed without reading it")
+    def _bad_header(self, header: bytes, exc: ProtocolError) -> ProtocolError:
+        """The codec's header error, told with this connection's address (and what was done about it)."""
+        if isinstance(exc, FrameTooLargeError):
+            return FrameTooLargeError(f"{self.address} announced a {exc.length}-byte reply, over FlyMQ's limit of "
+                                      f"{MAX_PAYLOAD} bytes; connection closed without reading it",
+                                      length=exc.length, limit=exc.limit)
+        return ProtocolError(f"{self.address} answered {header!r} instead of a FlyMQ frame: {exc}")

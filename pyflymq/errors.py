@@ -53,11 +53,22 @@ class ProtocolError(FlyMQError):
 
 
 class FrameTooLargeError(ProtocolError):
-    """A frame's payload is larger than FlyMQ's 32 MiB limit."""
+    """A frame's payload is larger than the limit that applies: FlyMQ's 32 MiB, or a smaller cap the reader
+    was given (``limit``). ``length`` is the payload size announced or attempted, when known."""
+
+    def __init__(self, message: str, *, length: int | None = None, limit: int | None = None):
+        super().__init__(message)
+        self.length = length
+        self.limit = limit
 
 
 class DecodeError(ProtocolError):
     """A payload could not be decoded. ``str(err)`` is the text the FlyMQ server uses for the same fault."""
+
+
+class EncodeError(FlyMQError, ValueError):
+    """A value cannot be written in the wire layout asked for (a string too long for its length prefix).
+    Raised before anything is sent; also a :class:`ValueError`, since the caller's value is at fault."""
 
 
 class ServerError(FlyMQError):

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from pyflymq import wire
 from pyflymq.broker.filters import build_matcher, general_matcher, is_plain, plain_matcher
-from pyflymq.broker.handlers import split_produce
 from pyflymq.broker.log import fnv1a32
 from pyflymq.broker.replies import ProduceReplies, record_metadata
 from pyflymq.errors import DecodeError
@@ -49,7 +48,7 @@ produce_payloads = st.one_of(
 @settings(max_examples=400)
 @given(produce_payloads)
 def test_split_produce_accepts_exactly_what_the_decoder_accepts(payload):
-    fields = split_produce(payload)
+    fields = wire.split_produce_request(payload)
     try:
         req = wire.decode_produce_request(payload)
     except DecodeError:

@@ -149,6 +149,15 @@ def test_after_login_frames_may_be_large_again(guarded):
         assert c.request(Op.LIST_TOPICS, bytes(4 * 1024 * 1024)).op == Op.LIST_TOPICS
 
 
+def test_a_big_frame_pipelined_right_after_a_good_login_is_served(guarded):
+    # The cap is read again at every header: AUTH and a large frame in one write are both answered.
+    with RawConnection(guarded.address, timeout=30) as c:
+        c.send(wire.encode_frame(Op.AUTH, wire.encode_auth_request("alice", "wonder"))
+               + wire.encode_frame(Op.LIST_TOPICS, bytes(4 * PRE_LOGIN_MAX_PAYLOAD)))
+        assert wire.decode_auth_response(c.read_frame().payload).success
+        assert c.read_frame().op == Op.LIST_TOPICS
+
+
 def test_without_auth_there_is_no_small_cap(plain):
     with RawConnection(plain.address, timeout=30) as c:
         assert c.request(Op.LIST_TOPICS, bytes(4 * 1024 * 1024)).op == Op.LIST_TOPICS

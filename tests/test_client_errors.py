@@ -14,6 +14,7 @@ import pytest
 
 from pyflymq import (
     AuthenticationError,
+    EncodeError,
     FlyMQConnectionError,
     FlyMQTimeoutError,
     FrameTooLargeError,
@@ -423,6 +424,25 @@ def test_oversized_produce_is_refused_before_sending(servers):
         time.sleep(0.05)
         assert server.bytes_received == probe_bytes
         assert client.connected  # nothing went out, the connection is intact
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.produce("t" * 70_000, b"v"),
+    lambda c: c.fetch("t", filter="f" * 70_000),
+    lambda c: c.commit_offset("t", "g" * 70_000, 0, 1),
+])
+def test_a_value_the_codec_cannot_write_is_an_encode_error_and_nothing_is_sent(servers, call):
+    server = servers(FakeServer, replay())
+    client = connect(server.address, timeout_ms=2000)
+    try:
+        probe_bytes = server.bytes_received
+        with pytest.raises(EncodeError, match="does not fit a u16 length"):
+            call(client)
+        time.sleep(0.05)
+        assert server.bytes_received == probe_bytes
+        assert client.connected
     finally:
         client.close()
 

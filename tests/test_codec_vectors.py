@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -19,10 +20,13 @@ from hypothesis import strategies as st
 from pyflymq import wire
 from pyflymq.errors import (
     DecodeError,
+    EncodeError,
     FlyMQError,
+    FrameTooLargeError,
     GroupNotFoundError,
     OffsetOutOfRangeError,
     PartitionNotFoundError,
+    ProtocolError,
     SchemaError,
     ServerError,
     TopicNotFoundError,
@@ -592,3 +596,127 @@ def test_fetch_decode_truncated_after_a_guessed_record_is_a_decode_error():
     for cut in range(len(payload) - 30, len(payload)):
         with pytest.raises(DecodeError):
             wire.decode_fetch_response(payload[:cut], "t", 0)
+
+
+# ------------------------------------------------------------------- framing: the reader the broker runs
+
+def _frame_stream(sizes):
+    return [(Op.PRODUCE, bytes([i % 251]) * size) for i, size in enumerate(sizes)]
+
+
+@pytest.mark.parametrize(("header", "error", "needle"), [
+    (bytes.fromhex("ab01080100000000"), ProtocolError, "bad magic byte 0xab"),
+    (bytes.fromhex("af02080100000000"), ProtocolError, "protocol version 2"),
+    (bytes.fromhex("af01080102000001"), FrameTooLargeError, "limit of 33554432"),
+    (bytes.fromhex("af010801000000"), ProtocolError, "truncated frame header (7 of 8 bytes)"),
+])
+def test_parse_header_faults(header, error, needle):
+    with pytest.raises(error, match=re.escape(needle)):
+        wire.parse_header(header)
+    if len(header) == 8:  # the reader the broker runs refuses the same header the same way
+        with pytest.raises(error, match=re.escape(needle)):
+            wire.FrameReader().feed(header + bytes(8))
+
+
+def test_parse_header_reads_at_a_position_and_under_a_limit():
+    stream = b"junk" + wire.encode_frame(Op.FETCH, b"abc", flags=wire.FLAG_GZIP)
+    assert wire.parse_header(stream, 4) == (Op.FETCH, wire.FLAG_GZIP, 3)
+    assert wire.parse_header(stream, 4, limit=3) == (Op.FETCH, wire.FLAG_GZIP, 3)
+    with pytest.raises(FrameTooLargeError) as info:
+        wire.parse_header(stream, 4, limit=2)
+    assert (info.value.length, info.value.limit) == (3, 2)
+
+
+def test_frame_reader_limit_refuses_a_header_before_its_payload_arrives():
+    reader = wire.FrameReader(limit=100)
+    with pytest.raises(FrameTooLargeError) as info:
+        reader.feed(wire.frame_header(Op.PRODUCE, 101))  # the header alone: no payload is waited for
+    assert (info.value.length, info.value.limit) == (101, 100)
+
+
+def test_frame_reader_limit_can_be_lifted_between_two_frames_of_one_read():
+    # The broker's pre-login cap: AUTH and a big frame pipelined in one read; the cap is lifted after AUTH.
+    big = bytes(5000)
+    stream = wire.encode_frame(Op.AUTH, b"login") + wire.encode_frame(Op.PRODUCE, big)
+    reader = wire.FrameReader(limit=1000)
+    seen = []
+    for op, _flags, payload in reader.frames(stream):
+        seen.append((op, payload))
+        reader.limit = wire.MAX_PAYLOAD
+    assert seen == [(Op.AUTH, b"login"), (Op.PRODUCE, big)]
+    with pytest.raises(FrameTooLargeError):
+        wire.FrameReader(limit=1000).feed(stream)
+
+
+def test_frame_reader_keeps_what_the_caller_did_not_take():
+    frames = _frame_stream([3, 4, 5])
+    reader = wire.FrameReader()
+    for _frame in reader.frames(b"".join(wire.encode_frame(op, p) for op, p in frames)):
+        break  # the broker stops early only to close; any other caller gets the rest next time
+    assert [(f.op, f.payload) for f in reader.feed(b"")] == frames[1:]
+    assert reader.pending == 0
+
+
+@pytest.mark.parametrize("chunk", [1000, 65536, 300_000])
+def test_frame_reader_gathers_a_large_frame_over_many_reads(chunk):
+    # Frames over the gathering threshold take the in-place path; small ones around them the joining path.
+    frames = _frame_stream([10, 700_000, 0, 300_000, 7])
+    stream = b"".join(wire.encode_frame(op, p) for op, p in frames)
+    reader, out = wire.FrameReader(), []
+    for i in range(0, len(stream), chunk):
+        out += reader.feed(stream[i:i + chunk])
+    assert [(f.op, f.payload) for f in out] == frames
+    assert all(type(f.payload) is bytes for f in out)
+    assert reader.pending == 0
+
+
+def test_frame_reader_limit_is_never_above_flymq_limit():
+    assert wire.FrameReader(limit=wire.MAX_PAYLOAD * 2).limit == wire.MAX_PAYLOAD
+
+
+# ---------------------------------------------------------------------- encoders refuse with EncodeError
+
+@pytest.mark.parametrize("encode", [
+    lambda: wire.str16("x" * 0x10000),
+    lambda: wire.str8("x" * 0x100),
+    lambda: wire.i32(2**31),
+    lambda: wire.i64(-(2**63) - 1),
+    lambda: wire.encode_produce_request("t" * 70_000, b"v"),
+    lambda: wire.encode_fetch_request("t", 2**31, 0, 10),
+    lambda: wire.encode_fetch_request("t", 0, 0, 10, filter="f" * 70_000),
+    lambda: wire.encode_register_schema_request("s", "t" * 300, b"{}"),
+])
+def test_an_encoder_that_refuses_a_value_raises_encode_error(encode):
+    with pytest.raises(EncodeError) as info:
+        encode()
+    assert isinstance(info.value, ValueError) and isinstance(info.value, FlyMQError)
+    assert not isinstance(info.value, DecodeError)
+
+
+def test_e3_error_text_is_cut_to_its_length_field_not_refused():
+    frames = wire.FrameReader().feed(wire.encode_error("é" * 40_000, "E3"))
+    decoded = wire.decode_error(frames[0].payload, frames[0].flags)
+    assert len(frames[0].payload) == 6 + 0xFFFF  # i32 code, u16 length, the text's first 65535 bytes
+    assert decoded.shape == "E3" and decoded.text.startswith("é" * 32767)
+
+
+# ------------------------------------------------------- layouts the broker builds from parts of the codec
+
+@pytest.mark.parametrize("topic", ["t", "", "ünïcode", "\udcff-raw"])
+def test_record_metadata_prefix_and_tail_make_the_encoder_frame(topic):
+    meta = RecordMetadata(topic, 3, 2**40, 1_700_000_000_123, -1, 100)
+    parts = wire.record_metadata_frame_prefix(Op.PRODUCE, topic) + wire.pack_record_metadata_tail(
+        meta.partition, meta.offset, meta.timestamp, meta.key_size, meta.value_size)
+    assert parts == wire.encode_frame(Op.PRODUCE, wire.encode_record_metadata(meta))
+
+
+def test_fetch_reply_from_encoded_records_is_the_encoder_reply():
+    records = [(5, b"k", b"v"), (6, None, b""), (7, b"", b"value")]
+    encoded = [wire.encode_fetch_response([r], 0)[12:] for r in records]
+    assert wire.encode_fetch_response_encoded(encoded, 8) == wire.encode_fetch_response(records, 8)
+
+
+def test_fetch_request_position_is_the_encoder_layout():
+    head = wire.str16("orders")
+    assert (head + wire.pack_fetch_position(2, 99, 1000) + wire.NO_FILTER
+            == wire.encode_fetch_request("orders", 2, 99, 1000))

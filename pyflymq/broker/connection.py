@@ -14,16 +14,15 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-import struct
 
-from pyflymq.wire import HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION
+from pyflymq.errors import FrameTooLargeError, ProtocolError
+from pyflymq.wire import MAX_PAYLOAD, FrameReader
 
 from .handlers import Dispatcher, Session
 from .replies import error_frame
 
 log = logging.getLogger("pyflymq.broker")
 
-_HEADER = struct.Struct(">BBBBI")
 _RECV_SIZE = 256 * 1024
 _FLUSH_AT = 1 << 20  # send accumulated replies once they reach this size
 _HANDSHAKE_TIMEOUT = 10.0
@@ -110,54 +109,40 @@ class Connection:
     def _loop(self) -> None:
         sock, handle, session = self.sock, self._dispatcher.handle, self.session
         login_required = self._dispatcher.auth.enabled
+        reader = FrameReader(PRE_LOGIN_MAX_PAYLOAD if login_required else MAX_PAYLOAD)
+        frames = reader.frames
         recv = sock.recv
-        buf = bytearray()
         while True:
             data = recv(_RECV_SIZE)
             if not data:
                 return
-            if not buf:
-                view = data
-            elif len(buf) < _RECV_SIZE:  # a frame's start: joined into bytes, so frames slice without copies
-                view = bytes(buf) + data
-                buf = bytearray()
-            else:  # a big frame arriving: accumulate in place (re-joining would copy it again each time)
-                buf += data
-                view = buf
-            view_is_bytes = view is not buf
-            end = len(view)
-            pos = 0
             replies: list[bytes] = []
             pending = 0
-            while end - pos >= HEADER_SIZE:
-                magic, version, op, flags, length = _HEADER.unpack_from(view, pos)
-                if magic != MAGIC or version != VERSION or length > MAX_PAYLOAD:
-                    log.debug("closing %s: bad header (magic %#x, version %d, length %d)",
-                              session.peer, magic, version, length)
-                    self._send(replies)
+            try:
+                for op, flags, payload in frames(data):
+                    reply = handle(session, op, flags, payload)
+                    replies.append(reply)
+                    pending += len(reply)
+                    if pending >= _FLUSH_AT:
+                        self._send(replies)
+                        replies, pending = [], 0
+                    if login_required and session.user is not None:  # logged in: frames may be large again
+                        reader.limit = MAX_PAYLOAD
+                        login_required = False
+            except FrameTooLargeError as exc:
+                self._send(replies)
+                if exc.limit != PRE_LOGIN_MAX_PAYLOAD:
+                    log.debug("closing %s: %s", session.peer, exc)
                     return
-                if login_required and session.user is None and length > PRE_LOGIN_MAX_PAYLOAD:
-                    log.debug("closing %s: %d-byte frame before login", session.peer, length)
-                    self._send(replies)
-                    refuse(sock, f"frame of {length} bytes refused: until AUTH succeeds, frames may carry at most "
-                                 f"{PRE_LOGIN_MAX_PAYLOAD} bytes")
-                    return
-                stop = pos + HEADER_SIZE + length
-                if stop > end:
-                    break
-                payload = view[pos + HEADER_SIZE:stop]
-                reply = handle(session, op, flags, payload if view_is_bytes else bytes(payload))
-                pos = stop
-                replies.append(reply)
-                pending += len(reply)
-                if pending >= _FLUSH_AT:
-                    self._send(replies)
-                    replies, pending = [], 0
+                log.debug("closing %s: %d-byte frame before login", session.peer, exc.length)
+                refuse(sock, f"frame of {exc.length} bytes refused: until AUTH succeeds, frames may carry at most "
+                             f"{PRE_LOGIN_MAX_PAYLOAD} bytes")
+                return
+            except ProtocolError as exc:
+                log.debug("closing %s: bad header (%s)", session.peer, exc)
+                self._send(replies)
+                return
             self._send(replies)
-            if view is buf:
-                del buf[:pos]
-            elif pos < end:
-                buf = bytearray(view[pos:])
 
     def _send(self, replies: list[bytes]) -> None:
         if replies:

@@ -9,7 +9,6 @@ negative partitions, negative partition counts, AUTH with auth off.
 from __future__ import annotations
 
 import logging
-import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from functools import partial
 
 from pyflymq import wire
 from pyflymq.errors import DecodeError
-from pyflymq.models import AuthResult, ClusterMetadata, PartitionMetadata, TopicMetadata
+from pyflymq.models import AuthResult, ClusterMetadata, PartitionMetadata, SchemaInfo, TopicMetadata
 from pyflymq.wire import Op
 
 from .auth import Authenticator, User
@@ -34,31 +33,8 @@ from .transactions import Coordinator
 
 log = logging.getLogger("pyflymq.broker")
 
-_FETCH_HEAD = struct.Struct(">IQ")
-_U16 = struct.Struct(">H")
-_U32 = struct.Struct(">I")
 _NAME_CACHE = 4096
-
-
-def split_produce(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
-    """``(topic bytes, key, value)`` of a well-formed PRODUCE payload, or None (then the full decoder says why).
-
-    The hot path of the broker: plain slicing, no objects. Accepts exactly what ``wire.decode_produce_request``
-    accepts (trailing bytes after the partition field included).
-    """
-    end = len(payload)
-    if end < 14:
-        return None
-    key_at = 2 + _U16.unpack_from(payload, 0)[0]
-    if key_at + 4 > end:
-        return None
-    value_len_at = key_at + 4 + _U32.unpack_from(payload, key_at)[0]
-    if value_len_at + 4 > end:
-        return None
-    value_end = value_len_at + 4 + _U32.unpack_from(payload, value_len_at)[0]
-    if value_end + 4 > end:
-        return None
-    return payload[2:key_at], payload[key_at + 4:value_len_at], payload[value_len_at + 4:value_end]
+_split_produce = wire.split_produce_request
 MAX_DELAY_MS = 24 * 3600 * 1000
 
 
@@ -184,7 +160,7 @@ class Dispatcher:
 
     def produce(self, session: Session, payload: bytes) -> bytes:
         """PRODUCE: the partition field is ignored; key hash or round-robin decides."""
-        fields = split_produce(payload)
+        fields = _split_produce(payload)
         if fields is None:
             wire.decode_produce_request(payload)  # raises the decoder's error for this payload
             raise OpError(wire.INVALID_FORMAT)
@@ -204,8 +180,7 @@ class Dispatcher:
         max_messages = req.max_messages if req.max_messages > 0 else 10
         matcher = self._matchers.get(req.filter) if req.filter else None
         entries, next_offset = self.state.fetch(req.topic, req.partition, req.offset, max_messages, matcher)
-        body = _FETCH_HEAD.pack(len(entries), next_offset) + b"".join(entries)
-        return frame(reply_op, body)
+        return frame(reply_op, wire.encode_fetch_response_encoded(entries, next_offset))
 
     # ------------------------------------------------------------------------------------ topics
 
@@ -308,9 +283,8 @@ class Dispatcher:
         """GET_SCHEMA: version 0 means the latest."""
         req = wire.decode_name_version_request(payload)
         s = self.registry.get(req.name, req.version)
-        body = (wire.str16(s.id) + wire.str16(s.name) + wire.u32(s.version) + wire.str8(s.type)
-                + wire.bytes32(s.definition) + wire.str8(s.compatibility))
-        return frame(Op.GET_SCHEMA, body)
+        info = SchemaInfo(s.id, s.name, s.version, s.type, s.definition, s.compatibility)
+        return frame(Op.GET_SCHEMA, wire.encode_get_schema_response(info))
 
     def list_schemas(self, session: Session, payload: bytes) -> bytes:
         """LIST_SCHEMAS: ids ``<name>-v<version>``; an unreadable payload lists everything."""

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import struct
 import time
 
 from pyflymq import wire
-from pyflymq.wire import Op
 
-_HEADER = struct.Struct(">BBBBI")
-_META_TAIL = struct.Struct(">iQqii")
-_META_PACK = _META_TAIL.pack
+_frame_header = wire.frame_header
+_prefix = wire.record_metadata_frame_prefix
+_pack_tail = wire.pack_record_metadata_tail
 _time_ns = time.time_ns
 
 
 def frame(op: int, payload: bytes, flags: int = wire.FLAG_BINARY) -> bytes:
     """A response frame. Unlike ``wire.encode_frame`` it does not refuse payloads over 32 MiB: the real
     server sends whatever it built."""
-    return _HEADER.pack(wire.MAGIC, wire.VERSION, op, flags, len(payload)) + payload
+    return _frame_header(op, len(payload), flags) + payload
 
 
 def error_frame(text: str, shape: str = "E1") -> bytes:
-    """An error frame (0xFF) in shape E1, E2 or E3."""
-    raw = text.encode("utf-8", "surrogateescape")
-    if shape == "E3":
-        raw = raw[:0xFFFF]
-        return frame(Op.ERROR, struct.pack(">iH", 1, len(raw)) + raw)
-    return frame(Op.ERROR, raw, 0x00 if shape == "E1" else wire.FLAG_BINARY)
+    """An error frame (0xFF) in shape E1, E2 or E3 (an E3 text is cut to its u16 length)."""
+    return wire.encode_error(text, shape)
 
 
 def go_duration(nanos: int) -> str:
@@ -52,19 +46,9 @@ def go_duration(nanos: int) -> str:
     return f"{sign}{sec_text}s"
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def _raw(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
 def record_metadata(op: int, topic: str, partition: int, offset: int, key_size: int, value_size: int) -> bytes:
-    """A PRODUCE-family reply frame."""
-    raw = _raw(topic)
-    payload = struct.pack(">H", len(raw)) + raw + _META_TAIL.pack(partition, offset, _now_ms(), key_size, value_size)
-    return frame(op, payload)
+    """A PRODUCE-family reply frame, stamped now."""
+    return _prefix(op, topic) + _pack_tail(partition, offset, _time_ns() // 1_000_000, key_size, value_size)
 
 
 class ProduceReplies:
@@ -82,7 +66,5 @@ class ProduceReplies:
         if prefix is None:
             if len(self._prefixes) >= self._cache_size:
                 self._prefixes.clear()
-            size = 2 + len(topic_raw) + _META_TAIL.size
-            prefix = self._prefixes[topic_raw] = (_HEADER.pack(wire.MAGIC, wire.VERSION, self._op, wire.FLAG_BINARY, size)
-                                                  + struct.pack(">H", len(topic_raw)) + topic_raw)
-        return prefix + _META_PACK(partition, offset, _time_ns() // 1_000_000, key_size, value_size)
+            prefix = self._prefixes[topic_raw] = _prefix(self._op, topic_raw)
+        return prefix + _pack_tail(partition, offset, _time_ns() // 1_000_000, key_size, value_size)
