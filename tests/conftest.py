@@ -6,6 +6,8 @@ from :meth:`TestServer.topic`, so tests never see each other's data. A test that
 real server leaves off (DLQ, transactions, auth, TLS, a data dir) says so with
 ``@pytest.mark.broker(dlq=True, ...)`` and gets a broker of its own with those options
 (``@pytest.mark.broker(own=True)``: one of its own with the defaults, for a test that fills it with data).
+``scope="module"`` in the mark shares that broker with the module's other tests marked the same way, instead
+of starting one per test (``pytestmark = pytest.mark.broker(dlq=True, scope="module")``).
 
 With ``FLYMQ_TEST_SERVER=host:port`` set, the same tests run against that external FlyMQ server; tests
 marked ``broker(...)`` are skipped there, with the reason.
@@ -118,12 +120,34 @@ def _shared_broker():
         yield broker
 
 
+@pytest.fixture(scope="module")
+def _module_brokers():
+    """The brokers that tests marked ``broker(..., scope="module")`` share, one per set of options."""
+    brokers: dict[str, object] = {}
+    yield brokers
+    for broker in brokers.values():
+        broker.stop()
+
+
+def _module_broker(brokers: dict, options: dict):
+    """This module's broker with ``options``, started on first use."""
+    key = repr(sorted(options.items()))  # option values may be lists (users), so not hashable as they are
+    if key not in brokers:
+        from pyflymq.broker import Broker
+
+        brokers[key] = Broker(host="127.0.0.1", port=0, **options).start()
+    return brokers[key]
+
+
 @pytest.fixture
-def flymq(request, _shared_broker):
+def flymq(request, _shared_broker, _module_brokers):
     """The FlyMQ server for this test: built in, or ``FLYMQ_TEST_SERVER``."""
     marker = request.node.get_closest_marker("broker")
     options = dict(marker.kwargs) if marker else {}
     own = options.pop("own", False)  # a broker of its own with the defaults (for tests that flood it)
+    scope = options.pop("scope", "function")
+    if scope not in ("function", "module"):
+        raise ValueError(f"broker(scope={scope!r}): the scope is 'function' or 'module'")
     if EXTERNAL_SERVER:
         if options:
             pytest.skip(f"needs the built-in broker with {options}; FLYMQ_TEST_SERVER={EXTERNAL_SERVER} "
@@ -137,6 +161,12 @@ def flymq(request, _shared_broker):
         return
     if not options and not own:
         server = TestServer(_shared_broker.address, _shared_broker)
+        yield server
+        server.close_clients()
+        return
+    if scope == "module":
+        broker = _module_broker(_module_brokers, options)
+        server = TestServer(broker.address, broker)
         yield server
         server.close_clients()
         return

@@ -1,6 +1,7 @@
 """Pilot tests of flytui against the built-in broker: what the screen shows, and what the broker holds after.
 
-Each test seeds its own topic on a module-wide ``Broker(dlq=True)`` and opens the app on it.
+Each test seeds its own topic on the module's built-in broker (``flymq`` marked ``broker(dlq=True,
+scope="module")``) and opens the app on it.
 """
 
 from __future__ import annotations
@@ -21,15 +22,13 @@ from tests.flytui_helpers import (
     wait_ready,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"), pytest.mark.broker(dlq=True, scope="module")]
 
 
-@pytest.fixture(scope="module")
-def broker():
-    from pyflymq.broker import Broker
-
-    with Broker(host="127.0.0.1", port=0, dlq=True) as b:
-        yield b
+@pytest.fixture
+def broker(flymq):
+    """The module's built-in broker: these tests seed it and read what it holds directly."""
+    return flymq.broker
 
 
 def seed(broker, partitions: int = 3, per_partition: int = 30, prefix: str = "t") -> str:
