@@ -121,17 +121,6 @@ hostile = st.one_of(_short, _short, _long).filter(lambda s: s.strip() != "")
 _examples = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def names_broker():
-    if EXTERNAL_SERVER:
-        pytest.skip("names with '/', NUL and control characters become directory names on a real FlyMQ server; "
-                    "this test needs the built-in broker")
-    from pyflymq.broker import Broker
-
-    with Broker(host="127.0.0.1", port=0) as broker:
-        yield broker
-
-
 def _assert_nothing_raw(app) -> None:
     text = screen_text(app)
     raw = RAW_SPECIAL.search(text)
@@ -152,15 +141,18 @@ name_sets = st.lists(st.tuples(hostile, hostile, hostile, hostile), min_size=1, 
 # An example starts the app once, drives one or two hostile topics through it and opens the commit plan of
 # the last one: several seconds of Textual laying out panes and dialogs, so four examples (about six
 # topics). No shrinking: it would run the app hundreds of times; a failure is reported as drawn.
+@pytest.mark.skipif(bool(EXTERNAL_SERVER), reason="names with '/', NUL and control characters become directory "
+                    "names on a real FlyMQ server; this test needs the built-in broker")
+@pytest.mark.broker(own=True)  # hostile topic names stay out of the session broker's topic list
 @settings(max_examples=4, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sets=name_sets)
-def test_hostile_names_are_shown_literally(names_broker, sets):
+def test_hostile_names_are_shown_literally(flymq, sets):
     # a fresh topic per drawn name (hypothesis may draw one twice); never ending in ".dlq"
     drawn = [(f"{name}~{next(_examples)}", group, pattern, error) for name, group, pattern, error in sets]
     for topic, group, pattern, error in drawn:
-        seed_hostile(names_broker, topic, group, pattern, error)
-    asyncio.run(_drive(names_broker.address, drawn))
+        seed_hostile(flymq.broker, topic, group, pattern, error)
+    asyncio.run(_drive(flymq.address, drawn))
 
 
 def seed_hostile(broker, topic: str, group: str, pattern: str, error: str) -> None:
