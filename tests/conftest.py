@@ -159,7 +159,7 @@ def flymq(request, _shared_broker, _module_brokers):
         server.close_clients()
         server.remove_test_data()
         return
-    if not options and not own:
+    if not options and not own and scope == "function":
         server = TestServer(_shared_broker.address, _shared_broker)
         yield server
         server.close_clients()
