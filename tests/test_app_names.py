@@ -21,7 +21,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from flytui.decode import visible_str
-from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
+from tests.flytui_helpers import (
+    border_title_text,
+    make_app,
+    pilot_test,
+    screen_text,
+    toast_texts,
+    wait_for,
+    wait_idle,
+    wait_ready,
+)
 
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
               # hostile filters such as "[[" make Python's re warn about a future syntax: expected here
@@ -31,13 +40,6 @@ EXTERNAL_SERVER = os.environ.get("FLYMQ_TEST_SERVER", "").strip()
 
 RAW_SPECIAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 """Characters that must never reach the screen raw (newlines excepted: they end the screen's lines)."""
-
-
-def toast_texts(app) -> list[str]:
-    """What each toast on screen shows (title and message as rendered, without markup)."""
-    from textual.widgets._toast import Toast
-
-    return [toast.render().plain for toast in app.screen.query(Toast)]
 
 
 def seed_topic(client, topic: str, records: int = 5) -> None:
@@ -204,7 +206,7 @@ async def _drive(address: str, drawn: list[tuple[str, str, str, str]]) -> None:
             await wait_for(pilot, lambda: app.stream.filtered, what="filtered view")
             # the stream's title: cut by its border on screen, whole (up to its cap) in the title itself
             assert f"filter {_shown(pattern, 3)}" in screen_text(app)
-            assert f"filter {_shown(pattern, 20)}" in app.stream._border_title.plain
+            assert f"filter {_shown(pattern, 20)}" in border_title_text(app.stream)
             app.clear_notifications()
             await pilot.press("g", "N")
             await wait_for(pilot, lambda: any("No earlier match" in t for t in toast_texts(app)), what="toast")
