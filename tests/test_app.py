@@ -421,7 +421,7 @@ async def test_export_range_writes_the_file(broker, tmp_path):
         screen.query_one("#range-from", Input).value = "10"
         screen.query_one("#range-to", Input).value = "30"
         await pilot.pause(0.05)
-        screen._submit()
+        screen.action_submit()
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ExportProgressScreen", what="progress")
         await wait_for(pilot, lambda: "Exported 20 records" in notifications(app), what="export done")
         assert "20 record(s) written" in screen_text(app)
