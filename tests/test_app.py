@@ -432,6 +432,35 @@ async def test_export_range_writes_the_file(broker, tmp_path):
     assert lines[0]["topic"] == topic and json.loads(lines[0]["value"])["text"].startswith("record")
 
 
+async def check_vi_keys(pilot, pane: str, rows, cursor) -> None:
+    """``g``, ``j``, ``k`` and ``G`` in ``pane`` put its cursor on rows 0, 1, 0 and the last."""
+    await wait_for(pilot, lambda: rows() >= 2, what=f"{pane} rows")
+    for key, row in (("g", lambda: 0), ("j", lambda: 1), ("k", lambda: 0), ("G", lambda: rows() - 1)):
+        await pilot.press(key)
+        await wait_for(pilot, lambda row=row: cursor() == row(), what=f"{key} in {pane}")
+
+
+@pilot_test
+async def test_j_k_g_G_move_the_cursor_in_every_list_pane(broker):
+    topic = seed(broker, partitions=4, per_partition=2, prefix="vi")
+    seed(broker, partitions=1, per_partition=1, prefix="vj")  # the topics pane lists at least two
+    for group in ("g1", "g2", "g3"):
+        broker.commit(topic, group, 0, 1)
+    seed_dlq(broker, topic, 3)
+    app = make_app(broker.address, topic=topic)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await wait_idle(pilot, app)
+        olist = app.topics_pane.option_list
+        app.action_focus_pane("topic-list")
+        await check_vi_keys(pilot, "topic-list", lambda: olist.option_count, lambda: olist.highlighted)
+        for pane, table in (("partitions", app.partitions_pane), ("groups", app.groups.table),
+                            ("dlq", app.dlq.table)):
+            app.action_focus_pane(pane)
+            await check_vi_keys(pilot, pane, lambda t=table: t.row_count, lambda t=table: t.cursor_row)
+    app.service.close()
+
+
 # ----------------------------------------------------------------------------------------------- connection
 
 
