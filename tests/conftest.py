@@ -6,6 +6,9 @@ from :meth:`TestServer.topic`, so tests never see each other's data. A test that
 real server leaves off (DLQ, transactions, auth, TLS, a data dir) says so with
 ``@pytest.mark.broker(dlq=True, ...)`` and gets a broker of its own with those options
 (``@pytest.mark.broker(own=True)``: one of its own with the defaults, for a test that fills it with data).
+``scope="module"`` in the mark shares that broker with the module's other tests marked the same way, instead
+of starting one per test (``pytestmark = pytest.mark.broker(dlq=True, scope="module")``). A module fixture
+that needs the broker itself (to seed it once) asks ``module_broker(**options)`` for the same shared broker.
 
 With ``FLYMQ_TEST_SERVER=host:port`` set, the same tests run against that external FlyMQ server; tests
 marked ``broker(...)`` are skipped there, with the reason.
@@ -118,12 +121,41 @@ def _shared_broker():
         yield broker
 
 
+@pytest.fixture(scope="module")
+def module_broker():
+    """``module_broker(**options)``: a built-in broker with ``options``, shared by the module's tests.
+
+    Started on first use, one per set of options, stopped when the module's tests are done. For tests of
+    the built-in broker itself and for module fixtures that seed it once; skipped with FLYMQ_TEST_SERVER.
+    """
+    brokers: dict[str, object] = {}
+
+    def start(**options):
+        if EXTERNAL_SERVER:
+            wanted = ", ".join(sorted(options)) or "the defaults"  # names only: values may be long paths
+            pytest.skip(f"needs a built-in broker of its own with {wanted}; "
+                        f"not done to FLYMQ_TEST_SERVER={EXTERNAL_SERVER}")
+        key = repr(sorted(options.items()))  # option values may be lists (users), so not hashable as they are
+        if key not in brokers:
+            from pyflymq.broker import Broker
+
+            brokers[key] = Broker(host="127.0.0.1", port=0, **options).start()
+        return brokers[key]
+
+    yield start
+    for broker in brokers.values():
+        broker.stop()
+
+
 @pytest.fixture
-def flymq(request, _shared_broker):
+def flymq(request, _shared_broker, module_broker):
     """The FlyMQ server for this test: built in, or ``FLYMQ_TEST_SERVER``."""
     marker = request.node.get_closest_marker("broker")
     options = dict(marker.kwargs) if marker else {}
     own = options.pop("own", False)  # a broker of its own with the defaults (for tests that flood it)
+    scope = options.pop("scope", "function")
+    if scope not in ("function", "module"):
+        raise ValueError(f"broker(scope={scope!r}): the scope is 'function' or 'module'")
     if EXTERNAL_SERVER:
         if options:
             pytest.skip(f"needs the built-in broker with {options}; FLYMQ_TEST_SERVER={EXTERNAL_SERVER} "
@@ -135,8 +167,14 @@ def flymq(request, _shared_broker):
         server.close_clients()
         server.remove_test_data()
         return
-    if not options and not own:
+    if not options and not own and scope == "function":
         server = TestServer(_shared_broker.address, _shared_broker)
+        yield server
+        server.close_clients()
+        return
+    if scope == "module":
+        broker = module_broker(**options)
+        server = TestServer(broker.address, broker)
         yield server
         server.close_clients()
         return

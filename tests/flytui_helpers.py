@@ -56,12 +56,33 @@ async def wait_idle(pilot, app: FlyTUIApp, seconds: float = 0.2) -> None:
     await pilot.pause(seconds)
 
 
+# The helpers below are the only places the tests read Textual's private state. Each says which public
+# API comes closest and why it does not serve; when Textual grows one, only the helper changes.
+
+
 def screen_text(app: FlyTUIApp) -> str:
     """Everything on the screen as plain text, line by line (what a user reads; modal screens included)."""
+    # Textual's public screenshots are SVG (export_screenshot); the plain text of the screen is only in the
+    # compositor's strips.
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
 def notifications(app: FlyTUIApp) -> str:
     """The text of every toast shown so far (joined), for assertions on what the user was told."""
+    # App.notify and App.clear_notifications are public; reading the notifications back is not.
     return "\n".join(n.message for n in app._notifications)
+
+
+def toast_texts(app: FlyTUIApp) -> list[str]:
+    """What each toast on screen shows (title and message as rendered, without markup)."""
+    # Toast is not exported by textual.widgets, so it is found by its CSS type name, not by its class.
+    return [toast.render().plain for toast in app.screen.query("Toast")]
+
+
+def border_title_text(widget) -> str:
+    """A widget's border title as plain text, whole (the border may cut it on screen)."""
+    # The public border_title gives the title as markup, and hostile titles do not survive a round trip
+    # through Content.from_markup; the plain text is only in the private attribute.
+    title = widget._border_title
+    return title.plain if title is not None else ""

@@ -1,6 +1,7 @@
 """Pilot tests of flytui against the built-in broker: what the screen shows, and what the broker holds after.
 
-Each test seeds its own topic on a module-wide ``Broker(dlq=True)`` and opens the app on it.
+Each test seeds its own topic on the module's built-in broker (``flymq`` marked ``broker(dlq=True,
+scope="module")``) and opens the app on it.
 """
 
 from __future__ import annotations
@@ -21,15 +22,13 @@ from tests.flytui_helpers import (
     wait_ready,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"), pytest.mark.broker(dlq=True, scope="module")]
 
 
-@pytest.fixture(scope="module")
-def broker():
-    from pyflymq.broker import Broker
-
-    with Broker(host="127.0.0.1", port=0, dlq=True) as b:
-        yield b
+@pytest.fixture
+def broker(flymq):
+    """The module's built-in broker: these tests seed it and read what it holds directly."""
+    return flymq.broker
 
 
 def seed(broker, partitions: int = 3, per_partition: int = 30, prefix: str = "t") -> str:
@@ -422,7 +421,7 @@ async def test_export_range_writes_the_file(broker, tmp_path):
         screen.query_one("#range-from", Input).value = "10"
         screen.query_one("#range-to", Input).value = "30"
         await pilot.pause(0.05)
-        screen._submit()
+        screen.action_submit()
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ExportProgressScreen", what="progress")
         await wait_for(pilot, lambda: "Exported 20 records" in notifications(app), what="export done")
         assert "20 record(s) written" in screen_text(app)
@@ -431,6 +430,35 @@ async def test_export_range_writes_the_file(broker, tmp_path):
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert [line["offset"] for line in lines] == list(range(10, 30))
     assert lines[0]["topic"] == topic and json.loads(lines[0]["value"])["text"].startswith("record")
+
+
+async def check_vi_keys(pilot, pane: str, rows, cursor) -> None:
+    """``g``, ``j``, ``k`` and ``G`` in ``pane`` put its cursor on rows 0, 1, 0 and the last."""
+    await wait_for(pilot, lambda: rows() >= 2, what=f"{pane} rows")
+    for key, row in (("g", lambda: 0), ("j", lambda: 1), ("k", lambda: 0), ("G", lambda: rows() - 1)):
+        await pilot.press(key)
+        await wait_for(pilot, lambda row=row: cursor() == row(), what=f"{key} in {pane}")
+
+
+@pilot_test
+async def test_j_k_g_G_move_the_cursor_in_every_list_pane(broker):
+    topic = seed(broker, partitions=4, per_partition=2, prefix="vi")
+    seed(broker, partitions=1, per_partition=1, prefix="vj")  # the topics pane lists at least two
+    for group in ("g1", "g2", "g3"):
+        broker.commit(topic, group, 0, 1)
+    seed_dlq(broker, topic, 3)
+    app = make_app(broker.address, topic=topic)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await wait_idle(pilot, app)
+        olist = app.topics_pane.option_list
+        app.action_focus_pane("topic-list")
+        await check_vi_keys(pilot, "topic-list", lambda: olist.option_count, lambda: olist.highlighted)
+        for pane, table in (("partitions", app.partitions_pane), ("groups", app.groups.table),
+                            ("dlq", app.dlq.table)):
+            app.action_focus_pane(pane)
+            await check_vi_keys(pilot, pane, lambda t=table: t.row_count, lambda t=table: t.cursor_row)
+    app.service.close()
 
 
 # ----------------------------------------------------------------------------------------------- connection

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from flytui.demo import DemoEnvironment
-from tests.flytui_helpers import make_app, wait_for, wait_idle, wait_ready
+from tests.flytui_helpers import make_app, notifications, wait_for, wait_idle, wait_ready
 
 SIZE = (160, 48)
 
@@ -38,7 +38,7 @@ async def settle(pilot, app) -> None:
 async def quiet_start_seek(pilot, app) -> None:
     """With --group the stream first moves to the group's offset and says so: wait, then drop that toast
     (a toast left on the main screen would show through a dialog)."""
-    await wait_for(pilot, lambda: any("→" in n.message for n in app._notifications), what="start seek")
+    await wait_for(pilot, lambda: "→" in notifications(app), what="start seek")
     await wait_idle(pilot, app, 0.1)
     app.clear_notifications()
     await pilot.pause(0.1)

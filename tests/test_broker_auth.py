@@ -61,12 +61,13 @@ REQUESTS = {
 
 
 @pytest.fixture(scope="module")
-def broker():
-    with Broker(users=USERS, dlq=True, transactions=True, schemas=True) as b:
-        b.create_topic("t")
-        b.produce("t", b"v")
-        b.commit("t", "g", 0, 0)
-        yield b
+def broker(module_broker):
+    """The module's broker with users and every option, holding topic ``t`` with a record and a commit."""
+    b = module_broker(users=USERS, dlq=True, transactions=True, schemas=True)
+    b.create_topic("t")
+    b.produce("t", b"v")
+    b.commit("t", "g", 0, 0)
+    return b
 
 
 def login(conn: RawConnection, name: str) -> None:

@@ -29,15 +29,15 @@ def error_text(reply: wire.Frame) -> str:
 
 
 @pytest.fixture(scope="module")
-def plain():
-    with Broker() as broker:
-        yield broker
+def plain(module_broker):
+    """The module's broker with the defaults."""
+    return module_broker()
 
 
 @pytest.fixture(scope="module")
-def featured():
-    with Broker(delayed=True, transactions=True, schemas=True, dlq=True) as broker:
-        yield broker
+def featured(module_broker):
+    """The module's broker with every produce-like op on."""
+    return module_broker(delayed=True, transactions=True, schemas=True, dlq=True)
 
 
 def _request(op: str, topic: str, value: bytes) -> bytes:
@@ -128,9 +128,9 @@ def test_fetch_never_builds_a_frame_over_the_limit(tmp_path, filter_text):
 
 
 @pytest.fixture(scope="module")
-def guarded():
-    with Broker(users=["alice:wonder:admin"]) as broker:
-        yield broker
+def guarded(module_broker):
+    """The module's broker with a user, so connections start unauthenticated."""
+    return module_broker(users=["alice:wonder:admin"])
 
 
 def test_before_login_a_big_frame_is_refused_with_a_reason_and_closed(guarded):

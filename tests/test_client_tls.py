@@ -1,8 +1,8 @@
 """TLS mistakes get plain words: each error names the address and what to check.
 
 Certificates are made at test time with the openssl command-line tool: a CA, a server certificate for
-127.0.0.1/localhost signed by it, and a client certificate. The brokers are built-in ones started here (TLS
-and mutual TLS are options the real server leaves off by default).
+127.0.0.1/localhost signed by it, and a client certificate. The TLS brokers are built-in ones shared by the
+module (``module_broker``: TLS and mutual TLS are options the real server leaves off by default).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 import pytest
 
 from pyflymq import FlyMQConnectionError, TLSConfigurationError, connect
-from pyflymq.broker import Broker
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None,
                                 reason="the openssl command-line tool is needed to make test certificates")
@@ -39,22 +38,15 @@ def certs(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tls_broker(certs):
-    with Broker(host="127.0.0.1", port=0, tls_cert=certs["server.pem"], tls_key=certs["server.key"]) as broker:
-        yield broker
+def tls_broker(certs, module_broker):
+    """The module's broker serving TLS only."""
+    return module_broker(tls_cert=certs["server.pem"], tls_key=certs["server.key"])
 
 
 @pytest.fixture(scope="module")
-def mtls_broker(certs):
-    with Broker(host="127.0.0.1", port=0, tls_cert=certs["server.pem"], tls_key=certs["server.key"],
-                tls_ca=certs["ca.pem"]) as broker:
-        yield broker
-
-
-@pytest.fixture(scope="module")
-def plain_broker():
-    with Broker(host="127.0.0.1", port=0) as broker:
-        yield broker
+def mtls_broker(certs, module_broker):
+    """The module's broker serving mutual TLS: clients must show a certificate signed by the test CA."""
+    return module_broker(tls_cert=certs["server.pem"], tls_key=certs["server.key"], tls_ca=certs["ca.pem"])
 
 
 def refused(address: str, **kwargs) -> str:
@@ -71,9 +63,9 @@ def test_plain_client_on_a_tls_port(tls_broker):
     assert "expects TLS" in text and "tls=True" in text
 
 
-def test_tls_client_on_a_plain_port(plain_broker, certs):
-    text = refused(plain_broker.address, tls=True, tls_ca_file=certs["ca.pem"])
-    assert plain_broker.address in text
+def test_tls_client_on_a_plain_port(flymq, certs):
+    text = refused(flymq.address, tls=True, tls_ca_file=certs["ca.pem"])
+    assert flymq.address in text
     assert "plain (non-TLS) FlyMQ port" in text and "without TLS" in text
 
 

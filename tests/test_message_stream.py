@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import re
 
 import pytest
@@ -14,18 +12,9 @@ from textual.app import App, ComposeResult
 from flytui.stream_model import GAP, BrowseModel, FilteredModel, TailModel
 from flytui.widgets.message_stream import MessageStream
 from pyflymq.models import Message
+from tests.flytui_helpers import pilot_test
 
 RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def run_async(test):
-    """Run an async test function with asyncio.run (no async pytest plugin is assumed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 def rec(offset: int, partition: int = 0, value: bytes | None = None, key: bytes | None = b"k",
@@ -73,7 +62,7 @@ def screen_lines(stream: MessageStream) -> list[str]:
 SIZE = (100, 24)
 
 
-@run_async
+@pilot_test
 async def test_browse_a_million_offsets_renders_only_visible_rows():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -109,7 +98,7 @@ async def test_browse_a_million_offsets_renders_only_visible_rows():
         assert len(records) == visible and records == sorted(records, key=lambda r: r.offset)
 
 
-@run_async
+@pilot_test
 async def test_pages_are_asked_once_and_stale_generations_dropped():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -134,7 +123,7 @@ async def test_pages_are_asked_once_and_stale_generations_dropped():
         assert stream.selected_record.offset == 5_000
 
 
-@run_async
+@pilot_test
 async def test_holding_page_down_asks_only_for_where_the_user_stops():
     app = StreamApp(page_size=20)
     async with app.run_test(size=SIZE) as pilot:
@@ -154,7 +143,7 @@ async def test_holding_page_down_asks_only_for_where_the_user_stops():
         assert 0 < len(app.wanted) <= 8
 
 
-@run_async
+@pilot_test
 async def test_page_cache_stays_bounded():
     app = StreamApp(max_pages=10)
     async with app.run_test(size=SIZE) as pilot:
@@ -168,7 +157,7 @@ async def test_page_cache_stays_bounded():
         assert stream.selected_record.offset == 195_000
 
 
-@run_async
+@pilot_test
 async def test_end_of_partition_is_said_and_keys_move_the_cursor():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -194,7 +183,7 @@ async def test_end_of_partition_is_said_and_keys_move_the_cursor():
         assert stream.cursor_row == 49
 
 
-@run_async
+@pilot_test
 async def test_set_before_mount_asks_once_mounted():
     class EarlyApp(StreamApp):
         def compose(self) -> ComposeResult:
@@ -212,7 +201,7 @@ async def test_set_before_mount_asks_once_mounted():
         assert app.highlighted[-1].offset == 10
 
 
-@run_async
+@pilot_test
 async def test_click_selects_a_row():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -227,7 +216,7 @@ async def test_click_selects_a_row():
         assert app.highlighted[-1].offset == 4
 
 
-@run_async
+@pilot_test
 async def test_empty_partition():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -240,7 +229,7 @@ async def test_empty_partition():
         await pilot.press("down", "end", "up")
 
 
-@run_async
+@pilot_test
 async def test_gaps_are_shown_and_not_asked_for_forever():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -261,7 +250,7 @@ async def test_gaps_are_shown_and_not_asked_for_forever():
         assert stream.model.record_at(150) is GAP
 
 
-@run_async
+@pilot_test
 async def test_filtered_browse_appends_matches_and_asks_for_more():
     app = StreamApp(page_size=50)
     async with app.run_test(size=SIZE) as pilot:
@@ -290,7 +279,7 @@ async def test_filtered_browse_appends_matches_and_asks_for_more():
         assert stream.generation == generation + 1 and stream.row_count == 0
 
 
-@run_async
+@pilot_test
 async def test_tail_follows_and_counts_new_records_when_scrolled_up():
     app = StreamApp(tail_capacity=1_000)
     async with app.run_test(size=SIZE) as pilot:
@@ -318,7 +307,7 @@ async def test_tail_follows_and_counts_new_records_when_scrolled_up():
         assert stream.following
 
 
-@run_async
+@pilot_test
 async def test_mouse_wheel_up_stops_following():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -334,7 +323,7 @@ async def test_mouse_wheel_up_stops_following():
         assert stream.pending_new == 10
 
 
-@run_async
+@pilot_test
 async def test_tail_buffer_is_bounded_and_the_selected_record_stays_put():
     app = StreamApp(tail_capacity=1_000)
     async with app.run_test(size=SIZE) as pilot:
@@ -355,7 +344,7 @@ async def test_tail_buffer_is_bounded_and_the_selected_record_stays_put():
         assert stream.pending_new == 4_000
 
 
-@run_async
+@pilot_test
 async def test_a_flood_of_batches_costs_one_repaint():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -373,7 +362,7 @@ async def test_a_flood_of_batches_costs_one_repaint():
         assert stream.selected_record.offset == 39_999
 
 
-@run_async
+@pilot_test
 async def test_highlight_messages_are_throttled_to_the_latest():
     app = StreamApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -394,7 +383,7 @@ HOSTILE = [b"\x1b[31mred\x1b[0m", b"[bold]not bold[/]", b"[/]", b"carriage\rretu
            b"\x9b2J", "\u202eevil".encode()]
 
 
-@run_async
+@pilot_test
 async def test_hostile_content_renders_as_literal_visible_text():
     app = StreamApp()
     async with app.run_test(size=(120, 24)) as pilot:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
 import json
 import re
 
@@ -16,18 +14,9 @@ from flytui.decode import DETAIL_LIMIT, DecodeMode, available_modes
 from flytui.widgets.decoded_view import DecodedView
 from flytui.widgets.record_detail import RecordDetail
 from pyflymq.models import DLQEntry, Message
+from tests.flytui_helpers import pilot_test
 
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-
-
-def run_async(test):
-    """Run an async test function with asyncio.run (no async pytest plugin is assumed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 class DetailApp(App):
@@ -67,7 +56,7 @@ SIZE = (110, 40)
 JSON_VALUE = b'{"order": 7, "note": "[bold]not markup[/]", "esc": "\\u001b[2J"}'
 
 
-@run_async
+@pilot_test
 async def test_shows_metadata_and_decoded_json():
     app = DetailApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -83,7 +72,7 @@ async def test_shows_metadata_and_decoded_json():
         assert RAW_CONTROL.search(text) is None
 
 
-@run_async
+@pilot_test
 async def test_cycling_modes_with_m():
     app = DetailApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -108,7 +97,7 @@ async def test_cycling_modes_with_m():
         assert value_text(detail) == "aGVsbG8="
 
 
-@run_async
+@pilot_test
 async def test_dlq_record_shows_the_envelope_and_decodes_the_payload():
     envelope = {
         "id": "dlq-9", "original_topic": "orders", "original_offset": 77, "reason": "max_retries_exceeded",
@@ -146,7 +135,7 @@ async def test_dlq_record_shows_the_envelope_and_decodes_the_payload():
         assert value_text(detail) == "payload"
 
 
-@run_async
+@pilot_test
 async def test_huge_values_are_cut_until_load_all():
     big = b"line of text\n" * 1_000_000  # 13 MB
     app = DetailApp()
@@ -169,7 +158,7 @@ async def test_huge_values_are_cut_until_load_all():
         assert not detail.fully_loaded
 
 
-@run_async
+@pilot_test
 async def test_hostile_values_are_literal_and_visible():
     app = DetailApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -184,7 +173,7 @@ async def test_hostile_values_are_literal_and_visible():
         assert "[red]t[/]␛[2J" in text
 
 
-@run_async
+@pilot_test
 async def test_updates_in_place_without_mounting_widgets():
     app = DetailApp()
     async with app.run_test(size=SIZE) as pilot:

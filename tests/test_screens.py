@@ -14,8 +14,9 @@ from flytui.offset_plan import CommitTarget, PartitionState, SeekKind, plan_comm
 from flytui.screens.commit_plan import CommitPlanScreen, CommitResultScreen, CommitTargetScreen
 from flytui.screens.confirm import ConfirmScreen
 from flytui.screens.export import ExportProgressScreen, ExportRequest, ExportScope, ExportScreen
-from flytui.screens.filter import FilterScreen, describe_filter
+from flytui.screens.filter import FILTER_MAX_BYTES, FilterScreen, describe_filter
 from flytui.screens.help import HelpScreen, group_rows
+from flytui.screens.offsets_export import OffsetsExportRequest, OffsetsExportScreen
 from flytui.screens.produce import ProduceRequest, ProduceScreen, encode_field, guess_encoding, render_field
 from flytui.screens.seek import SeekRequest, SeekScreen
 
@@ -846,3 +847,59 @@ def test_help_groups_and_closes():
 
     assert drive(HelpScreen(HELP_ROWS, read_only=True), script) is None
     assert drive(HelpScreen(HELP_ROWS), press_escape) is None
+
+
+# ------------------------------------------------------------------------------------------ every form dialog
+
+
+FORM_DIALOGS = [
+    pytest.param(lambda tmp: target_screen(), id="commit-target"),
+    pytest.param(lambda tmp: seek_screen(), id="seek"),
+    pytest.param(lambda tmp: FilterScreen("old"), id="filter"),
+    pytest.param(lambda tmp: ProduceScreen("t", b"k", b"v"), id="produce"),
+    pytest.param(lambda tmp: export_screen(tmp / "out.jsonl"), id="export"),
+    pytest.param(lambda tmp: OffsetsExportScreen("orders", "billing"), id="offsets-export"),
+]
+
+
+@pytest.mark.parametrize("make", FORM_DIALOGS)
+def test_the_cancel_button_of_every_form_dialog_dismisses_with_nothing(make, tmp_path):
+    async def script(pilot, dialog):
+        await type_into(pilot, dialog, "Input", "typed but not submitted")
+        await pilot.click("#cancel")
+
+    assert drive(make(tmp_path), script) is None
+
+
+def test_filter_apply_button_submits_and_a_too_long_filter_stays_open():
+    async def apply(pilot, dialog):
+        await type_into(pilot, dialog, "#filter-input", "needle")
+        await pilot.click("#apply")
+
+    assert drive(FilterScreen("old"), apply) == "needle"
+
+    async def too_long(pilot, dialog):
+        await type_into(pilot, dialog, "#filter-input", "x" * (FILTER_MAX_BYTES + 1))
+        await pilot.click("#apply")
+        await pilot.pause()
+        assert f"the broker accepts at most {FILTER_MAX_BYTES}" in text(dialog, "#error")
+
+    assert drive(FilterScreen("old"), too_long) is NOTHING
+
+
+def test_offsets_export_save_button_submits_and_an_empty_group_stays_open(tmp_path):
+    target = str(tmp_path / "offsets.json")
+
+    async def save(pilot, dialog):
+        await type_into(pilot, dialog, "#path", target)
+        await pilot.click("#save")
+
+    assert drive(OffsetsExportScreen("orders", "billing"), save) == OffsetsExportRequest("billing", target, False)
+
+    async def no_group(pilot, dialog):
+        await type_into(pilot, dialog, "#path", target)
+        await pilot.click("#save")
+        await pilot.pause()
+        assert "Type the consumer group" in text(dialog, "#error")
+
+    assert drive(OffsetsExportScreen("orders"), no_group) is NOTHING

@@ -1,7 +1,9 @@
 """Shared base for flytui's modal dialogs: a centred bordered box, a title, a hint line, `esc` cancels.
 
 Private to ``flytui.screens``. Subclasses compose their content inside ``self.dialog_box()`` and set
-``CANCEL_RESULT`` (what ``esc`` dismisses with: ``None`` or ``False``).
+``CANCEL_RESULT`` (what ``esc`` and a ``#cancel`` button dismiss with: ``None`` or ``False``). A form dialog
+defines ``build_result()`` and names its submit button in ``SUBMIT_BUTTON``; the button, and whatever else
+calls ``action_submit``, dismisses with the result or shows why not in the ``#error`` line.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ ResultT = TypeVar("ResultT")
 
 
 class Dialog(ModalScreen[ResultT]):
-    """A modal dialog: ``esc`` dismisses it with ``CANCEL_RESULT``."""
+    """A modal dialog: ``esc`` or its ``#cancel`` button dismisses it with ``CANCEL_RESULT``."""
 
     CANCEL_RESULT: ClassVar[object] = None
+
+    SUBMIT_BUTTON: ClassVar[str | None] = None
+    """The id of the button that submits the form (see :meth:`action_submit`); ``None`` when there is none."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
@@ -98,10 +103,27 @@ class Dialog(ModalScreen[ResultT]):
             return
         self.close_with(result)
 
+    def build_result(self) -> ResultT:
+        """What the form as typed asks for; a ``ValueError`` tells the user what to fix. Form dialogs define it."""
+        raise NotImplementedError(f"{type(self).__name__} has no form to submit")
+
+    def action_submit(self) -> None:
+        """Dismiss with :meth:`build_result`, or show why the form cannot be submitted yet."""
+        self.submit(self.build_result)
+
     def action_cancel(self) -> None:
         """Close the dialog without a result."""
         self.close_with(self.CANCEL_RESULT)
 
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        # not action_cancel: a dialog may give esc another meaning (the commit plan's esc goes back)
+        self.close_with(self.CANCEL_RESULT)
+
+    @on(Button.Pressed)
+    def _submit_pressed(self, event: Button.Pressed) -> None:
+        if self.SUBMIT_BUTTON is not None and event.button.id == self.SUBMIT_BUTTON:
+            self.action_submit()
 
 
 class TypedConfirmDialog(Dialog[bool]):
@@ -111,6 +133,8 @@ class TypedConfirmDialog(Dialog[bool]):
     ``confirm_word`` the ``#confirm`` button alone confirms. ``WORD_PURPOSE`` ends the hint shown when the
     word is mistyped.
     """
+
+    CANCEL_RESULT: ClassVar[object] = False
 
     confirm_word: str | None = None
     WORD_PURPOSE: ClassVar[str] = "confirm"
@@ -136,9 +160,6 @@ class TypedConfirmDialog(Dialog[bool]):
         if not self.confirm_word or self._word_typed():
             self.close_with(True)
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(False)
 
 def title_line(text: str | Text) -> Static:
     """A dialog title line (``text`` is shown as data, never markup)."""

@@ -103,6 +103,8 @@ class CommitChoice:
 class CommitTargetScreen(Dialog["CommitChoice | None"]):
     """Choose the group and where to move its committed offset (see the module docstring)."""
 
+    SUBMIT_BUTTON: ClassVar[str | None] = "plan"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "submit", "Preview plan", show=False),
         Binding("ctrl+a", "toggle_all", "All partitions", show=False, priority=True),
@@ -291,7 +293,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
             return CommitTarget.to_offset(parse_explicit_offset(text), scope)
         return CommitTarget.shift_by(parse_shift(text), scope)
 
-    def build_choice(self) -> CommitChoice:
+    def build_result(self) -> CommitChoice:
         """The group and target the form describes, with the form as typed."""
         typed = self.query_one("#group", Input).value
         prefilled = self.initial.group if self.initial else self.group
@@ -305,24 +307,9 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
         return CommitChoice(group, self.build_target(), self.kind, self.query_one("#amount", Input).value,
                             self.query_one("#path", Input).value, self.all_partitions)
 
-    def _submit(self) -> None:
-        self.submit(self.build_choice)
-
     @on(Input.Submitted)
     def _field_submitted(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#plan")
-    def _plan_pressed(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(None)
-
-    def action_submit(self) -> None:
-        """Preview the plan for the chosen target."""
-        self._submit()
+        self.action_submit()
 
 
 _AMOUNT_PLACEHOLDERS = {TargetKind.OFFSET.value: "offset, e.g. 1234", TargetKind.SHIFT.value: "+N or -N"}
@@ -362,8 +349,6 @@ class CommitPlanScreen(TypedConfirmDialog):
     """Show a commit plan and ask for an explicit confirmation (see the module docstring)."""
 
     WORD_PURPOSE = "execute this plan"
-
-    CANCEL_RESULT: ClassVar[object] = False
 
     DEFAULT_CSS = """
     CommitPlanScreen > .dialog-box {

@@ -20,7 +20,6 @@ confirm_word="purge"), on_answer)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 from rich.text import Text
 from textual import events
@@ -36,8 +35,6 @@ __all__ = ["ConfirmScreen"]
 
 class ConfirmScreen(TypedConfirmDialog):
     """Ask before a destructive action; ``True`` only on an explicit confirmation (see module docs)."""
-
-    CANCEL_RESULT: ClassVar[object] = False
 
     DEFAULT_CSS = """
     ConfirmScreen .confirm-body {

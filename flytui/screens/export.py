@@ -88,6 +88,8 @@ def check_export_path(text: str, overwrite: bool) -> str:
 class ExportScreen(Dialog["ExportRequest | None"]):
     """Ask what to export and where (see the module docstring)."""
 
+    SUBMIT_BUTTON: ClassVar[str | None] = "export"
+
     DEFAULT_CSS = """
     ExportScreen #path {
         width: 100%;
@@ -197,7 +199,7 @@ class ExportScreen(Dialog["ExportRequest | None"]):
     def _range_changed(self) -> None:
         self.query_one("#error", Static).update("")
 
-    def build_request(self) -> ExportRequest:
+    def build_result(self) -> ExportRequest:
         """The request the form describes; :class:`ValueError` with a message for the user if invalid."""
         overwrite = self.query_one("#overwrite", Checkbox).value
         path = check_export_path(self.query_one("#path", Input).value, overwrite)
@@ -219,20 +221,9 @@ class ExportScreen(Dialog["ExportRequest | None"]):
             raise ValueError(f"Range: from ({start}) must be below to ({end}, exclusive).")
         return ExportRequest(path, scope, self.partition, start, end, overwrite, self.filter_text)
 
-    def _submit(self) -> None:
-        self.submit(self.build_request)
-
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#export")
-    def _export_pressed(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(None)
+        self.action_submit()
 
 
 class ExportProgressScreen(Dialog[None]):

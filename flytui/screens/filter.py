@@ -18,6 +18,7 @@ Public API
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -80,6 +81,8 @@ def describe_filter(text: str) -> tuple[str, str]:
 class FilterScreen(Dialog["str | None"]):
     """Ask for the server-side filter (see the module docstring)."""
 
+    SUBMIT_BUTTON: ClassVar[str | None] = "apply"
+
     DEFAULT_CSS = """
     FilterScreen #filter-input {
         width: 100%;
@@ -132,27 +135,18 @@ class FilterScreen(Dialog["str | None"]):
     def _changed(self) -> None:
         self._describe()
 
-    def _apply(self) -> None:
+    def build_result(self) -> str:
+        """The filter as typed; :class:`ValueError` when the broker would refuse it as too long."""
         text = self.query_one("#filter-input", Input).value
         size = len(text.encode("utf-8"))
         if size > FILTER_MAX_BYTES:
-            self.query_one("#error", Static).update(
-                Text(f"The filter is {size} bytes long; the broker accepts at most {FILTER_MAX_BYTES}."))
-            return
-        self.close_with(text)
+            raise ValueError(f"The filter is {size} bytes long; the broker accepts at most {FILTER_MAX_BYTES}.")
+        return text
 
     @on(Input.Submitted, "#filter-input")
     def _submitted(self) -> None:
-        self._apply()
-
-    @on(Button.Pressed, "#apply")
-    def _apply_pressed(self) -> None:
-        self._apply()
+        self.action_submit()
 
     @on(Button.Pressed, "#clear")
     def _clear_pressed(self) -> None:
         self.close_with("")
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -47,6 +48,8 @@ def default_offsets_path(topic: str, group: str) -> str:
 
 class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
     """Ask which group's offsets to save and where (see the module docstring)."""
+
+    SUBMIT_BUTTON: ClassVar[str | None] = "save"
 
     DEFAULT_CSS = """
     OffsetsExportScreen #group, OffsetsExportScreen #path {
@@ -89,7 +92,7 @@ class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
     def _changed(self) -> None:
         self.query_one("#error", Static).update("")
 
-    def build_request(self) -> OffsetsExportRequest:
+    def build_result(self) -> OffsetsExportRequest:
         """The request the form describes; :class:`ValueError` with a message for the user if invalid."""
         group = self.query_one("#group", Input).value.strip()
         if not group:
@@ -99,10 +102,5 @@ class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
         return OffsetsExportRequest(group, path, overwrite)
 
     @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def _save(self) -> None:
-        self.submit(self.build_request)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(None)
+    def _submitted(self) -> None:
+        self.action_submit()

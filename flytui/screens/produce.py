@@ -128,8 +128,10 @@ def _as_bytes(data: bytes | str | None) -> bytes | None:
 class ProduceScreen(Dialog["ProduceRequest | None"]):
     """Compose a record to produce (see the module docstring)."""
 
+    SUBMIT_BUTTON: ClassVar[str | None] = "send"
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Send", show=False, priority=True),
+        Binding("ctrl+s", "submit", "Send", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -237,7 +239,7 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
 
     # validation ---------------------------------------------------------------------------------------
 
-    def build_request(self) -> ProduceRequest:
+    def build_result(self) -> ProduceRequest:
         """The record the form describes; :class:`ValueError` with a message for the user if invalid."""
         topic = self.query_one("#topic", Input).value.strip()
         if not topic:
@@ -259,7 +261,7 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
         status = self.query_one("#status", Static)
         self.query_one("#error", Static).update("")
         try:
-            request = self.build_request()
+            request = self.build_result()
         except ValueError as exc:
             message = str(exc)
             if message.startswith(("Key:", "Value:")):
@@ -278,19 +280,8 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
     def _area_changed(self) -> None:
         self._update_status()
 
-    def action_send(self) -> None:
-        """Validate and dismiss with the request."""
-        self.submit(self.build_request)
-
     @on(Input.Submitted)
     def _input_submitted(self) -> None:
         """``enter`` in the topic or key field moves on; only ``ctrl+s`` / *Send* sends."""
         self.focus_next()
 
-    @on(Button.Pressed, "#send")
-    def _send_pressed(self) -> None:
-        self.action_send()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(None)

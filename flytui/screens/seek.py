@@ -72,6 +72,8 @@ class SeekRequest:
 class SeekScreen(Dialog["SeekRequest | None"]):
     """Ask where to seek (see the module docstring)."""
 
+    SUBMIT_BUTTON: ClassVar[str | None] = "seek"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+a", "toggle_all", "All partitions", show=False, priority=True),
     ]
@@ -162,7 +164,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         target = "#scope-one" if self.all_partitions else "#scope-all"
         self.query_one(target, RadioButton).value = True
 
-    def build_request(self) -> SeekRequest:
+    def build_result(self) -> SeekRequest:
         """The request the form describes; :class:`ValueError` with a message for the user if it does not
         parse. Whether the offset exists is checked when it is resolved, at enter."""
         text = self.query_one("#seek-input", Input).value
@@ -186,7 +188,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
             preview.update("")
             return
         try:
-            request = self.build_request()
+            request = self.build_result()
         except ValueError as exc:
             preview.set_classes("-error")
             preview.update(Text(str(exc)))
@@ -219,17 +221,6 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         self.initial_error = ""
         self._update_preview()
 
-    def _submit(self) -> None:
-        self.submit(self.build_request)
-
     @on(Input.Submitted, "#seek-input")
     def _submitted(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#seek")
-    def _seek_pressed(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.close_with(None)
+        self.action_submit()

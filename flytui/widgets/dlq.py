@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -22,6 +21,7 @@ from pyflymq.models import Message as Record
 from ..decode import preview, visible_text
 from ..service import DLQRecord
 from ._stale import StaleSubtitle
+from ._vi_keys import vi_bindings
 
 COLUMNS = (("Offset", "offset", 6), ("ID", "id", 10), ("Orig", "orig", 6), ("Reason", "reason", 20),
            ("Tries", "retries", 5), ("Last failed", "last", 19), ("Error", "error", 30))
@@ -31,12 +31,7 @@ FIXED = sum(width + 2 for _, key, width in COLUMNS if key != "error")
 class DeadLettersTable(StaleSubtitle, DataTable):
     """The list of dead letters."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
-    ]
+    BINDINGS = vi_bindings()
 
 
 class DeadLettersPane(Vertical):

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -25,6 +24,7 @@ from ..decode import visible_text
 from ..service import GroupLag
 from ._cells import CellUpdater
 from ._stale import StaleSubtitle
+from ._vi_keys import vi_bindings
 
 EXPANDED_ROW_LIMIT = 400
 """Above this many rows in all, groups start collapsed (``enter`` expands one)."""
@@ -67,12 +67,7 @@ def _delta(now: int | None, before: int | None) -> Text:
 class GroupsTable(StaleSubtitle, DataTable):
     """The table of groups and their partitions."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
-    ]
+    BINDINGS = vi_bindings()
 
 
 class GroupsPane(Vertical):

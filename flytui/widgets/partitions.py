@@ -16,6 +16,7 @@ from ..decode import visible_text
 from ..service import PartitionInfo
 from ._cells import CellUpdater
 from ._stale import StaleSubtitle
+from ._vi_keys import vi_bindings
 
 COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
            ("Leader", "leader", 12), ("Reading", "reading", 14))
@@ -27,10 +28,7 @@ class PartitionsPane(StaleSubtitle, DataTable):
     BORDER_TITLE = "Partitions"
     BINDINGS = [
         Binding("enter", "select_cursor", "Browse partition"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
+        *vi_bindings(),
     ]
 
     class Opened(Message):

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from ..decode import visible_str, visible_text
 from ..service import DLQ_SUFFIX, TopicInfo
 from ._stale import StaleSubtitle
+from ._vi_keys import vi_bindings
 
 KEEP_KEYS = frozenset("jkgGq")
 """Letters that keep their meaning in the topic list; every other letter starts the filter."""
@@ -102,10 +103,7 @@ class TopicList(OptionList):
 
     BINDINGS = [
         Binding("enter", "select", "Open topic"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "first", "Top", show=False),
-        Binding("G", "last", "Bottom", show=False),
+        *vi_bindings(top="first", bottom="last"),
     ]
 
     def on_key(self, event) -> None:
