@@ -42,6 +42,9 @@ class HelpScreen(Dialog[None]):
     ]
 
     DEFAULT_CSS = """
+    HelpScreen > .dialog-box {
+        width: 116;
+    }
     HelpScreen #help-table {
         height: auto;
         max-height: 30;
@@ -72,7 +75,9 @@ class HelpScreen(Dialog[None]):
     def on_mount(self) -> None:
         """Fill the table, one section per ``where``."""
         table = self.query_one("#help-table", DataTable)
-        table.add_columns("KEY", "ACTION")
+        table.add_column("KEY", width=18)
+        # a fixed width, and rows as tall as their text: long descriptions wrap instead of running off the box
+        table.add_column("ACTION", width=86)
         first = True
         for where, entries in group_rows(self.rows):
             if not first:
@@ -80,5 +85,5 @@ class HelpScreen(Dialog[None]):
             first = False
             table.add_row(Text(where, style="bold underline"), Text(""))
             for key, description in entries:
-                table.add_row(Text(key, style="bold"), Text(description))
+                table.add_row(Text(key, style="bold"), Text(description), height=None)
         table.focus()
