@@ -144,6 +144,9 @@ async def run(args) -> list:
         ("presses timed", f"{len(samples)}", f"{args.rounds} rounds of {len(SCRIPT)} keys; {errors} failed"),
         ("key -> painted (ms): p50 / p99 / max", triple(late), "p99 < 100", late[1] < 100),
         ("slowest keys (max ms)", ", ".join(f"{key} {max(v) * 1000:.0f}" for key, v in slowest), ""),
+        ("slowest keys (median ms)", ", ".join(f"{key} {sorted(v)[len(v) // 2] * 1000:.0f}" for key, v in
+                                               sorted(by_key.items(), key=lambda i: -sorted(i[1])[len(i[1]) // 2])[:5]),
+         ""),
     ]
 
 
