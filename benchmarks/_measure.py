@@ -8,6 +8,19 @@ import time
 from pathlib import Path
 
 
+def put_tree_first(argv: list[str], default: Path) -> Path:
+    """Put the checkout named by ``--tree PATH`` in ``argv`` (else ``default``) first on ``sys.path``.
+
+    Call it before importing flytui or pyflymq, so that a benchmark measures that checkout's code (for
+    before/after figures side by side); returns the checkout.
+    """
+    import sys
+
+    tree = Path(argv[argv.index("--tree") + 1]).resolve() if "--tree" in argv else default
+    sys.path.insert(0, str(tree))
+    return tree
+
+
 def rss_mb() -> tuple[float, float]:
     """(VmRSS, VmHWM) of this process in MB."""
     values = {}

@@ -35,17 +35,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def _tree_from_argv() -> Path:
-    if "--tree" in sys.argv:
-        return Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()
-    return ROOT
-
-
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))  # tests.scale (the cluster's shape) always comes from this checkout
-sys.path.insert(0, str(_tree_from_argv()))  # flytui and pyflymq from the tree measured
+from _measure import GcPauses, percentiles, put_tree_first, report, triple  # noqa: E402
 
-from _measure import GcPauses, percentiles, report, triple  # noqa: E402
+put_tree_first(sys.argv, ROOT)  # flytui and pyflymq from the tree measured
 
 
 def broker_main() -> None:
