@@ -41,7 +41,10 @@ TOPIC = "paging-1m"
 
 
 def start_broker(tree: Path) -> tuple[subprocess.Popen, str]:
-    """The tree's built-in broker in its own process; returns it and its address."""
+    """The tree's built-in broker in its own process; returns it and its address.
+
+    Not ``pyflymq.broker.testing.BrokerProcess``: the tree measured (``--tree``) may predate it.
+    """
     proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--host", "127.0.0.1", "--port", "0"],
                             stdout=subprocess.PIPE, text=True, cwd=tree)
     line = proc.stdout.readline().strip()

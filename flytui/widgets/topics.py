@@ -215,7 +215,9 @@ class TopicsPane(StaleSubtitle, Vertical):
             return
         olist = self.option_list
         ids = [name for name, _ in rows]
-        if ordered and ids == [name for name, _ in self._signature]:
+        same_width = bool(self._signature) and self._signature[0][1][1] == width
+        # the same rows at the same width: rewrite the changed ones; a resize changes them all, so rebuild
+        if ordered and same_width and ids == [name for name, _ in self._signature]:
             for index, ((_, row), (_, before)) in enumerate(zip(rows, self._signature, strict=True)):
                 if row != before:
                     olist.replace_option_prompt_at_index(index, self._line(by_name[ids[index]], row))
