@@ -39,9 +39,12 @@ async def quiet_start_seek(pilot, app) -> None:
     """With --group the stream first moves to the group's offset and says so: wait, then drop that toast
     (a toast left on the main screen would show through a dialog)."""
     await wait_for(pilot, lambda: "→" in notifications(app), what="start seek")
+    # the groups table behind a dialog shows where its cursor is: let it reach --group's row and scroll
+    # there (the scroll runs after a repaint, which a dialog on top would hold back)
+    await wait_for(pilot, lambda: app.groups.selected_group == app.preferred_group, what="group row selected")
     await wait_idle(pilot, app, 0.1)
     app.clear_notifications()
-    await pilot.pause(0.1)
+    await pilot.pause(0.2)
 
 
 def test_snapshot_topics_and_stream(demo, snap_compare):
