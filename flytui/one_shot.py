@@ -98,7 +98,7 @@ def _record_object(message: Message, *, decode_json: bool = True) -> dict[str, A
     text, encoding = _text_or_base64(message.value)
     if encoding == "text" and decode_json and text:
         try:
-            record["value"], record["value_encoding"] = json.loads(text, parse_constant=_refuse_constant), "json"
+            record["value"], record["value_encoding"] = _DECODER.decode(text), "json"
             return record
         except (ValueError, RecursionError):
             pass
@@ -108,14 +108,63 @@ def _record_object(message: Message, *, decode_json: bool = True) -> dict[str, A
 
 def record_line(message: Message) -> bytes:
     """One record as a JSON line (UTF-8, ending in a newline)."""
+    try:
+        return _line_from_parts(message)
+    except (UnicodeEncodeError, ValueError, RecursionError):  # e.g. a topic name with undecodable bytes
+        return _line_from_object(message)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_quote = json.encoder.encode_basestring  # a JSON string literal, non-ASCII kept as is
+
+
+def _is_json(text: str) -> bool:
+    try:
+        _DECODER.decode(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _line_from_parts(message: Message) -> bytes:
+    """The line assembled from pieces: a JSON value is copied as the producer wrote it (after checking it
+    parses) instead of being decoded and encoded again, which is most of the cost per record."""
+    key = message.key
+    if key is None:
+        key_part = b'"key": null'
+    else:
+        try:
+            key_part = b'"key": ' + _quote(key.decode("utf-8")).encode("utf-8") + b', "key_encoding": "text"'
+        except UnicodeDecodeError:
+            key_part = b'"key": "' + base64.b64encode(key) + b'", "key_encoding": "base64"'
+    value = message.value
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        value_part = b'"value": "' + base64.b64encode(value) + b'", "value_encoding": "base64"'
+    else:
+        if text and _is_json(text):
+            # a raw newline can only be whitespace between JSON tokens, but it would split the line
+            raw = value if b"\n" not in value and b"\r" not in value else \
+                _ENCODER.encode(_DECODER.decode(text)).encode("utf-8")
+            value_part = b'"value": ' + raw + b', "value_encoding": "json"'
+        else:
+            value_part = b'"value": ' + _quote(text).encode("utf-8") + b', "value_encoding": "text"'
+    head = f'{{"topic": {_quote(message.topic)}, "partition": {message.partition:d}, "offset": {message.offset:d}, '
+    return b"".join((head.encode("utf-8"), key_part, b", ", value_part, b"}\n"))
+
+
+def _line_from_object(message: Message) -> bytes:
     record = _record_object(message)
     try:
         line = json.dumps(record, ensure_ascii=False)
     except (ValueError, RecursionError):  # a JSON value nested deeper than the encoder goes: print it as text
-        line = json.dumps(_record_object(message, decode_json=False), ensure_ascii=False)
+        record = _record_object(message, decode_json=False)
+        line = json.dumps(record, ensure_ascii=False)
     try:
         return line.encode("utf-8") + b"\n"
-    except UnicodeEncodeError:  # a JSON string escaping a lone surrogate: keep the line valid with \u escapes
+    except UnicodeEncodeError:  # a lone surrogate (from a topic name): keep the line valid with \u escapes
         return json.dumps(record).encode("ascii") + b"\n"
 
 

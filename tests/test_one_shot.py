@@ -17,6 +17,8 @@ import sys
 from collections import defaultdict
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flytui.model import ConnectionSettings
 from flytui.one_shot import (
@@ -26,6 +28,7 @@ from flytui.one_shot import (
     EXIT_SERVER,
     EXIT_USAGE,
     PrintOptions,
+    _line_from_object,
     record_line,
     run_print,
 )
@@ -302,3 +305,38 @@ def test_record_line_is_always_one_valid_json_line(value: bytes, shown: str | No
         assert record["value"] == shown
     if encoding is not None:
         assert record["value_encoding"] == encoding
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(topic=st.text(min_size=1, max_size=10), key=st.none() | st.binary(max_size=10) | st.text().map(str.encode),
+       value=st.binary(max_size=40) | st.text().map(str.encode)
+       | _JSON_VALUES.map(lambda doc: json.dumps(doc, indent=st_indent(doc)).encode()))
+def test_record_line_reads_back_as_the_record(topic: str, key: bytes | None, value: bytes) -> None:
+    line = record_line(Message(topic, 1, 2, key, value))
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    record = json.loads(line)
+    assert record == json.loads(_line_from_object(Message(topic, 1, 2, key, value)))
+    assert (record["topic"], record["partition"], record["offset"]) == (topic, 1, 2)
+    if key is None:
+        assert record["key"] is None
+    elif record["key_encoding"] == "base64":
+        assert base64.b64decode(record["key"]) == key
+    else:
+        assert record["key"].encode() == key
+    if record["value_encoding"] == "base64":
+        assert base64.b64decode(record["value"]) == value
+    elif record["value_encoding"] == "text":
+        assert record["value"].encode() == value
+    else:
+        assert record["value"] == json.loads(value)
+
+
+def st_indent(doc: object) -> int | None:
+    """Pretty-print some documents (raw newlines inside a JSON value must not split the line)."""
+    return 1 if isinstance(doc, dict) and len(doc) % 2 else None
