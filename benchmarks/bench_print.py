@@ -107,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
 
     broker = None if args.server else BrokerProcess()
-    address = args.server or broker.address
+    address = broker.address if broker is not None else args.server
     try:
         fill_seconds = fill(address, args.records, args.partitions)
         print(f"wrote {args.records:,} records in {fill_seconds:.1f} s", flush=True)

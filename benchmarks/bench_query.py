@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
     messages = records(args.records)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for name, text, target in QUERIES:
         per_second, matched = rate(text, messages, args.rounds)
         note = f"{text}  ({matched:,} of {len(messages):,} match)"

@@ -322,8 +322,10 @@ def run_print(settings: ConnectionSettings, options: PrintOptions, *, explain: C
         return EXIT_USAGE
     try:
         start = parse_seek_spec(options.start)
-    except ValueError as exc:
-        print(f"flytui: bad --from: {exc}", file=err)
+    except ValueError:
+        print(f"flytui: bad --from {options.start!r}: give beginning, end, end-N or -N (the last N of each "
+              "partition), +N (N after the beginning), an offset, or group:NAME (its committed offsets).",
+              file=err)
         return EXIT_USAGE
     client = None
     try:

@@ -437,6 +437,9 @@ class _Parser:
             pattern = self.parse_regex(commit=False)
             return _field_predicate(name, lambda found: pattern.search(found) is not None)
         literal_at = self.pos
+        if name in ("key", "value") and not self.text.startswith('"', self.pos):
+            raise QueryError(f"expected a string in double quotes after '{name} {operator}', "
+                             f"found {self.describe_here()}", literal_at)
         literal = self.parse_literal()
         numeric = name in ("offset", "partition")
         if numeric and not _is_number(literal):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import select
 import signal
 import socket
@@ -32,9 +33,12 @@ from flytui.one_shot import (
     record_line,
     run_print,
 )
+from pyflymq import connect
+from pyflymq.broker.testing import BrokerProcess
 from pyflymq.models import Message
 
 RUN_SECONDS = 60  # every subprocess is bounded by this
+EXTERNAL_SERVER = os.environ.get("FLYMQ_TEST_SERVER", "").strip()
 
 
 def flytui(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -340,3 +344,22 @@ def test_record_line_reads_back_as_the_record(topic: str, key: bytes | None, val
 def st_indent(doc: object) -> int | None:
     """Pretty-print some documents (raw newlines inside a JSON value must not split the line)."""
     return 1 if isinstance(doc, dict) and len(doc) % 2 else None
+
+
+@pytest.mark.skipif(bool(EXTERNAL_SERVER), reason="kills a built-in broker process of its own; "
+                                                  "not done to FLYMQ_TEST_SERVER")
+def test_a_broker_lost_while_following_exits_1() -> None:
+    with BrokerProcess() as broker:
+        with connect(broker.address, timeout_ms=5000) as client:
+            client.produce("lost", b"before")
+        process = start_flytui(broker.address, "--topic", "lost", "--print", "--follow")
+        try:
+            assert json.loads(_read_line(process, RUN_SECONDS))["value"] == "before"
+            broker.kill()
+            _, err = process.communicate(timeout=RUN_SECONDS)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == EXIT_SERVER
+    assert b"failed" in err and b"Traceback" not in err
