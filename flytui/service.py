@@ -56,6 +56,7 @@ from .messages import (
     PageLoaded,
     SeekResolved,
     TailBatch,
+    TopicSearchProgress,
 )
 from .model import (
     DLQ_SUFFIX,
@@ -405,6 +406,74 @@ class FlyService:
                                   record.offset if record else None, record, reached))
 
         self._run(work, group="search", exclusive=True)
+
+    # ----------------------------------------------------------------- whole-topic search
+
+    def search_ranges_sync(self, topic: str, start: Any, partitions: Iterable[int] | None = None,
+                           role: str = "browse") -> tuple[list[Any], list[int]]:
+        """The ranges a whole-topic search scans: each chosen partition from ``start`` (a
+        :class:`~flytui.offset_plan.SeekSpec`, resolved against watermarks and, for ``group:NAME``, the group's
+        committed offsets read now) to its high watermark read now. Also the partitions left out (no committed
+        offset). Raises ValueError with a message for the user (no such group)."""
+        from pyflymq.errors import GroupNotFoundError
+
+        from .offset_plan import SeekKind
+        from .topic_search import search_ranges
+
+        count = self.call(role, lambda c: c.partitions(topic))
+        committed: dict[int, int] = {}
+        if start.kind is SeekKind.GROUP:
+            try:
+                committed = dict(self.call(role, lambda c: c.describe_group(topic, start.group)).offsets)
+            except GroupNotFoundError:
+                raise ValueError(f"There is no group {start.group!r} on {topic}.") from None
+        chosen = list(partitions) if partitions is not None else list(range(count))
+        marks = [(p, *self.call(role, lambda c, p=p: c.watermarks(topic, p))) for p in chosen if p < count]
+
+        def first(partition: int, low: int, high: int) -> int | None:
+            if start.kind is SeekKind.GROUP and partition not in committed:
+                return None
+            return start.resolve(low, low, high, committed=committed.get(partition), clamp=True)
+
+        return search_ranges(marks, first)
+
+    def search_topic(self, topic: str, search_id: int, start: Any, *, partitions: Iterable[int] | None = None,
+                     server_filter: str | None = None, matches: Callable[[Record], bool] | None = None,
+                     limit: int | None = None, workers: int | None = None) -> threading.Event:
+        """Search the whole of ``topic`` (or ``partitions``) from ``start`` to the end in a worker, the
+        partitions in parallel on connections of their own; posts :class:`TopicSearchProgress` a few times a
+        second and when done. Returns an event; setting it cancels the search."""
+        from .topic_search import DEFAULT_WORKERS, RESULT_LIMIT, SearchTally, run_search
+
+        cancel = threading.Event()
+        chosen = list(partitions) if partitions is not None else None
+
+        def open_reader() -> Any:
+            return self._connect_fn(self.settings.servers, **self.settings.client_kwargs())
+
+        def work() -> None:
+            tally = SearchTally(limit=limit or RESULT_LIMIT)
+            try:
+                ranges, skipped = self.search_ranges_sync(topic, start, chosen)
+            except ValueError as exc:
+                self._post(TopicSearchProgress(topic, search_id, tally.snapshot(), error=str(exc)))
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._post(TopicSearchProgress(topic, search_id, tally.snapshot(),
+                                               error=describe_error(exc, self.settings)))
+                return
+            found = tuple(skipped)
+
+            def progress(snapshot: Any) -> None:
+                if not cancel.is_set():
+                    self._post(TopicSearchProgress(topic, search_id, snapshot, found))
+
+            final = run_search(open_reader, topic, ranges, tally, server_filter=server_filter, matches=matches,
+                               stop=cancel, workers=workers or DEFAULT_WORKERS, progress=progress)
+            self._post(TopicSearchProgress(topic, search_id, final, found))
+
+        self._run(work, group="topic-search", name=f"search {topic}")
+        return cancel
 
     # ----------------------------------------------------------------- seek
 
