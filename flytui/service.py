@@ -23,6 +23,7 @@ tested without a running app.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -75,7 +76,7 @@ __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
     "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
     "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SeekResolved",
-    "ServerInfo", "TailBatch", "TopicInfo", "describe_error", "probe",
+    "ServerInfo", "TailBatch", "TopicInfo", "TopicSearchProgress", "describe_error", "probe", "record_filter",
 ]
 
 FETCH_PAGE_MAX = 1000
@@ -83,6 +84,44 @@ FULL_REFRESH_PARTITIONS = 200
 """Up to this many partitions in the cluster, every refresh re-reads every watermark."""
 FULL_REFRESH_SECONDS = 30.0
 """On bigger clusters, watermarks of topics that are not open are re-read at most this often."""  # FlyMQ scans at most 1000 records per FETCH (flymq-wire §2.7)
+
+
+def record_filter(text: str | None) -> tuple[str | None, Callable[[Record], bool] | None]:
+    """What a filter text (:mod:`flytui.record_query`'s language) asks of a read: the broker's FETCH filter
+    when that alone decides it, else the predicate flytui evaluates on every record. ``(None, None)``: no
+    filter. Raises :class:`~flytui.record_query.QueryError` for a text that does not parse."""
+    if not text:
+        return None, None
+    query = _compiled_query(text)
+    if query.server_filter is not None:
+        return query.server_filter, None
+    if query.matches_everything:
+        return None, None
+    return None, query.matches
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_query(text: str) -> Any:
+    from .record_query import compile_query
+
+    return compile_query(text)
+
+
+def _filtered_fetch(client: Any, topic: str, partition: int, offset: int, count: int,
+                    filter: str | None) -> tuple[list[Record], int]:
+    """One FETCH through ``filter``: the matches among at most 1000 records scanned, and the offset the scan
+    reached. The broker filters when it can decide the filter, else flytui checks each record."""
+    server, predicate = record_filter(filter)
+    if predicate is None:
+        result = client.fetch(topic, partition, offset, count, server)
+        records = list(result.messages)
+    else:
+        result = client.fetch(topic, partition, offset, FETCH_PAGE_MAX)
+        records = [m for m in result.messages if predicate(m)][:count]
+        if len(records) == count and count < len(result.messages):  # stop after the last match kept
+            return records, records[-1].offset + 1
+    following = max(result.next_offset, result.messages[-1].offset + 1 if result.messages else offset)
+    return records, following
 
 
 class ReadOnlyError(Exception):
@@ -336,8 +375,7 @@ class FlyService:
         """
         if filter:
             want = min(FETCH_PAGE_MAX, count)
-            result = self.call(role, lambda c: c.fetch(topic, partition, offset, want, filter))
-            return list(result.messages), max(result.next_offset, offset)
+            return self.call(role, lambda c: _filtered_fetch(c, topic, partition, offset, want, filter))
         records: list[Record] = []
         position = offset
         while len(records) < count:
@@ -369,25 +407,27 @@ class FlyService:
                         should_stop: Callable[[], bool] = lambda: False) -> tuple[Record | None, int]:
         """The first record after (``forward``) or before ``start`` matching the server-side filter.
 
-        Uses FETCH's filter (substring, RE2 regex or ``$.path``), so matches are the server's. Returns
-        the record (or None) and the offset the scan reached.
+        Plain text goes to FETCH's filter (substring, RE2 regex or ``$.path``), so its matches are the
+        server's; a query the server cannot decide is checked here (:func:`record_filter`). Returns the
+        record (or None) and the offset the scan reached.
         """
         if forward:
             position = max(start + 1, low)
             while position < high and not should_stop():
-                result = self.call(role, lambda c, o=position: c.fetch(topic, partition, o, 1, pattern))
-                if result.messages:
-                    return result.messages[0], result.messages[0].offset
-                if result.next_offset <= position:
+                records, following = self.call(role, lambda c, o=position: _filtered_fetch(
+                    c, topic, partition, o, 1, pattern))
+                if records:
+                    return records[0], records[0].offset
+                if following <= position:
                     break
-                position = result.next_offset
+                position = following
             return None, position
         position = min(start, high)
         while position > low and not should_stop():
             begin = max(low, position - FETCH_PAGE_MAX)
-            result = self.call(role, lambda c, b=begin, n=position - begin: c.fetch(
-                topic, partition, b, n, pattern))
-            hits = [m for m in result.messages if m.offset < position]
+            found, _ = self.call(role, lambda c, b=begin, n=position - begin: _filtered_fetch(
+                c, topic, partition, b, n, pattern))
+            hits = [m for m in found if m.offset < position]
             if hits:
                 return hits[-1], hits[-1].offset
             position = begin
@@ -551,11 +591,12 @@ class FlyService:
             return max(low, high - backlog) if backlog > 0 else high
 
         def poll(p: int, position: int) -> tuple[list[Record], int]:
-            if filter:
-                result = self.call("tail", lambda c: c.fetch(topic, p, position, 500, filter))
-            else:
-                result = self.call("tail", lambda c: c.fetch(topic, p, position, 500))
-            following = max(position, result.next_offset)  # a filtered scan moves on without matches
+            if filter:  # a filtered scan moves on without matches
+                records, following = self.call("tail", lambda c: _filtered_fetch(c, topic, p, position, 500,
+                                                                                   filter))
+                return records, max(position, following)
+            result = self.call("tail", lambda c: c.fetch(topic, p, position, 500))
+            following = max(position, result.next_offset)
             if result.messages:
                 following = max(following, result.messages[-1].offset + 1)
             return list(result.messages), following
@@ -894,11 +935,9 @@ class FlyService:
                 position = start
                 while position < end and not cancel.is_set():
                     want = min(FETCH_PAGE_MAX, end - position)
-                    result = self.call("browse", lambda c, p=partition, o=position, w=want: c.fetch(
-                        topic, p, o, w, filter))
-                    yield from (m for m in result.messages if m.offset < end)
-                    following = max(result.next_offset,
-                                    result.messages[-1].offset + 1 if result.messages else position)
+                    records, following = self.call("browse", lambda c, p=partition, o=position, w=want: (
+                        _filtered_fetch(c, topic, p, o, w, filter)))
+                    yield from (m for m in records if m.offset < end)
                     if following <= position:
                         break
                     position = following
