@@ -9,7 +9,7 @@ and the predicate decides.
 
 Progress is one :class:`SearchTally` shared by the threads. Memory is bounded: at most ``limit`` matches are
 kept (each with a short preview of key and value, never the whole value); the matches after that are only
-counted.
+counted. Matches are kept in the order found and sorted by partition and offset when the search ends.
 """
 
 from __future__ import annotations
@@ -229,6 +229,7 @@ def run_search(open_reader: Callable[[], Reader], topic: str, ranges: Sequence[P
                 progress(tally.snapshot())
     with tally.lock:
         tally.finished_after = time.monotonic() - tally.started_at
+        tally.matches.sort(key=lambda m: (m.partition, m.offset))  # found in any order; listed in log order
     return tally.snapshot()
 
 

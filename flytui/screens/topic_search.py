@@ -137,7 +137,7 @@ class TopicSearchScreen(Dialog["tuple[int, int] | None"]):
         self.topic = topic
         self.partition_count = partition_count
         self.state = state
-        self._listed = 0
+        self._listed: list[str] = []
         self._listed_search = -1
 
     def compose(self) -> ComposeResult:
@@ -177,16 +177,28 @@ class TopicSearchScreen(Dialog["tuple[int, int] | None"]):
         error.update(visible_text(state.error, multiline=True) if state.error else "")
         self.query_one("#search-progress", Static).update(progress_text(state))
         table = self.query_one("#search-results", DataTable)
-        if self._listed_search != state.search_id:
-            table.clear()
-            self._listed = 0
-            self._listed_search = state.search_id
         matches = state.snapshot.matches if state.snapshot else ()
-        for match in matches[self._listed:]:
+        keys = [f"{m.partition}:{m.offset}" for m in matches]
+        if self._listed_search != state.search_id or keys[:len(self._listed)] != self._listed:
+            # another search, or the final order (sorted by partition and offset): list again, cursor kept
+            chosen = None
+            if table.has_focus and self._listed_search == state.search_id and \
+                    0 <= table.cursor_row < len(self._listed):
+                chosen = self._listed[table.cursor_row]  # the row the user is on
+            table.clear()
+            self._listed = []
+            self._listed_search = state.search_id
+            self._add_rows(table, matches, keys)
+            if chosen in keys:
+                table.move_cursor(row=keys.index(chosen))
+            return
+        self._add_rows(table, matches[len(self._listed):], keys[len(self._listed):])
+
+    def _add_rows(self, table: DataTable[Any], matches: tuple[Any, ...], keys: list[str]) -> None:
+        for match, key in zip(matches, keys, strict=True):
             table.add_row(Text(str(match.partition), justify="right"), Text(f"{match.offset:,}", justify="right"),
-                          preview(match.key, KEY_WIDTH), preview(match.value, PREVIEW_WIDTH),
-                          key=f"{match.partition}:{match.offset}")
-        self._listed = len(matches)
+                          preview(match.key, KEY_WIDTH), preview(match.value, PREVIEW_WIDTH), key=key)
+        self._listed.extend(keys)
 
     def _request(self) -> None:
         self.state.error = ""
