@@ -25,7 +25,7 @@ from pyflymq.errors import (
     ProtocolError,
 )
 
-from .service import ConnectionSettings, FlyService, ServerInfo, probe
+from .model import ConnectionSettings, ServerInfo
 
 EXIT_USAGE = 2
 
@@ -71,11 +71,77 @@ def build_parser() -> argparse.ArgumentParser:
     tls.add_argument("--cert", metavar="FILE", help="client certificate for mutual TLS (implies --tls)")
     tls.add_argument("--key", metavar="FILE", help="client private key for mutual TLS")
     tls.add_argument("--insecure", action="store_true", help="do not verify the server certificate (implies --tls)")
+    one_shot = parser.add_argument_group(
+        "one-shot output (no UI)",
+        "With --print, flytui writes the topic's records as JSON Lines on stdout and exits: one object per "
+        "record with topic, partition, offset, key, key_encoding, value, value_encoding (value is the "
+        "decoded JSON when the record is JSON, else UTF-8 text, else base64). Exit status: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in _exit_codes().items()) + ".")
+    one_shot.add_argument("--print", action="store_true", dest="print_records",
+                          help="print the records of --topic as JSON Lines and exit (every partition unless "
+                               "--partition is given)")
+    one_shot.add_argument("--from", dest="start", default=None, metavar="SEEK",
+                          help="where each partition starts: beginning (default), end, end-N or -N (the last "
+                               "N), +N (N after the beginning), an offset, group:NAME (its committed offsets)")
+    one_shot.add_argument("--count", type=_positive_int, default=None, metavar="N",
+                          help="stop after N records in all")
+    one_shot.add_argument("--follow", action="store_true",
+                          help="keep printing new records until Ctrl-C or the reader of the pipe goes away")
+    one_shot.add_argument("--filter", dest="filter_text", default=None, metavar="EXPR",
+                          help='print only matching records: plain text (substring), /regex/, '
+                               '$.status == "paid", $.amount > 100, key ~ /^cust-/, with and/or/not')
+    one_shot.add_argument("--partition", dest="partitions", type=_partition_list, action="append",
+                          default=None, metavar="P[,P...]", help="read only these partitions (repeatable)")
     parser.add_argument("--refresh", type=float, default=5.0, metavar="SECONDS",
                         help="background refresh interval of topics, watermarks and groups (default: 5; "
                              "0 turns it off)")
     parser.add_argument("--version", action="version", version=f"flytui {_version()}")
     return parser
+
+
+def _exit_codes() -> dict[int, str]:
+    from .one_shot import EXIT_CODES
+
+    return EXIT_CODES
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def _partition_list(text: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of partition numbers, e.g. 0,2") from None
+    if not numbers or any(number < 0 for number in numbers):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of partition numbers, e.g. 0,2")
+    return numbers
+
+
+_PRINT_ONLY = (("start", "--from"), ("count", "--count"), ("follow", "--follow"), ("filter_text", "--filter"),
+               ("partitions", "--partition"))
+
+
+def _print_records(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The ``--print`` mode: check its options, then hand over to :mod:`flytui.one_shot`."""
+    from .one_shot import PrintOptions, run_print
+
+    if args.demo:
+        parser.exit(EXIT_USAGE, "flytui: --print reads from a server: give SERVERS instead of --demo.\n")
+    if not args.topic:
+        parser.exit(EXIT_USAGE, "flytui: --print needs --topic T (the topic to print).\n")
+    settings = settings_from_args(args, parser)
+    partitions = None if args.partitions is None else tuple(p for group in args.partitions for p in group)
+    options = PrintOptions(topic=args.topic, start=args.start or "beginning", count=args.count,
+                           follow=args.follow, filter_text=args.filter_text or "", partitions=partitions)
+    return run_print(settings, options, explain=explain_failure)
 
 
 def _password(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
@@ -152,6 +218,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.refresh < 0:
         parser.exit(EXIT_USAGE, "flytui: --refresh must be 0 (off) or a number of seconds.\n")
+    if args.print_records:
+        return _print_records(args, parser)
+    stray = [flag for name, flag in _PRINT_ONLY if getattr(args, name) not in (None, False)]
+    if stray:
+        parser.exit(EXIT_USAGE, f"flytui: {', '.join(stray)} only apply with --print.\n")
+    from .service import FlyService, probe
 
     demo = None
     if args.demo:

@@ -257,7 +257,29 @@ def _walk(node: Any, steps: tuple[Step, ...]) -> Iterator[Any]:
         yield from _walk(node[step], rest)
 
 
+def _lookup(node: Any, steps: tuple[Step, ...]) -> Any:
+    """The one value a path without ``[*]`` reaches, or :data:`_MISSING`."""
+    for step in steps:
+        if isinstance(step, str):
+            if not isinstance(node, dict) or step not in node:
+                return _MISSING
+        elif step is None or not isinstance(node, list) or not -len(node) <= step < len(node):
+            return _MISSING
+        node = node[step]
+    return node
+
+
 def _path_predicate(steps: tuple[Step, ...], test: Callable[[Any], bool] | None) -> Predicate:
+    if None not in steps:
+        def matches_one(record: _Record) -> bool:
+            document = record.document()
+            if document is _MISSING:
+                return False
+            found = _lookup(document, steps)
+            return found is not _MISSING and (test is None or test(found))
+
+        return matches_one
+
     def matches(record: _Record) -> bool:
         document = record.document()
         if document is _MISSING:
@@ -415,6 +437,9 @@ class _Parser:
             pattern = self.parse_regex(commit=False)
             return _field_predicate(name, lambda found: pattern.search(found) is not None)
         literal_at = self.pos
+        if name in ("key", "value") and not self.text.startswith('"', self.pos):
+            raise QueryError(f"expected a string in double quotes after '{name} {operator}', "
+                             f"found {self.describe_here()}", literal_at)
         literal = self.parse_literal()
         numeric = name in ("offset", "partition")
         if numeric and not _is_number(literal):
@@ -581,6 +606,9 @@ class RecordQuery:
     is_plain: bool
     """True when the text is plain text with the broker's meaning, False when it is a query expression."""
     _predicate: Predicate | None = field(repr=False, compare=False)
+    _on_bytes: Callable[[bytes | None, bytes], bool] | None = field(default=None, repr=False, compare=False)
+    """The same test on (key, value) alone, when it needs nothing else (a plain substring): no per-record
+    object, the hot path of a search."""
 
     @property
     def matches_everything(self) -> bool:
@@ -589,6 +617,8 @@ class RecordQuery:
 
     def matches(self, message: RecordLike) -> bool:
         """Whether the record matches (never raises for any key and value bytes)."""
+        if self._on_bytes is not None:
+            return self._on_bytes(message.key, message.value)
         if self._predicate is None:
             return True
         return self._predicate(_Record(message))
@@ -599,7 +629,14 @@ _LONE_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 def _plain_query(text: str) -> RecordQuery:
     fits = len(text.encode("utf-8", "surrogatepass")) <= SERVER_FILTER_MAX_BYTES
-    return RecordQuery(text, text if fits else None, True, _plain_text(text))
+    on_bytes = None
+    if _REGEX_META.isdisjoint(text):
+        contains = _contains_ignoring_case(text)
+
+        def on_bytes(key: bytes | None, value: bytes) -> bool:
+            return contains(value) or (key is not None and contains(key))
+
+    return RecordQuery(text, text if fits else None, True, _plain_text(text), on_bytes)
 
 
 def compile_query(text: str) -> RecordQuery:
