@@ -189,9 +189,10 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             self.set_interval(self.refresh_seconds, self._tick, name="refresh")
 
     def on_unmount(self) -> None:
-        """Stop the tail and close the clients."""
+        """Stop the tail and a running search."""
         self._collector.uninstall()
         self.service.stop_tail()
+        self.cancel_topic_search()  # its threads end after their current FETCH
 
     async def on_event(self, event: events.Event) -> None:
         """Every event passes here first: a key postpones the next full garbage collection."""
@@ -657,6 +658,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.stream.add_page(event.generation, event.partition, event.offset, event.records,
                              next_offset=event.next_offset)
 
+    @while_running
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
         """Show the record under the cursor in the detail pane."""
         event.stop()

@@ -21,7 +21,8 @@ HELP_TEXT = {
     "open": "Open the topic / partition / record under the cursor",
     "focus_pane": "Jump to a pane",
     "seek": "Jump to an offset: 123, +N, -N, beginning, end, end-N, group:NAME",
-    "filter": "Server-side filter of the partition: text, regex or $.json.path (on topics: filter the list)",
+    "filter": "Filter the stream (it stays on every partition and in the tail): text or regex for the broker, or "
+              "a query like $.status == \"paid\" and key ~ /^cust-01/ (on topics: filter the list)",
     "search_topic": "Search every partition of the topic from a start (beginning, end-N, group:NAME); enter "
                     "on a match opens it in the stream, esc cancels the scan",
     "next_match": "Next record matching the filter",

@@ -67,6 +67,10 @@ async def test_search_every_partition_and_open_a_match(flymq):
         assert app.partition == wanted[0]
         assert f"p{wanted[0]} ▸ offset {wanted[1]:,} of" in screen_text(app)
         assert b'"order": 101' in app.stream.selected_record.value
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: "Search every partition of the topic" in screen_text(app), what="F in help")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ != "HelpScreen", what="help closed")
         await pilot.press("F")  # the last search is still there
         await wait_for(pilot, lambda: isinstance(app.screen, TopicSearchScreen), what="search view again")
         assert sorted(results(app)) == sorted(where[i] for i in (17, 101, 150))
