@@ -35,6 +35,7 @@ from .actions.dead_letters import DeadLetterActions
 from .actions.records import RecordActions
 from .actions.search import SearchActions
 from .actions.tail import TailActions
+from .actions.topic_search import TopicSearchActions
 from .decode import DecodeMode, visible_str
 from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
@@ -62,16 +63,17 @@ from .widgets.topics import TopicsPane
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
 WRITE_ACTIONS = {"commit", "undo_commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
 NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
-NEEDS_TOPIC = {"seek", "filter", "tail", "tail_backlog", "commit", "export", "export_offsets", "refresh_dlq"}
+NEEDS_TOPIC = {"seek", "filter", "search_topic", "tail", "tail_backlog", "commit", "export", "export_offsets", "refresh_dlq"}
 DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
 NOTIFY_LIMIT = 600
 """Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
-LETTER_ACTIONS = {"seek", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
+LETTER_ACTIONS = {"seek", "search_topic", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
                   "commit", "undo_commit", "export_offsets", "export", "produce", "edit_resend", "replay_one",
                   "replay_all", "purge_dlq", "tail_backlog"}
 
 
-class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, TailActions, App[int]):
+class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions, DeadLetterActions, TailActions,
+                App[int]):
     """The flytui application (see the module docstring); its actions live in :mod:`flytui.actions`."""
 
     CSS_PATH = "flytui.tcss"
@@ -95,6 +97,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         Binding("6", "focus_pane('dlq')", "Dead letters", show=False),
         Binding("s", "seek", "Seek"),
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("F", "search_topic", "Search topic", show=False),
         Binding("n", "next_match", "Next match"),
         Binding("N", "previous_match", "Prev match", show=False),
         Binding("t", "tail", "Tail"),
@@ -186,9 +189,10 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             self.set_interval(self.refresh_seconds, self._tick, name="refresh")
 
     def on_unmount(self) -> None:
-        """Stop the tail and close the clients."""
+        """Stop the tail and a running search."""
         self._collector.uninstall()
         self.service.stop_tail()
+        self.cancel_topic_search()  # its threads end after their current FETCH
 
     async def on_event(self, event: events.Event) -> None:
         """Every event passes here first: a key postpones the next full garbage collection."""
@@ -562,6 +566,9 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             return
         was_tailing = self.tailing
         self._stop_tail()
+        if self.topic_search is not None and self.topic_search.topic != topic:
+            self.cancel_topic_search()
+            self.topic_search = None
         self.topic = topic
         self.topic_generation += 1
         self.stream_filter = None
@@ -594,8 +601,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
 
     @on(PartitionsPane.Opened)
     def _partition_opened(self, event: PartitionsPane.Opened) -> None:
-        self._stop_tail()
-        self.stream_filter = None
+        self._stop_tail()  # the filter stays: it applies to every partition
         self.browse(event.partition)
         self._focus(self.stream)
 
@@ -652,6 +658,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.stream.add_page(event.generation, event.partition, event.offset, event.records,
                              next_offset=event.next_offset)
 
+    @while_running
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
         """Show the record under the cursor in the detail pane."""
         event.stop()

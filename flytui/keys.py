@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 HELP_WHERE = {
-    "seek": "Messages", "filter": "Messages", "next_match": "Messages", "previous_match": "Messages",
+    "seek": "Messages", "filter": "Messages", "search_topic": "Messages", "next_match": "Messages",
+    "previous_match": "Messages",
     "tail": "Messages", "tail_backlog": "Messages", "copy_value": "Messages", "copy_record": "Messages",
     "edit_resend": "Messages", "export": "Messages", "produce": "Messages", "commit": "Consumer groups",
     "undo_commit": "Consumer groups", "export_offsets": "Consumer groups", "replay_one": "Dead letters",
@@ -20,7 +21,10 @@ HELP_TEXT = {
     "open": "Open the topic / partition / record under the cursor",
     "focus_pane": "Jump to a pane",
     "seek": "Jump to an offset: 123, +N, -N, beginning, end, end-N, group:NAME",
-    "filter": "Server-side filter of the partition: text, regex or $.json.path (on topics: filter the list)",
+    "filter": "Filter the stream (it stays on every partition and in the tail): text or regex for the broker, or "
+              "a query like $.status == \"paid\" and key ~ /^cust-01/ (on topics: filter the list)",
+    "search_topic": "Search every partition of the topic from a start (beginning, end-N, group:NAME); enter "
+                    "on a match opens it in the stream, esc cancels the scan",
     "next_match": "Next record matching the filter",
     "previous_match": "Previous record matching the filter",
     "tail": "Live tail of every partition from now (toggle; stopping browses the selected record)",

@@ -88,6 +88,19 @@ class MatchFound(Message):
 
 
 @dataclass
+class TopicSearchProgress(Message):
+    """A whole-topic search's state (:mod:`flytui.topic_search`): posted a few times a second and once more
+    when it ends (``snapshot.finished``, or ``error`` when it could not start)."""
+
+    topic: str
+    search_id: int
+    snapshot: Any
+    skipped: tuple[int, ...] = ()
+    """Partitions left out because the start has no offset there (a group with no committed offset)."""
+    error: str = ""
+
+
+@dataclass
 class DeadLettersLoaded(Message):
     """The records of ``<topic>.dlq``."""
 

@@ -23,6 +23,7 @@ tested without a running app.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,7 @@ from .messages import (
     PageLoaded,
     SeekResolved,
     TailBatch,
+    TopicSearchProgress,
 )
 from .model import (
     DLQ_SUFFIX,
@@ -74,7 +76,7 @@ __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
     "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
     "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SeekResolved",
-    "ServerInfo", "TailBatch", "TopicInfo", "describe_error", "probe",
+    "ServerInfo", "TailBatch", "TopicInfo", "TopicSearchProgress", "describe_error", "probe", "record_filter",
 ]
 
 FETCH_PAGE_MAX = 1000
@@ -82,6 +84,44 @@ FULL_REFRESH_PARTITIONS = 200
 """Up to this many partitions in the cluster, every refresh re-reads every watermark."""
 FULL_REFRESH_SECONDS = 30.0
 """On bigger clusters, watermarks of topics that are not open are re-read at most this often."""  # FlyMQ scans at most 1000 records per FETCH (flymq-wire §2.7)
+
+
+def record_filter(text: str | None) -> tuple[str | None, Callable[[Record], bool] | None]:
+    """What a filter text (:mod:`flytui.record_query`'s language) asks of a read: the broker's FETCH filter
+    when that alone decides it, else the predicate flytui evaluates on every record. ``(None, None)``: no
+    filter. Raises :class:`~flytui.record_query.QueryError` for a text that does not parse."""
+    if not text:
+        return None, None
+    query = _compiled_query(text)
+    if query.server_filter is not None:
+        return query.server_filter, None
+    if query.matches_everything:
+        return None, None
+    return None, query.matches
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_query(text: str) -> Any:
+    from .record_query import compile_query
+
+    return compile_query(text)
+
+
+def _filtered_fetch(client: Any, topic: str, partition: int, offset: int, count: int,
+                    filter: str | None) -> tuple[list[Record], int]:
+    """One FETCH through ``filter``: the matches among at most 1000 records scanned, and the offset the scan
+    reached. The broker filters when it can decide the filter, else flytui checks each record."""
+    server, predicate = record_filter(filter)
+    if predicate is None:
+        result = client.fetch(topic, partition, offset, count, server)
+        records = list(result.messages)
+    else:
+        result = client.fetch(topic, partition, offset, FETCH_PAGE_MAX)
+        records = [m for m in result.messages if predicate(m)][:count]
+        if len(records) == count and count < len(result.messages):  # stop after the last match kept
+            return records, records[-1].offset + 1
+    following = max(result.next_offset, result.messages[-1].offset + 1 if result.messages else offset)
+    return records, following
 
 
 class ReadOnlyError(Exception):
@@ -335,8 +375,7 @@ class FlyService:
         """
         if filter:
             want = min(FETCH_PAGE_MAX, count)
-            result = self.call(role, lambda c: c.fetch(topic, partition, offset, want, filter))
-            return list(result.messages), max(result.next_offset, offset)
+            return self.call(role, lambda c: _filtered_fetch(c, topic, partition, offset, want, filter))
         records: list[Record] = []
         position = offset
         while len(records) < count:
@@ -368,25 +407,27 @@ class FlyService:
                         should_stop: Callable[[], bool] = lambda: False) -> tuple[Record | None, int]:
         """The first record after (``forward``) or before ``start`` matching the server-side filter.
 
-        Uses FETCH's filter (substring, RE2 regex or ``$.path``), so matches are the server's. Returns
-        the record (or None) and the offset the scan reached.
+        Plain text goes to FETCH's filter (substring, RE2 regex or ``$.path``), so its matches are the
+        server's; a query the server cannot decide is checked here (:func:`record_filter`). Returns the
+        record (or None) and the offset the scan reached.
         """
         if forward:
             position = max(start + 1, low)
             while position < high and not should_stop():
-                result = self.call(role, lambda c, o=position: c.fetch(topic, partition, o, 1, pattern))
-                if result.messages:
-                    return result.messages[0], result.messages[0].offset
-                if result.next_offset <= position:
+                records, following = self.call(role, lambda c, o=position: _filtered_fetch(
+                    c, topic, partition, o, 1, pattern))
+                if records:
+                    return records[0], records[0].offset
+                if following <= position:
                     break
-                position = result.next_offset
+                position = following
             return None, position
         position = min(start, high)
         while position > low and not should_stop():
             begin = max(low, position - FETCH_PAGE_MAX)
-            result = self.call(role, lambda c, b=begin, n=position - begin: c.fetch(
-                topic, partition, b, n, pattern))
-            hits = [m for m in result.messages if m.offset < position]
+            found, _ = self.call(role, lambda c, b=begin, n=position - begin: _filtered_fetch(
+                c, topic, partition, b, n, pattern))
+            hits = [m for m in found if m.offset < position]
             if hits:
                 return hits[-1], hits[-1].offset
             position = begin
@@ -405,6 +446,74 @@ class FlyService:
                                   record.offset if record else None, record, reached))
 
         self._run(work, group="search", exclusive=True)
+
+    # ----------------------------------------------------------------- whole-topic search
+
+    def search_ranges_sync(self, topic: str, start: Any, partitions: Iterable[int] | None = None,
+                           role: str = "browse") -> tuple[list[Any], list[int]]:
+        """The ranges a whole-topic search scans: each chosen partition from ``start`` (a
+        :class:`~flytui.offset_plan.SeekSpec`, resolved against watermarks and, for ``group:NAME``, the group's
+        committed offsets read now) to its high watermark read now. Also the partitions left out (no committed
+        offset). Raises ValueError with a message for the user (no such group)."""
+        from pyflymq.errors import GroupNotFoundError
+
+        from .offset_plan import SeekKind
+        from .topic_search import search_ranges
+
+        count = self.call(role, lambda c: c.partitions(topic))
+        committed: dict[int, int] = {}
+        if start.kind is SeekKind.GROUP:
+            try:
+                committed = dict(self.call(role, lambda c: c.describe_group(topic, start.group)).offsets)
+            except GroupNotFoundError:
+                raise ValueError(f"There is no group {start.group!r} on {topic}.") from None
+        chosen = list(partitions) if partitions is not None else list(range(count))
+        marks = [(p, *self.call(role, lambda c, p=p: c.watermarks(topic, p))) for p in chosen if p < count]
+
+        def first(partition: int, low: int, high: int) -> int | None:
+            if start.kind is SeekKind.GROUP and partition not in committed:
+                return None
+            return start.resolve(low, low, high, committed=committed.get(partition), clamp=True)
+
+        return search_ranges(marks, first)
+
+    def search_topic(self, topic: str, search_id: int, start: Any, *, partitions: Iterable[int] | None = None,
+                     server_filter: str | None = None, matches: Callable[[Record], bool] | None = None,
+                     limit: int | None = None, workers: int | None = None) -> threading.Event:
+        """Search the whole of ``topic`` (or ``partitions``) from ``start`` to the end in a worker, the
+        partitions in parallel on connections of their own; posts :class:`TopicSearchProgress` a few times a
+        second and when done. Returns an event; setting it cancels the search."""
+        from .topic_search import DEFAULT_WORKERS, RESULT_LIMIT, SearchTally, run_search
+
+        cancel = threading.Event()
+        chosen = list(partitions) if partitions is not None else None
+
+        def open_reader() -> Any:
+            return self._connect_fn(self.settings.servers, **self.settings.client_kwargs())
+
+        def work() -> None:
+            tally = SearchTally(limit=limit or RESULT_LIMIT)
+            try:
+                ranges, skipped = self.search_ranges_sync(topic, start, chosen)
+            except ValueError as exc:
+                self._post(TopicSearchProgress(topic, search_id, tally.snapshot(), error=str(exc)))
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._post(TopicSearchProgress(topic, search_id, tally.snapshot(),
+                                               error=describe_error(exc, self.settings)))
+                return
+            found = tuple(skipped)
+
+            def progress(snapshot: Any) -> None:
+                if not cancel.is_set():
+                    self._post(TopicSearchProgress(topic, search_id, snapshot, found))
+
+            final = run_search(open_reader, topic, ranges, tally, server_filter=server_filter, matches=matches,
+                               stop=cancel, workers=workers or DEFAULT_WORKERS, progress=progress)
+            self._post(TopicSearchProgress(topic, search_id, final, found))
+
+        self._run(work, group="topic-search", name=f"search {topic}")
+        return cancel
 
     # ----------------------------------------------------------------- seek
 
@@ -482,11 +591,12 @@ class FlyService:
             return max(low, high - backlog) if backlog > 0 else high
 
         def poll(p: int, position: int) -> tuple[list[Record], int]:
-            if filter:
-                result = self.call("tail", lambda c: c.fetch(topic, p, position, 500, filter))
-            else:
-                result = self.call("tail", lambda c: c.fetch(topic, p, position, 500))
-            following = max(position, result.next_offset)  # a filtered scan moves on without matches
+            if filter:  # a filtered scan moves on without matches
+                records, following = self.call("tail", lambda c: _filtered_fetch(c, topic, p, position, 500,
+                                                                                   filter))
+                return records, max(position, following)
+            result = self.call("tail", lambda c: c.fetch(topic, p, position, 500))
+            following = max(position, result.next_offset)
             if result.messages:
                 following = max(following, result.messages[-1].offset + 1)
             return list(result.messages), following
@@ -825,11 +935,9 @@ class FlyService:
                 position = start
                 while position < end and not cancel.is_set():
                     want = min(FETCH_PAGE_MAX, end - position)
-                    result = self.call("browse", lambda c, p=partition, o=position, w=want: c.fetch(
-                        topic, p, o, w, filter))
-                    yield from (m for m in result.messages if m.offset < end)
-                    following = max(result.next_offset,
-                                    result.messages[-1].offset + 1 if result.messages else position)
+                    records, following = self.call("browse", lambda c, p=partition, o=position, w=want: (
+                        _filtered_fetch(c, topic, p, o, w, filter)))
+                    yield from (m for m in records if m.offset < end)
                     if following <= position:
                         break
                     position = following

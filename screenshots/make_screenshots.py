@@ -138,6 +138,20 @@ async def view_tail(pilot, app, demo) -> None:
     await settle(pilot, app)
 
 
+async def view_search(pilot, app, demo) -> None:
+    """``F``: a whole-topic search of ``orders`` with a predicate on decoded values, finished."""
+    import dataclasses
+
+    await pilot.press("3", "F")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "TopicSearchScreen")
+    await pilot.press(*'$.items[*].sku == "SKU-7002" and $.status == "cancelled"', "enter")
+    await wait_for(pilot, lambda: app.topic_search.snapshot is not None and app.topic_search.snapshot.finished)
+    state = app.topic_search  # the rate and timings depend on the machine: show fixed ones
+    state.snapshot = dataclasses.replace(state.snapshot, elapsed=0.5, first_match_after=0.01)
+    app.screen.show(state)
+    await settle(pilot, app)
+
+
 async def view_help(pilot, app, demo) -> None:
     """The key reference (``?``)."""
     await pilot.press("question_mark")
@@ -147,7 +161,7 @@ async def view_help(pilot, app, demo) -> None:
 
 VIEWS = [("main", view_main), ("detail", view_detail), ("groups", view_groups),
          ("commit-plan", view_commit_plan), ("undo-plan", view_undo_plan), ("dead-letters", view_dead_letters),
-         ("filter", view_filter), ("help", view_help), ("live-tail", view_tail)]  # the tail writes to the broker: keep it last
+         ("filter", view_filter), ("search", view_search), ("help", view_help), ("live-tail", view_tail)]  # the tail writes to the broker: keep it last
 
 
 async def shoot(demo: DemoEnvironment, name: str, view, out: Path, size: tuple[int, int]) -> Path:

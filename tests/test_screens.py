@@ -562,7 +562,7 @@ def test_filter_describes_the_rule():
     async def script(pilot, dialog):
         dialog.query_one("#filter-input", Input).value = "$.user.id"
         await pilot.pause()
-        assert text(dialog, "#filter-kind").startswith("JSON path")
+        assert text(dialog, "#filter-kind").startswith("Query")
         dialog.query_one("#filter-input", Input).value = "a[b"
         await pilot.pause()
         assert "not a valid regular expression" in text(dialog, "#filter-warning")
@@ -591,9 +591,11 @@ def test_filter_too_long():
     ("[", "Case-insensitive substring on key and value.", "not a valid regular expression"),
     ("(?=x)", "Case-insensitive substring on key and value.", "RE2 does not support"),
     (r"(a)\1", "Case-insensitive substring on key and value.", "RE2 does not support"),
-    ("$.user.id", "JSON path: values that are JSON objects with the key path user.id", ""),
-    ("$.", "JSON path", "empty segment"),
-    ("$.a..b", "JSON path", "empty segment"),
+    ("$.user.id", "Query: flytui decodes each record", ""),
+    ('$.status == "paid" and key ~ /^cust-01/', "Query: flytui decodes each record", ""),
+    ("$.", "Query: does not parse yet", "at character 3"),
+    ("$.a..b", "Query: does not parse yet", "at character"),
+    ("$.amount >", "Query: does not parse yet", "at character 11"),
 ])
 def test_describe_filter(value, summary, warning):
     got_summary, got_warning = describe_filter(value)

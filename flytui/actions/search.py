@@ -106,9 +106,7 @@ class SearchActions:
                 resolved += f": the end (nothing there yet), showing the last record {shown}. Press t to tail."
         self.notify(resolved, title="Seek", timeout=5, markup=False)
         if self.stream_filter is not None or purpose == "browse" or self.partition != partition:
-            self.stream_filter = None
-            self.search_pattern = None
-            self.browse(partition, shown)
+            self.browse(partition, shown)  # through the filter, if one is set: it stays until esc clears it
         else:
             self.stream.set_high_watermark(high)
             self.stream.jump_to_offset(shown)

@@ -102,7 +102,7 @@ class Dialog(ModalScreen[ResultT]):
         try:
             result = build()
         except ValueError as exc:
-            self.query_one("#error", Static).update(visible_text(str(exc)))
+            self.query_one("#error", Static).update(visible_text(str(exc), multiline=True))
             return
         self.close_with(result)
 

@@ -1,4 +1,5 @@
-"""Set the server-side FETCH filter (flymq-wire §2.7).
+"""Set the stream's filter: plain text for the server-side FETCH filter (flymq-wire §2.7), or a query in
+:mod:`flytui.record_query`'s language that flytui checks on each record.
 
 Public API
 ----------
@@ -27,6 +28,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from flytui.decode import visible_text
+from flytui.record_query import QueryError, compile_query
 from flytui.screens._dialog import Dialog, error_line, hint_line, title_line
 
 __all__ = ["FILTER_MAX_BYTES", "FilterScreen", "describe_filter"]
@@ -38,20 +40,32 @@ FILTER_MAX_BYTES = 65535
 _NOT_RE2 = re.compile(r"\(\?(?:=|!|<=|<!)|\\[1-9]")
 
 _HELP = Text.assemble(
-    ("The broker checks each record's key and value; a record matches if any rule matches:\n", ""),
+    ("Plain text goes to the broker, which checks each record's key and value; a record matches if any rule "
+     "matches:\n", ""),
     ("  substring  ", "bold"), ("case-insensitive: ", ""), ("ERR", "bold"), (" matches error: disk\n", ""),
     ("  regex      ", "bold"), ("Go RE2, unanchored: ", ""), ("^a.c$", "bold"),
     (" matches abc, not xabc; an invalid regex is ignored\n", ""),
     ("  JSON path  ", "bold"), ("", ""), ("$.user.id", "bold"),
     (": the value is a JSON object in which that key path exists (its value does not matter)\n", ""),
+    ("Queries are checked by flytui: ", ""), ('$.status == "paid"', "bold"), (", ", ""), ("$.amount > 100", "bold"),
+    (", ", ""), ("key ~ /^cust-01/", "bold"), (", ", ""), ('$.items[*].sku == "SKU-7002"', "bold"),
+    (", combined with and / or / not.\n", ""),
     ("An empty filter clears it. A fetch scans at most 1000 records, so sparse matches arrive in steps.", "dim"),
 )
 
 
 def describe_filter(text: str) -> tuple[str, str]:
-    """How the broker will read ``text``: ``(summary, warning)``; ``warning`` is ``""`` when all is well."""
+    """How ``text`` will be read: ``(summary, warning)``; ``warning`` is ``""`` when all is well. Plain text
+    goes to the broker; a query (:mod:`flytui.record_query`) is checked by flytui on each record."""
     if text == "":
         return "No filter: every record is shown.", ""
+    try:
+        query = compile_query(text)
+    except QueryError as exc:
+        return "Query: does not parse yet.", f"{exc.message} at character {exc.position + 1}"
+    if not query.is_plain:
+        return ("Query: flytui decodes each record and checks it (the broker cannot); a fetch still scans at "
+                "most 1000 records."), ""
     warnings: list[str] = []
     if text != text.strip():
         warnings.append("the filter begins or ends with spaces, and the broker matches them")
@@ -107,9 +121,10 @@ class FilterScreen(Dialog["str | None"]):
     def compose(self) -> ComposeResult:
         """Help, the input, the live description and the buttons."""
         with self.dialog_box():
-            yield title_line("Filter (applied by the broker)")
+            yield title_line("Filter (text for the broker, or a query)")
             yield Static(_HELP, id="filter-help")
-            yield Input(value=self.current, placeholder="substring, regex or $.json.path", id="filter-input")
+            yield Input(value=self.current, placeholder='substring, regex, $.json.path or $.status == "paid"',
+                        id="filter-input")
             yield Static("", id="filter-kind", markup=False)
             yield Static("", id="filter-warning", markup=False)
             yield error_line()
@@ -136,10 +151,15 @@ class FilterScreen(Dialog["str | None"]):
         self._describe()
 
     def build_result(self) -> str:
-        """The filter as typed; :class:`ValueError` when the broker would refuse it as too long."""
+        """The filter as typed; :class:`ValueError` when it does not parse as a query (the message with a caret
+        at the position) or when the broker would refuse it as too long."""
         text = self.query_one("#filter-input", Input).value
+        try:
+            query = compile_query(text)
+        except QueryError as exc:
+            raise ValueError(f"{exc.message} (character {exc.position + 1}):\n{exc.pointer(text)}") from None
         size = len(text.encode("utf-8"))
-        if size > FILTER_MAX_BYTES:
+        if query.is_plain and size > FILTER_MAX_BYTES:
             raise ValueError(f"The filter is {size} bytes long; the broker accepts at most {FILTER_MAX_BYTES}.")
         return text
 
