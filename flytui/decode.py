@@ -17,7 +17,8 @@ Usage::
     preview(record.value, 40) # one line for a table cell, cut with "…"
     human_size(1536)          # "1.5 KiB"
 
-Modes: ``auto`` (JSON if the value parses as a JSON object or array, else text if it is UTF-8, else hex),
+Modes: ``auto`` (JSON if the value parses as a JSON object or array, else text if it is UTF-8, else msgpack
+if the whole value is one msgpack map with string keys or non-empty array, else hex),
 ``text``, ``json``, ``hex`` (classic hexdump), ``base64`` (the bytes encoded as base64, for copying),
 ``protobuf`` (the raw field tree, like ``protoc --decode_raw``, see :mod:`flytui.protobuf_raw`) and
 ``msgpack`` (only when the ``msgpack`` package is importable, see :func:`available_modes`). ``avro`` is
@@ -507,7 +508,34 @@ def _decode_auto(data: bytes, truncated: bool) -> tuple[Lines, DecodeMode]:
             text = None
     if text is not None and _looks_like_text(text[:_SNIFF_BYTES]):
         return TextLines(text), DecodeMode.TEXT
+    if not truncated:
+        document = _sniff_msgpack(data)
+        if document is not None:
+            return _json_lines(_jsonable(document)), DecodeMode.MSGPACK
     return HexLines(data), DecodeMode.HEX
+
+
+_MSGPACK_CONTAINER = frozenset(range(0x80, 0xA0)) | {0xDC, 0xDD, 0xDE, 0xDF}
+"""First bytes of a msgpack map or array (fixmap, fixarray, array16/32, map16/32)."""
+
+
+def _sniff_msgpack(data: bytes) -> object | None:
+    """``data`` unpacked when it is exactly one msgpack record: a map with string keys or a non-empty array.
+
+    Anything else (an unpack error, bytes left over, a scalar, an empty or non-string-keyed map) is None,
+    so random binary rarely passes for msgpack.
+    """
+    if _msgpack is None or data[0] not in _MSGPACK_CONTAINER:
+        return None
+    try:
+        document = _msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception:  # noqa: BLE001 - msgpack raises many types; any of them means "not msgpack"
+        return None
+    if isinstance(document, dict):
+        return document if document and all(isinstance(key, str) for key in document) else None
+    if isinstance(document, list) and document:
+        return document
+    return None
 
 
 @dataclass(frozen=True)
