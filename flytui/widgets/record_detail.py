@@ -100,7 +100,7 @@ class RecordDetail(Vertical, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "cycle_mode", "Decode mode"),
-        Binding("M", "cycle_key_mode", "Key decode mode"),
+        Binding("M", "cycle_key_mode", "Key decode mode", show=False),
         Binding("L", "load_all", "Load whole value"),
         Binding("up,k", "scroll_value('up')", "Scroll up", show=False),
         Binding("down,j", "scroll_value('down')", "Scroll down", show=False),
