@@ -176,8 +176,10 @@ class _Checker:
         for name in schema.get("required") or []:
             if isinstance(name, str) and name not in value:
                 failures.append(Failure(_child(path, name), "required field is missing"))
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        patterns = schema.get("patternProperties") if isinstance(schema.get("patternProperties"), dict) else {}
+        raw_properties = schema.get("properties")
+        properties: dict[str, Any] = raw_properties if isinstance(raw_properties, dict) else {}
+        raw_patterns = schema.get("patternProperties")
+        patterns: dict[str, Any] = raw_patterns if isinstance(raw_patterns, dict) else {}
         additional = schema.get("additionalProperties", True)
         for name, item in value.items():
             matched = False
@@ -248,7 +250,7 @@ class _Checker:
             if _is_number(bound) and fails(value, bound):
                 failures.append(Failure(path, f"{_short(value)} is {words} {_short(bound)}"))
         step = schema.get("multipleOf")
-        if _is_number(step) and step > 0:
+        if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
             quotient = value / step
             if not (quotient == int(quotient) if abs(quotient) < 1e15 else True):
                 failures.append(Failure(path, f"{_short(value)} is not a multiple of {_short(step)}"))

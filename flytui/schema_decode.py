@@ -46,6 +46,7 @@ from .decode import (
 )
 from .json_schema import check
 
+_fastavro: Any
 try:  # a dependency (pyproject), guarded so a broken install still decodes everything else
     import fastavro as _fastavro
 except ImportError:  # pragma: no cover - depends on the environment
