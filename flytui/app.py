@@ -41,6 +41,7 @@ from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
 from .messages import while_running
 from .offset_history import OffsetHistory
+from .schema_choices import SchemaChoices
 from .service import (
     ActionDone,
     ConnectionChanged,
@@ -63,11 +64,13 @@ from .widgets.topics import TopicsPane
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
 WRITE_ACTIONS = {"commit", "undo_commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
 NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
-NEEDS_TOPIC = {"seek", "filter", "search_topic", "tail", "tail_backlog", "commit", "export", "export_offsets", "refresh_dlq"}
+NEEDS_TOPIC = {"seek", "filter", "search_topic", "tail", "tail_backlog", "commit", "export", "export_offsets",
+               "refresh_dlq", "choose_schema"}
 DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
 NOTIFY_LIMIT = 600
 """Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
-LETTER_ACTIONS = {"seek", "search_topic", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
+LETTER_ACTIONS = {"seek", "search_topic", "next_match", "previous_match", "tail", "decode_mode", "key_decode_mode",
+                  "choose_schema", "copy_value", "copy_record",
                   "commit", "undo_commit", "export_offsets", "export", "produce", "edit_resend", "replay_one",
                   "replay_all", "purge_dlq", "tail_backlog"}
 
@@ -103,6 +106,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         Binding("t", "tail", "Tail"),
         Binding("T", "tail_backlog", "Tail+backlog", show=False),
         Binding("d", "decode_mode", "Decode"),
+        Binding("K", "key_decode_mode", "Key decode", show=False),
+        Binding("S", "choose_schema", "Schema", show=False),
         Binding("y", "copy_value", "Copy value"),
         Binding("Y", "copy_record", "Copy JSON", show=False),
         Binding("c", "commit", "Commit"),
@@ -138,6 +143,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.detail_source = "stream"  # which list the detail pane follows: "stream" or "dlq"
         self.seek_all: Any = None
         self.decode_mode = DecodeMode.AUTO
+        self.schema_choices = SchemaChoices.load()
         self._bindings_key: tuple | None = None
         self._partitions_updated_at = 0.0
         self.dlq_records: list[DLQRecord] = []
@@ -456,7 +462,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                  ("ctrl+a", "All partitions on / off (seek and commit)", "Dialogs"),
                  ("esc", "Close; on the commit plan: back to the target, choices kept", "Dialogs")]
         rows += [("/ or a letter", "Filter the topic list", "Topics"),
-                 ("m", "Cycle the decode mode of this pane", "Detail"),
+                 ("m", "Cycle how this pane decodes values", "Detail"),
+                 ("M", "Cycle how this pane decodes keys", "Detail"),
                  ("L", "Load the whole value when it was cut", "Detail")]
         return rows
 
@@ -588,6 +595,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         else:
             self.dlq.set_records(topic, [])
         self._update_tab_labels()
+        self.load_topic_schema()
         if was_tailing:
             self.start_tail()
         elif info.partitions:

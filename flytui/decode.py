@@ -17,9 +17,13 @@ Usage::
     preview(record.value, 40) # one line for a table cell, cut with "…"
     human_size(1536)          # "1.5 KiB"
 
-Modes: ``auto`` (JSON if the value parses as a JSON object or array, else text if it is UTF-8, else hex),
-``text``, ``json``, ``hex`` (classic hexdump), ``base64`` (the bytes encoded as base64, for copying) and
-``msgpack`` (only when the ``msgpack`` package is importable, see :func:`available_modes`).
+Modes: ``auto`` (JSON if the value parses as a JSON object or array, else text if it is UTF-8, else msgpack
+if the whole value is one msgpack map with string keys or non-empty array, else hex),
+``text``, ``json``, ``hex`` (classic hexdump), ``base64`` (the bytes encoded as base64, for copying),
+``protobuf`` (the raw field tree, like ``protoc --decode_raw``, see :mod:`flytui.protobuf_raw`) and
+``msgpack`` (only when the ``msgpack`` package is importable, see :func:`available_modes`). ``avro`` is
+never chosen by hand: it is what a value decoded with a registered Avro schema reports
+(:mod:`flytui.schema_decode`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ from functools import cached_property
 from rich.highlighter import JSONHighlighter
 from rich.style import Style
 from rich.text import Text
+
+from .numbers import human_size
+from .protobuf_raw import parse_message, render_fields
 
 try:  # optional dependency
     import msgpack as _msgpack
@@ -95,6 +102,8 @@ class DecodeMode(str, Enum):
     HEX = "hex"
     BASE64 = "base64"
     MSGPACK = "msgpack"
+    PROTOBUF = "protobuf"
+    AVRO = "avro"
 
     def __str__(self) -> str:
         return self.value
@@ -102,7 +111,8 @@ class DecodeMode(str, Enum):
 
 def available_modes() -> tuple[DecodeMode, ...]:
     """The modes this installation can use, in cycling order (``msgpack`` only if the package imports)."""
-    modes = (DecodeMode.AUTO, DecodeMode.TEXT, DecodeMode.JSON, DecodeMode.HEX, DecodeMode.BASE64)
+    modes = (DecodeMode.AUTO, DecodeMode.TEXT, DecodeMode.JSON, DecodeMode.HEX, DecodeMode.BASE64,
+             DecodeMode.PROTOBUF)
     return (*modes, DecodeMode.MSGPACK) if _msgpack is not None else modes
 
 
@@ -183,23 +193,6 @@ def _count_special(text: str) -> int:
 def _looks_like_text(text: str) -> bool:
     """True when ``text`` is mostly printable (at most a quarter control characters)."""
     return _count_special(text) * 4 <= len(text)
-
-
-# -- sizes -----------------------------------------------------------------------------------------------
-
-
-def human_size(n: int | None) -> str:
-    """A byte count for people: ``512 B``, ``1.5 KiB``, ``10.0 MiB``; ``-`` for None."""
-    if n is None:
-        return "-"
-    if n < 1024:
-        return f"{n} B"
-    size = float(n)
-    for unit in ("KiB", "MiB", "GiB"):
-        size /= 1024
-        if size < 1024:
-            return f"{size:.1f} {unit}"
-    return f"{size / 1024:.1f} TiB"
 
 
 # -- line sources: decoded content, one Text line at a time, built on demand ---------------------------
@@ -477,6 +470,13 @@ def _decode_msgpack(data: bytes) -> Lines:
         raise ValueError(f"{type(exc).__name__}: {exc}") from exc
 
 
+def _decode_protobuf(data: bytes) -> Lines:
+    try:
+        return TextLines("\n".join(render_fields(parse_message(data))))
+    except RecursionError as exc:  # pragma: no cover - parse_message bounds its depth
+        raise ValueError("nested too deeply") from exc
+
+
 def _jsonable(value: object) -> object:
     """msgpack output made JSON-dumpable: non-string map keys become their repr."""
     if isinstance(value, dict):
@@ -508,7 +508,34 @@ def _decode_auto(data: bytes, truncated: bool) -> tuple[Lines, DecodeMode]:
             text = None
     if text is not None and _looks_like_text(text[:_SNIFF_BYTES]):
         return TextLines(text), DecodeMode.TEXT
+    if not truncated:
+        document = _sniff_msgpack(data)
+        if document is not None:
+            return _json_lines(_jsonable(document)), DecodeMode.MSGPACK
     return HexLines(data), DecodeMode.HEX
+
+
+_MSGPACK_CONTAINER = frozenset(range(0x80, 0xA0)) | {0xDC, 0xDD, 0xDE, 0xDF}
+"""First bytes of a msgpack map or array (fixmap, fixarray, array16/32, map16/32)."""
+
+
+def _sniff_msgpack(data: bytes) -> object | None:
+    """``data`` unpacked when it is exactly one msgpack record: a map with string keys or a non-empty array.
+
+    Anything else (an unpack error, bytes left over, a scalar, an empty or non-string-keyed map) is None,
+    so random binary rarely passes for msgpack.
+    """
+    if _msgpack is None or data[0] not in _MSGPACK_CONTAINER:
+        return None
+    try:
+        document = _msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception:  # noqa: BLE001 - msgpack raises many types; any of them means "not msgpack"
+        return None
+    if isinstance(document, dict):
+        return document if document and all(isinstance(key, str) for key in document) else None
+    if isinstance(document, list) and document:
+        return document
+    return None
 
 
 @dataclass(frozen=True)
@@ -529,6 +556,8 @@ class Decoded:
     truncated: bool = False
     shown_bytes: int = 0
     total_bytes: int = 0
+    schema: str | None = None
+    """The registered schema used (``avro schema orders-avro v1``), None when none was."""
 
     @cached_property
     def renderable(self) -> Text:
@@ -564,11 +593,18 @@ def decode_value(data: bytes | None, mode: DecodeMode | str = DecodeMode.AUTO, *
         lines, used = HexLines(shown), DecodeMode.HEX
     elif mode is DecodeMode.BASE64:
         lines, used = Base64Lines(shown), DecodeMode.BASE64
-    elif truncated:  # JSON / msgpack of a cut value cannot parse
+    elif truncated:  # JSON / msgpack / protobuf of a cut value cannot parse
         lines, used, error = _fallback(shown, mode, f"value cut at {len(shown):,} of {total:,} bytes; load all")
     else:
         try:
-            lines = _decode_json(shown) if mode is DecodeMode.JSON else _decode_msgpack(shown)
+            if mode is DecodeMode.JSON:
+                lines = _decode_json(shown)
+            elif mode is DecodeMode.PROTOBUF:
+                lines = _decode_protobuf(shown)
+            elif mode is DecodeMode.AVRO:
+                raise ValueError("Avro needs the topic's registered schema, and none is known here")
+            else:
+                lines = _decode_msgpack(shown)
             used = mode
         except ValueError as exc:
             lines, used, error = _fallback(shown, mode, str(exc))

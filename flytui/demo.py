@@ -7,6 +7,9 @@
 * ``app-logs`` (2 partitions, plain-text log lines without key),
 * ``sensor-readings`` (4 partitions, msgpack values keyed by sensor id),
 * ``audit`` (1 partition, JSON audit events),
+* ``shipments`` (2 partitions, Avro binary values keyed by order id; the Avro schema is registered as
+  ``shipments`` in the schema registry),
+* ``stock-levels`` (1 partition, protobuf values keyed by SKU; a ``.proto`` registered as ``stock-levels``),
 * ``orders.dlq`` (FlyMQ DLQ JSON records, including the poison order),
 
 and consumer groups with lag (``billing-service``, ``shipping-service``, ``analytics``,
@@ -28,8 +31,45 @@ from typing import Any
 from pyflymq import connect
 
 EPOCH = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
-TOPICS = {"orders": 6, "payments": 3, "app-logs": 2, "sensor-readings": 4, "audit": 1, "orders.dlq": 1}
-COUNTS = {"orders": 1200, "payments": 540, "app-logs": 1600, "sensor-readings": 800, "audit": 120}
+TOPICS = {"orders": 6, "payments": 3, "app-logs": 2, "sensor-readings": 4, "audit": 1, "shipments": 2,
+          "stock-levels": 1, "orders.dlq": 1}
+COUNTS = {"orders": 1200, "payments": 540, "app-logs": 1600, "sensor-readings": 800, "audit": 120,
+          "shipments": 60, "stock-levels": 40}
+CARRIERS = ["DHL", "UPS", "FEDEX", "POSTNL"]
+SHIPMENT_SCHEMA = {
+    "type": "record", "name": "Shipment", "namespace": "demo.logistics",
+    "fields": [
+        {"name": "shipment_id", "type": "string"},
+        {"name": "order_id", "type": "string"},
+        {"name": "carrier", "type": {"type": "enum", "name": "Carrier", "symbols": CARRIERS}},
+        {"name": "weight_kg", "type": "double"},
+        {"name": "parcels", "type": "int"},
+        {"name": "express", "type": "boolean"},
+        {"name": "delivered_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}],
+         "default": None},
+    ],
+}
+"""The Avro schema of ``shipments`` values, registered under the topic's name."""
+STOCK_PROTO = '''syntax = "proto3";
+package demo.inventory;
+
+message StockLevel {
+  string sku = 1;
+  string warehouse = 2;
+  int32 on_hand = 3;
+  int32 reserved = 4;
+  Location location = 5;
+  double unit_cost = 6;
+  repeated string tags = 7;
+}
+
+message Location {
+  string aisle = 1;
+  int32 shelf = 2;
+}
+'''
+"""The protobuf schema of ``stock-levels`` values, registered under the topic's name."""
+WAREHOUSES = ["FRA-2", "LIS-1", "AUS-3", "OSA-1"]
 GROUPS = {
     # group: (topic, fraction of each partition consumed, per-partition jitter)
     "billing-service": ("orders", 0.97, 0.02),
@@ -83,6 +123,67 @@ def _mp(value: Any) -> bytes:
     if len(data) < 32:
         return bytes([0xA0 | len(data)]) + data
     return b"\xd9" + bytes([len(data)]) + data
+
+
+def _zigzag_varint(value: int) -> bytes:
+    """Avro's int/long: zigzag, then a base-128 varint."""
+    return _varint((value << 1) ^ (value >> 63))
+
+
+def _varint(value: int) -> bytes:
+    """A base-128 varint of a non-negative int (protobuf and Avro)."""
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _avro_string(text: str) -> bytes:
+    data = text.encode()
+    return _zigzag_varint(len(data)) + data
+
+
+def avro_shipment(shipment: dict[str, Any]) -> bytes:
+    """A ``Shipment`` (:data:`SHIPMENT_SCHEMA`) in Avro binary, encoded here so seeding needs no Avro library."""
+    out = bytearray()
+    out += _avro_string(shipment["shipment_id"])
+    out += _avro_string(shipment["order_id"])
+    out += _zigzag_varint(CARRIERS.index(shipment["carrier"]))
+    out += struct.pack("<d", shipment["weight_kg"])
+    out += _zigzag_varint(shipment["parcels"])
+    out.append(1 if shipment["express"] else 0)
+    delivered = shipment["delivered_at"]
+    out += _zigzag_varint(0) if delivered is None else _zigzag_varint(1) + _zigzag_varint(delivered)
+    return bytes(out)
+
+
+def _pb_field(number: int, wire_type: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | wire_type) + payload
+
+
+def _pb_bytes(number: int, data: bytes) -> bytes:
+    return _pb_field(number, 2, _varint(len(data)) + data)
+
+
+def protobuf_stock_level(level: dict[str, Any]) -> bytes:
+    """A ``StockLevel`` (:data:`STOCK_PROTO`) in protobuf wire format, encoded here (no protobuf library)."""
+    location = _pb_bytes(1, level["aisle"].encode()) + _pb_field(2, 0, _varint(level["shelf"]))
+    out = bytearray()
+    out += _pb_bytes(1, level["sku"].encode())
+    out += _pb_bytes(2, level["warehouse"].encode())
+    out += _pb_field(3, 0, _varint(level["on_hand"]))
+    if level["reserved"]:
+        out += _pb_field(4, 0, _varint(level["reserved"]))
+    out += _pb_bytes(5, location)
+    out += _pb_field(6, 1, struct.pack("<d", level["unit_cost"]))
+    for tag in level["tags"]:
+        out += _pb_bytes(7, tag.encode())
+    return bytes(out)
 
 
 class DemoData:
@@ -158,10 +259,36 @@ class DemoData:
                "at": _ts(self._advance())}
         return user.encode(), json.dumps(doc, separators=(",", ":")).encode()
 
+    def shipment(self) -> tuple[bytes, bytes]:
+        """An Avro shipment keyed by order id."""
+        rng = self.rng
+        order = f"ord-{rng.randint(100_001, max(100_002, self.order_no))}"
+        at = self._advance()
+        delivered = rng.random() < 0.6
+        shipment = {"shipment_id": f"shp-{rng.getrandbits(32):08x}", "order_id": order,
+                    "carrier": rng.choice(CARRIERS), "weight_kg": round(rng.uniform(0.2, 18.0), 2),
+                    "parcels": rng.randint(1, 4), "express": rng.random() < 0.2,
+                    "delivered_at": int((EPOCH + timedelta(seconds=at + 86_400)).timestamp() * 1000)
+                    if delivered else None}
+        return order.encode(), avro_shipment(shipment)
+
+    def stock_level(self) -> tuple[bytes, bytes]:
+        """A protobuf stock level keyed by SKU."""
+        rng = self.rng
+        sku, _name, price = rng.choice(PRODUCTS)
+        self._advance()
+        level = {"sku": sku, "warehouse": rng.choice(WAREHOUSES), "on_hand": rng.randint(0, 400),
+                 "reserved": rng.choice([0, 0, rng.randint(1, 30)]),
+                 "aisle": f"{rng.choice('ABCDEF')}{rng.randint(1, 12):02d}", "shelf": rng.randint(1, 8),
+                 "unit_cost": round(price * rng.uniform(0.4, 0.7), 2),
+                 "tags": rng.sample(["fragile", "bulky", "fast-mover", "seasonal", "hazmat"], rng.randint(0, 2))}
+        return sku.encode(), protobuf_stock_level(level)
+
     def make(self, topic: str) -> tuple[bytes | None, bytes]:
         """One record for ``topic``."""
         return {"orders": self.order, "payments": self.payment, "app-logs": self.log_line,
-                "sensor-readings": self.reading, "audit": self.audit}[topic]()
+                "sensor-readings": self.reading, "audit": self.audit, "shipments": self.shipment,
+                "stock-levels": self.stock_level}[topic]()
 
 
 POISON = b'{"order_id":"ord-100666","customer_id":"cust-0666","items":[{"sku":"SKU-1042","qty":1,' \
@@ -242,6 +369,8 @@ class DemoEnvironment:
                 broker.create_topic(topic, partitions)
             else:
                 client.create_topic(topic, partitions=partitions)
+        client.register_schema("shipments", "avro", json.dumps(SHIPMENT_SCHEMA).encode())
+        client.register_schema("stock-levels", "protobuf", STOCK_PROTO.encode())
         data = self.data
         failed: list[tuple[int, int, bytes]] = []  # (partition, offset, value) of orders that will fail
         poison_at = (0, 0)

@@ -178,3 +178,24 @@ class OffsetsSaved(Message):
     path: str
     count: int
     error: str = ""
+
+
+@dataclass
+class SchemaLoaded(Message):
+    """The registered schema values of ``topic`` are decoded with: schema ``name``, or None when none is
+    registered under that name (``error`` says why it could not be read)."""
+
+    topic: str
+    name: str
+    generation: int
+    schema: Any
+    error: str = ""
+
+
+@dataclass
+class SchemasListed(Message):
+    """The names of the registered schemas (for choosing one for ``topic``), or ``error``."""
+
+    topic: str
+    names: list[str]
+    error: str = ""

@@ -39,6 +39,7 @@ from pyflymq.errors import (
     FlyMQConnectionError,
     FlyMQError,
     ProtocolError,
+    SchemaError,
     UnsupportedOperationError,
 )
 from pyflymq.models import DLQEntry
@@ -55,6 +56,8 @@ from .messages import (
     OffsetsSaved,
     OverviewLoaded,
     PageLoaded,
+    SchemaLoaded,
+    SchemasListed,
     SeekResolved,
     TailBatch,
     TopicSearchProgress,
@@ -71,12 +74,14 @@ from .model import (
     TopicInfo,
     node_label,
 )
+from .schema_decode import TopicSchema
 
 __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
     "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
-    "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SeekResolved",
-    "ServerInfo", "TailBatch", "TopicInfo", "TopicSearchProgress", "describe_error", "probe", "record_filter",
+    "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SchemaLoaded",
+    "SchemasListed", "SeekResolved", "ServerInfo", "TailBatch", "TopicInfo", "TopicSearchProgress", "describe_error",
+    "probe", "record_filter",
 ]
 
 FETCH_PAGE_MAX = 1000
@@ -658,6 +663,53 @@ class FlyService:
     def tailing(self) -> bool:
         """True while a live tail runs."""
         return self._tail_stop is not None
+
+    # ----------------------------------------------------------------- schema registry
+
+    def schema_sync(self, name: str, role: str = "browse") -> TopicSchema | None:
+        """The latest version of schema ``name``, None when none is registered under it (blocking)."""
+        try:
+            info = self.call(role, lambda c: c.get_schema(name))
+        except (SchemaError, UnsupportedOperationError):
+            return None
+        return TopicSchema.from_info(name, info)
+
+    def load_schema(self, topic: str, name: str, generation: int) -> None:
+        """Read schema ``name`` for decoding ``topic`` in a worker; posts :class:`SchemaLoaded`."""
+        def work() -> None:
+            try:
+                schema = self.schema_sync(name)
+            except Exception as exc:  # noqa: BLE001
+                self._post(SchemaLoaded(topic, name, generation, None, describe_error(exc, self.settings)))
+                return
+            self._post(SchemaLoaded(topic, name, generation, schema))
+
+        self._run(work, group="schema", exclusive=True)
+
+    def schema_names_sync(self, role: str = "browse") -> list[str]:
+        """The names of every registered schema, sorted (LIST_SCHEMAS gives ``<name>-v<version>`` ids)."""
+        try:
+            items = self.call(role, lambda c: c.list_schemas())
+        except (SchemaError, UnsupportedOperationError):
+            return []
+        names = set()
+        for schema_id, _kind, version in items:
+            suffix = f"-v{version}"
+            names.add(schema_id[:-len(suffix)] if schema_id.endswith(suffix) else schema_id)
+        return sorted(names)
+
+    def list_schemas(self, topic: str) -> None:
+        """List the registered schema names in a worker (to choose one for ``topic``); posts
+        :class:`SchemasListed`."""
+        def work() -> None:
+            try:
+                names = self.schema_names_sync()
+            except Exception as exc:  # noqa: BLE001
+                self._post(SchemasListed(topic, [], describe_error(exc, self.settings)))
+                return
+            self._post(SchemasListed(topic, names))
+
+        self._run(work, group="schema-list", exclusive=True)
 
     # ----------------------------------------------------------------- DLQ
 

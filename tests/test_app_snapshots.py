@@ -74,6 +74,21 @@ def test_snapshot_detail_with_json(demo, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+def test_snapshot_detail_with_avro_schema(demo, snap_compare):
+    """The demo's shipments topic: Avro values decoded with the schema registered under the topic's name."""
+    from flytui.decode import DecodeMode
+
+    app = make_app(demo.address, demo=True, label="demo broker", topic="shipments")
+
+    async def run_before(pilot):
+        await wait_ready(pilot, app, "shipments")
+        await wait_for(pilot, lambda: app.detail.last_value.mode_used is DecodeMode.AVRO, what="Avro decode")
+        app.action_focus_pane("detail")
+        await settle(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
 def test_snapshot_groups_with_lag(demo, snap_compare):
     app = demo_app(demo)
 

@@ -191,3 +191,19 @@ def test_every_mode_is_total_and_never_emits_raw_controls(data, limit):
     line = preview(data, 40).plain
     assert "\n" not in line and RAW_CONTROL.search(line) is None
     assert preview(data, 40).cell_len <= 40
+
+
+def test_auto_recognises_msgpack_records():
+    import msgpack
+
+    from flytui.demo import msgpack_map
+
+    reading = msgpack_map({"sensor": "sensor-01", "temp_c": 21.5, "battery": 80, "ok": True})
+    result = decode_value(reading, DecodeMode.AUTO)
+    assert result.mode_used is DecodeMode.MSGPACK
+    assert json.loads(result.renderable.plain) == {"sensor": "sensor-01", "temp_c": 21.5, "battery": 80, "ok": True}
+    assert decode_value(msgpack.packb([1, "a"]), DecodeMode.AUTO).mode_used is DecodeMode.MSGPACK
+    # not a record, bytes left over, or cut: stays hex
+    for data in (msgpack.packb({}), msgpack.packb({1: 2}), reading + b"\x00", bytes([0x81]) + bytes(range(32))):
+        assert decode_value(data, DecodeMode.AUTO).mode_used is DecodeMode.HEX, data
+    assert decode_value(reading, DecodeMode.AUTO, limit=8).mode_used is DecodeMode.HEX

@@ -1,4 +1,4 @@
-"""Actions on records: decode mode, copy (OSC 52), produce, edit-and-resend, export to JSONL.
+"""Actions on records: decode modes and schemas, copy (OSC 52), produce, edit-and-resend, export to JSONL.
 
 A mixin of :class:`flytui.app.FlyTUIApp`.
 """
@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..clipboard import copy_to_clipboard, record_as_json, value_as_text
-from ..decode import next_mode
-from ..messages import ExportProgress, while_running
+from ..decode import next_mode, visible_str
+from ..messages import ExportProgress, SchemaLoaded, SchemasListed, while_running
 from ..screens.export import ExportProgressScreen, ExportScope, ExportScreen
 from ..screens.produce import ProduceScreen
+from ..screens.schema_pick import SchemaPickScreen
 from ..service import ReadOnlyError
 
 
@@ -21,12 +22,63 @@ class RecordActions:
     # ------------------------------------------------------------------ decode / copy
 
     def action_decode_mode(self) -> None:
-        """Cycle the detail pane's decoder (auto, text, JSON, hex, base64, msgpack).
+        """Cycle the detail pane's value decoder (auto, text, JSON, hex, base64, protobuf, msgpack).
 
-        Starts from the pane's own mode, which its ``m`` key may have changed meanwhile."""
+        Starts from the pane's own mode, which its ``m`` key may have changed meanwhile. Keys keep theirs."""
         self.decode_mode = next_mode(self.detail.mode)
         self.detail.set_mode(self.decode_mode)
-        self.notify(f"Decode: {self.decode_mode}", timeout=1.5)
+        self.notify(f"Decode values: {self.decode_mode}", timeout=1.5)
+
+    def action_key_decode_mode(self) -> None:
+        """Cycle the detail pane's key decoder (the same modes; values keep theirs)."""
+        mode = next_mode(self.detail.key_mode)
+        self.detail.set_key_mode(mode)
+        self.notify(f"Decode keys: {mode}", timeout=1.5)
+
+    def load_topic_schema(self) -> None:
+        """Ask for the schema that decodes the open topic's values (the one picked, else named like it)."""
+        self.detail.set_schema(None, None)
+        if self.topic:
+            self.service.load_schema(self.topic, self.schema_choices.schema_for(self.topic), self.topic_generation)
+
+    @while_running
+    def on_schema_loaded(self, event: SchemaLoaded) -> None:
+        """The open topic's schema arrived (or there is none): decode its values with it."""
+        if event.topic != self.topic or event.generation != self.topic_generation:
+            return
+        self.detail.set_schema(event.topic, event.schema)
+        picked = self.schema_choices.chosen(event.topic) is not None
+        if event.error:
+            self.notify(f"Could not read schema {visible_str(event.name, limit=80)}: {event.error}",
+                        severity="warning", timeout=5)
+        elif event.schema is None and picked:
+            self.notify(f"No schema {visible_str(event.name, limit=80)} is registered: values decode as usual.",
+                        severity="warning", timeout=5)
+
+    def action_choose_schema(self) -> None:
+        """Choose the registered schema that decodes the open topic (lists the registry first)."""
+        if self.topic:
+            self.service.list_schemas(self.topic)
+
+    @while_running
+    def on_schemas_listed(self, event: SchemasListed) -> None:
+        """The registry's schema names arrived: offer them for the open topic."""
+        if event.topic != self.topic:
+            return
+        if event.error:
+            self.notify(f"Could not list the schemas: {event.error}", severity="error", timeout=5)
+            return
+        topic = event.topic
+
+        def chosen(name: str | None) -> None:
+            if name is None or topic != self.topic:
+                return
+            problem = self.schema_choices.choose(topic, name or None)
+            if problem:
+                self.notify(problem, severity="warning", timeout=5)
+            self.load_topic_schema()
+
+        self.push_screen(SchemaPickScreen(topic, event.names, self.schema_choices.chosen(topic)), chosen)
 
     def action_copy_value(self) -> None:
         """Copy the selected record's value (text, or base64 when binary) to the clipboard."""

@@ -51,7 +51,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from flytui.decode import human_size, preview, visible_text
+from flytui.decode import preview, visible_text
+from flytui.numbers import human_size, number
 from flytui.stream_model import GAP, BrowseModel, FilteredModel, TailModel
 from flytui.widgets._scrolling import set_virtual_size
 from flytui.widgets._stale import STALE_STYLE, stale_label
@@ -830,7 +831,7 @@ class MessageStream(ScrollView, can_focus=True):
         muted = self._style("message-stream--placeholder")
         text = Text(no_wrap=True, end="")
         if isinstance(model, BrowseModel):
-            text.append(f"{model.partition:>{part}} {model.offset_of(row):>{offset}} {'':<{key}} ")
+            text.append(f"{model.partition:>{part}} {number(model.offset_of(row)):>{offset}} {'':<{key}} ")
         text.append(_GAP_TEXT if gap else _PLACEHOLDER, muted)
         text.truncate(width, pad=True)
         text.stylize_before(style)
@@ -841,7 +842,7 @@ class MessageStream(ScrollView, can_focus=True):
         key = record[3]
         value = record[4]
         text = Text(no_wrap=True, end="")
-        text.append(f"{record[1]:>{part}} {record[2]:>{offset}} ")
+        text.append(f"{record[1]:>{part}} {number(record[2]):>{offset}} ")
         key_text = preview(key, key_width)
         key_text.truncate(key_width, pad=True)
         text.append_text(key_text)

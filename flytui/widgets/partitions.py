@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ..decode import visible_text
+from ..numbers import number
 from ..service import PartitionInfo
 from ._cells import CellUpdater
 from ._stale import StaleSubtitle
@@ -86,9 +87,9 @@ class PartitionsPane(StaleSubtitle, DataTable):
         grew = p.partition in self._previous_high and p.high != self._previous_high[p.partition]
         style = "bold green" if grew else ""
         return [Text(str(p.partition), "bold", justify="right"),
-                Text(f"{p.low:,}", justify="right"),
-                Text(f"{p.high:,}", style, justify="right"),
-                Text(f"{p.count:,}", style or ("dim" if p.count == 0 else ""), justify="right"),
+                Text(number(p.low), justify="right"),
+                Text(number(p.high), style, justify="right"),
+                Text(number(p.count), style or ("dim" if p.count == 0 else ""), justify="right"),
                 Text(p.leader or "-", "dim", overflow="ellipsis", no_wrap=True),
                 Text(self.reading.get(p.partition, ""), "bold cyan")]
 

@@ -14,7 +14,9 @@ Usage::
     detail.show_record(message)          # a pyflymq Message (a ``<topic>.dlq`` record shows its envelope)
     detail.show_record(dlq_entry)        # or a DLQEntry as FETCH_DLQ returns it
     detail.show_record(None)             # "no record selected"
-    detail.set_mode(DecodeMode.JSON)     # or press ``m`` to cycle auto/text/json/hex/base64(/msgpack)
+    detail.set_mode(DecodeMode.JSON)     # values; or press ``m`` to cycle auto/text/json/hex/base64/protobuf(/msgpack)
+    detail.set_key_mode(DecodeMode.TEXT) # keys have their own decoder; or press ``M``
+    detail.set_schema("orders", schema)  # a TopicSchema registered for the topic (None: none)
     detail.load_all()                    # or press ``L`` when the value was cut
 """
 
@@ -36,12 +38,13 @@ from flytui.decode import (
     MARKER_STYLE,
     Decoded,
     DecodeMode,
-    available_modes,
     decode_value,
     human_size,
     next_mode,
     visible_text,
 )
+from flytui.numbers import number
+from flytui.schema_decode import TopicSchema, decode_with_schema
 from flytui.widgets.decoded_view import DecodedView
 from pyflymq.models import DLQEntry, Message
 
@@ -97,6 +100,7 @@ class RecordDetail(Vertical, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "cycle_mode", "Decode mode"),
+        Binding("M", "cycle_key_mode", "Key decode mode", show=False),
         Binding("L", "load_all", "Load whole value"),
         Binding("up,k", "scroll_value('up')", "Scroll up", show=False),
         Binding("down,j", "scroll_value('down')", "Scroll down", show=False),
@@ -124,12 +128,16 @@ class RecordDetail(Vertical, can_focus=True):
     """
 
     class ModeChanged(TextualMessage):
-        """The decode mode changed (by key or :meth:`RecordDetail.set_mode`)."""
+        """A decode mode changed (by key, :meth:`RecordDetail.set_mode` or :meth:`RecordDetail.set_key_mode`).
 
-        def __init__(self, detail: RecordDetail, mode: DecodeMode) -> None:
+        ``part`` says which: ``"value"`` or ``"key"``.
+        """
+
+        def __init__(self, detail: RecordDetail, mode: DecodeMode, part: str = "value") -> None:
             super().__init__()
             self.detail = detail
             self.mode = mode
+            self.part = part
 
         @property
         def control(self) -> RecordDetail:
@@ -141,6 +149,9 @@ class RecordDetail(Vertical, can_focus=True):
         """An empty detail pane decoding in ``mode``; values over ``limit`` bytes are cut until loaded."""
         super().__init__(name=name, id=id, classes=classes)
         self._mode = DecodeMode(mode)
+        self._key_mode = DecodeMode.AUTO
+        self._schema: TopicSchema | None = None
+        self._schema_topic: str | None = None
         self.limit = limit
         self._record: Message | DLQEntry | None = None
         self._full = False
@@ -181,8 +192,23 @@ class RecordDetail(Vertical, can_focus=True):
 
     @property
     def mode(self) -> DecodeMode:
-        """The decode mode for key and value."""
+        """The decode mode for values."""
         return self._mode
+
+    @property
+    def key_mode(self) -> DecodeMode:
+        """The decode mode for keys (values have their own, :attr:`mode`)."""
+        return self._key_mode
+
+    @property
+    def schema(self) -> TopicSchema | None:
+        """The registered schema values of :attr:`schema_topic` are decoded with (None: none)."""
+        return self._schema
+
+    @property
+    def schema_topic(self) -> str | None:
+        """The topic :attr:`schema` belongs to."""
+        return self._schema_topic
 
     @property
     def fully_loaded(self) -> bool:
@@ -198,12 +224,26 @@ class RecordDetail(Vertical, can_focus=True):
         self._render_record()
 
     def set_mode(self, mode: DecodeMode | str) -> None:
-        """Decode in ``mode`` from now on (``msgpack`` falls back with a note when it is not installed)."""
+        """Decode values in ``mode`` from now on (``msgpack`` falls back with a note when not installed)."""
         mode = DecodeMode(mode)
         if mode is not self._mode:
             self._mode = mode
             self._render_record()
             self.post_message(self.ModeChanged(self, mode))
+
+    def set_key_mode(self, mode: DecodeMode | str) -> None:
+        """Decode keys in ``mode`` from now on; values keep their own mode."""
+        mode = DecodeMode(mode)
+        if mode is not self._key_mode:
+            self._key_mode = mode
+            self._render_record()
+            self.post_message(self.ModeChanged(self, mode, "key"))
+
+    def set_schema(self, topic: str | None, schema: TopicSchema | None) -> None:
+        """Decode values of ``topic`` (and its dead letters' payloads) with ``schema`` (None: none)."""
+        if (topic, schema) != (self._schema_topic, self._schema):
+            self._schema_topic, self._schema = topic, schema
+            self._render_record()
 
     def load_all(self) -> None:
         """Decode the whole value of the current record, however large."""
@@ -212,8 +252,12 @@ class RecordDetail(Vertical, can_focus=True):
             self._render_record()
 
     def action_cycle_mode(self) -> None:
-        """Next decode mode (auto, text, json, hex, base64, msgpack when installed)."""
+        """Next value decode mode (auto, text, json, hex, base64, protobuf, msgpack when installed)."""
         self.set_mode(next_mode(self._mode))
+
+    def action_cycle_key_mode(self) -> None:
+        """Next key decode mode (the same cycle as values)."""
+        self.set_key_mode(next_mode(self._key_mode))
 
     def action_load_all(self) -> None:
         """Load the whole value when it was cut."""
@@ -232,18 +276,29 @@ class RecordDetail(Vertical, can_focus=True):
             action(animate=False)
 
     # -- rendering -----------------------------------------------------------------------------------------
-    def _decode(self, data: bytes | None, limit: int | None = None) -> Decoded:
-        if limit is None:
-            limit = None if self._full else self.limit
-        return decode_value(data, self._mode, limit=limit)
+    def _decode_key(self, data: bytes | None) -> Decoded:
+        return decode_value(data, self._key_mode, limit=KEY_LIMIT)
 
-    def _mode_text(self, decoded: Decoded) -> Text:
-        text = Text(self._mode.value)
-        if decoded.mode_used is not self._mode:
+    def _decode_value(self, data: bytes | None, topic: str) -> Decoded:
+        limit = None if self._full else self.limit
+        schema = self._schema if topic == self._schema_topic else None
+        return decode_with_schema(data, self._mode, schema, limit=limit)
+
+    @staticmethod
+    def _mode_text(asked: DecodeMode, decoded: Decoded, key: str) -> Text:
+        text = Text(asked.value)
+        if decoded.mode_used is not asked:
             text.append(f" → {decoded.mode_used.value}")
-        others = "/".join(mode.value for mode in available_modes())
-        text.append(f" · m: {others}", style=_DIM)
+        text.append(f" · {key}: change", style=_DIM)
         return text
+
+    def _meta_rows(self, value: Decoded, key: Decoded | None) -> list[tuple[str, Text | str | None]]:
+        rows: list[tuple[str, Text | str | None]] = [("Decode", self._mode_text(self._mode, value, "m"))]
+        if key is not None:
+            rows.append(("Key mode", self._mode_text(self._key_mode, key, "M")))
+        if value.schema is not None:
+            rows.append(("Schema", value.schema))
+        return rows
 
     def _render_record(self) -> None:
         if not self._ready:
@@ -269,36 +324,34 @@ class RecordDetail(Vertical, can_focus=True):
             self._render_message(record)
 
     def _render_message(self, record: Message, note: Text | None = None) -> None:
-        key = self._decode(record.key, KEY_LIMIT)
-        value = self._decode(record.value)
+        key = self._decode_key(record.key)
+        value = self._decode_value(record.value, record.topic)
         rows: list[tuple[str, Text | str | None]] = [
             ("Topic", record.topic),
             ("Partition", str(record.partition)),
-            ("Offset", f"{record.offset:,}"),
+            ("Offset", number(record.offset)),
             ("Key", self._size_text(record.key)),
             ("Value", self._size_text(record.value)),
         ]
         if record.retry_count:
             rows.append(("Redelivered", f"{record.retry_count} time{'s' if record.retry_count != 1 else ''}"))
-        rows.append(("Decode", self._mode_text(value)))
+        rows += self._meta_rows(value, key)
         _update_static(self._meta, _field_table(rows))
         self._envelope_title.display = self._envelope.display = False
         self._show_key_value(key, value, "Value", note)
 
     def _render_dlq_entry(self, entry: DLQEntry, record: Message | None) -> None:
-        key = self._decode(record.key if record is not None else None, KEY_LIMIT)
-        payload = self._decode(entry.value)
+        key = self._decode_key(record.key if record is not None else None)
+        payload = self._decode_value(entry.value, entry.original_topic or entry.topic.removesuffix(".dlq"))
         rows: list[tuple[str, Text | str | None]] = [("Topic", entry.topic)]
         if record is not None:
-            rows += [("Partition", str(record.partition)), ("Offset", f"{record.offset:,}")]
-        rows += [
-            ("Payload", Text(human_size(len(entry.value)))),
-            ("Decode", self._mode_text(payload)),
-        ]
+            rows += [("Partition", str(record.partition)), ("Offset", number(record.offset))]
+        rows.append(("Payload", Text(human_size(len(entry.value)))))
+        rows += self._meta_rows(payload, key if record is not None else None)
         _update_static(self._meta, _field_table(rows))
         envelope: list[tuple[str, Text | str | None]] = [
             ("Original topic", entry.original_topic),
-            ("Original offset", None if entry.original_offset is None else f"{entry.original_offset:,}"),
+            ("Original offset", None if entry.original_offset is None else number(entry.original_offset)),
             ("Reason", entry.reason),
             ("Error", entry.error or None),
             ("Retry count", str(entry.retry_count)),
@@ -316,7 +369,7 @@ class RecordDetail(Vertical, can_focus=True):
     def _size_text(data: bytes | None) -> Text:
         if data is None:
             return Text("none", style=_DIM)
-        return Text(f"{human_size(len(data))}" + (f" ({len(data):,} bytes)" if len(data) >= 1024 else ""))
+        return Text(f"{human_size(len(data))}" + (f" ({number(len(data))} bytes)" if len(data) >= 1024 else ""))
 
     def _show_key_value(self, key: Decoded, value: Decoded, value_label: str, note: Text | None) -> None:
         self.last_value = value
@@ -335,12 +388,12 @@ class RecordDetail(Vertical, can_focus=True):
             notes.append(visible_text(f"⚠ {value.error}"))
         if value.truncated:
             notes.append(Text(f"showing first {human_size(value.shown_bytes)} of {human_size(value.total_bytes)}"
-                              f" ({value.total_bytes:,} bytes) — press L to load all"))
+                              f" ({number(value.total_bytes)} bytes) — press L to load all"))
         self._note.display = bool(notes)
         _update_static(self._note, Text("\n").join(notes) if notes else Text())
 
     def _with_error(self, decoded: Decoded) -> RenderableType:
-        fallback_marked = decoded.mode_used is DecodeMode.HEX and self._mode is not DecodeMode.HEX
+        fallback_marked = decoded.mode_used is DecodeMode.HEX and self._key_mode is not DecodeMode.HEX
         if decoded.error is None or fallback_marked:
             return decoded.renderable
         return Group(visible_text(f"⚠ {decoded.error}", style=MARKER_STYLE), decoded.renderable)
