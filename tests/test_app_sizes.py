@@ -95,6 +95,11 @@ async def test_resizing_keeps_the_stream_row_the_topic_and_the_group(flymq):
             assert app.groups.selected_group == "gamma", size
             assert app.focused is app.stream, size
             assert "offset 7" in "".join(str(part) for part in [app.stream.border_title]), size
+            # the table is drawn for its new columns: gamma's lag (35 + 40) ends where the Lag header ends
+            header = header_line(app, "Group")
+            lag_end = header.index("Lag", header.index("Group")) + len("Lag")
+            row = next(line for line in screen_text(app).splitlines() if "gamma" in line)
+            assert row.index("75", row.index("gamma")) + 2 == lag_end, (size, header, row)
     app.service.close()
 
 

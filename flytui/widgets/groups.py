@@ -159,31 +159,28 @@ class GroupsPane(Vertical):
         return self._layout[0]
 
     def _fit_columns(self) -> bool:
-        """Lay out the columns for the pane's width; True when the set of columns changed (rows rebuilt)."""
+        """Lay out the columns for the pane's width; True when they changed (then the rows are rebuilt).
+
+        A change of the group column's width alone rebuilds too: the table caches rendered rows by its own
+        update count, which a column's new width does not move.
+        """
         width = self.size.width or 80
         layout = fit_columns(width)
         if layout == self._layout:
             return False
         shown, group_width = layout
         table = self.table
-        if shown == self._layout[0]:  # the same columns: only the group column's width changes
-            self._layout = layout
-            for column in table.columns.values():
-                if column.key.value == "group":
-                    column.width = group_width
-            table.refresh()
-            return False
         cursor_key = self._cursor_key()
         self._layout = layout
         table.clear(columns=True)
-        for label, key, width in COLUMNS:
+        for label, key, column_width in COLUMNS:
             if key in shown:
                 justify = "left" if key in ("group", "change") else "right"
                 table.add_column(Text(label, justify=justify), key=key,
-                                 width=group_width if key == "group" else width)
+                                 width=group_width if key == "group" else column_width)
         self._cells = CellUpdater(table, shown)
-        if cursor_key is not None and self.groups:
-            self._render_rows(parse_row_key(cursor_key)[0])
+        if self.groups:
+            self._render_rows(parse_row_key(cursor_key)[0] if cursor_key else self.preferred_group)
             keys = [row.key.value for row in table.ordered_rows]
             if cursor_key in keys:
                 table.move_cursor(row=keys.index(cursor_key))
