@@ -82,7 +82,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
     CSS_PATH = "flytui.tcss"
     TITLE = "flytui"
     ENABLE_COMMAND_PALETTE = True
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]  # narrow: the detail replaces the stream
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]  # narrow: the detail opens over the panes
     VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
 
     BINDINGS = [
@@ -381,8 +381,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.action_focus_pane(PANES[(index + step) % len(PANES)])
 
     def _show_detail_instead(self, show: bool) -> None:
-        """In a narrow terminal the detail takes the stream's place while it has the focus."""
-        self.query_one("#middle").set_class(show, "-show-detail")
+        """In a narrow terminal the detail covers the panes while it has the focus."""
+        self.query_one("#main").set_class(show, "-show-detail")
 
     def action_focus_pane(self, pane: str) -> None:
         """Focus a pane by name (``bottom`` is the visible tab; ``groups``/``dlq`` switch the tab)."""

@@ -29,9 +29,37 @@ from ._vi_keys import vi_bindings
 EXPANDED_ROW_LIMIT = 400
 """Above this many rows in all, groups start collapsed (``enter`` expands one)."""
 
-COLUMNS = (("Group", "group", 26), ("Members", "members", 8), ("Partition", "partition", 9),
-           ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Lag", "lag", 10),
-           ("Change", "change", 16))
+COLUMNS = (("Group", "group", 26), ("Lag", "lag", 10), ("Members", "members", 7), ("Partition", "partition", 9),
+           ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Change", "change", 16))
+"""(label, key, width) in the order shown: what matters most first, so a narrow table drops the least."""
+
+GROUP_MIN_WIDTH = 14
+"""Cells the group column keeps however narrow the table is; it gets up to its width in :data:`COLUMNS` when
+the other columns leave room."""
+
+CELL_PADDING = 2
+"""Cells a DataTable adds to each column (one either side)."""
+
+RESERVED = 4
+"""Cells of the table's width not available to columns: its border and a vertical scrollbar."""
+
+
+def fit_columns(table_width: int) -> tuple[tuple[str, ...], int]:
+    """The columns a table ``table_width`` cells wide shows, and the group column's width.
+
+    Columns go in the order of :data:`COLUMNS` while they fit; the first that does not, and every one after
+    it, is dropped (a table cut on the right never shows a column whose left neighbour is missing).
+    """
+    room = table_width - RESERVED
+    shown = ["group"]
+    used = GROUP_MIN_WIDTH + CELL_PADDING
+    for _, key, width in COLUMNS[1:]:
+        if used + width + CELL_PADDING > room:
+            break
+        shown.append(key)
+        used += width + CELL_PADDING
+    group_width = GROUP_MIN_WIDTH + min(COLUMNS[0][2] - GROUP_MIN_WIDTH, max(0, room - used))
+    return tuple(shown), group_width
 
 
 def row_key(group: str, partition: int | None = None) -> str:
@@ -84,6 +112,7 @@ class GroupsPane(Vertical):
         self.collapsed_by_default = False
         self._toggled: set[str] = set()  # groups the user expanded (or collapsed) against the default
         self._cells: CellUpdater | None = None
+        self._layout: tuple[tuple[str, ...], int] = ((), 0)
 
     def expanded(self, group_id: str) -> bool:
         """True when ``group_id``'s partition rows are shown."""
@@ -117,11 +146,45 @@ class GroupsPane(Vertical):
 
     def on_mount(self) -> None:
         """Create the columns."""
-        for label, key, width in COLUMNS:
-            justify = "left" if key in ("group", "change") else "right"
-            self.table.add_column(Text(label, justify=justify), key=key, width=width)
-        self._cells = CellUpdater(self.table, [key for _, key, _ in COLUMNS])
+        self._fit_columns()
         self.show_message("Open a topic to see its consumer groups.")
+
+    def on_resize(self) -> None:
+        """Show the columns that fit the new width (rows and the cursor are kept)."""
+        self._fit_columns()
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """Keys of the columns shown, left to right (see :func:`fit_columns`)."""
+        return self._layout[0]
+
+    def _fit_columns(self) -> bool:
+        """Lay out the columns for the pane's width; True when they changed (then the rows are rebuilt).
+
+        A change of the group column's width alone rebuilds too: the table caches rendered rows by its own
+        update count, which a column's new width does not move.
+        """
+        width = self.size.width or 80
+        layout = fit_columns(width)
+        if layout == self._layout:
+            return False
+        shown, group_width = layout
+        table = self.table
+        cursor_key = self._cursor_key()
+        self._layout = layout
+        table.clear(columns=True)
+        for label, key, column_width in COLUMNS:
+            if key in shown:
+                justify = "left" if key in ("group", "change") else "right"
+                table.add_column(Text(label, justify=justify), key=key,
+                                 width=group_width if key == "group" else column_width)
+        self._cells = CellUpdater(table, shown)
+        if self.groups:
+            self._render_rows(parse_row_key(cursor_key)[0] if cursor_key else self.preferred_group)
+            keys = [row.key.value for row in table.ordered_rows]
+            if cursor_key in keys:
+                table.move_cursor(row=keys.index(cursor_key))
+        return True
 
     def show_message(self, text: str) -> None:
         """Show a one-line state instead of groups (loading, none, error)."""
@@ -182,9 +245,10 @@ class GroupsPane(Vertical):
             name.append_text(visible_text(gid, style="bold"))
             members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
             scope = "all" if expanded else f"{len(group.partitions)} parts"
-            rows.append((row_key(gid), [name, members, Text(scope, "dim", justify="right"), Text(""), Text(""),
-                               Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold", justify="right"),
-                               self._changes.get((gid, None), Text(""))]))
+            rows.append((row_key(gid), [name, Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold",
+                                                         justify="right"),
+                                        members, Text(scope, "dim", justify="right"), Text(""), Text(""),
+                                        self._changes.get((gid, None), Text(""))]))
             if not expanded:
                 continue
             last = len(group.partitions) - 1
@@ -192,12 +256,13 @@ class GroupsPane(Vertical):
                 committed = (Text("—", "dim", justify="right") if row.committed is None
                              else Text(f"{row.committed:,}", justify="right"))
                 rows.append((row_key(gid, row.partition), [
-                    Text("  └" if index == last else "  ├", "dim"), Text(""),
+                    Text("  └" if index == last else "  ├", "dim"),
+                    Text(f"{row.lag:,}", lag_style(row.lag), justify="right"), Text(""),
                     Text(str(row.partition), justify="right"), committed,
                     Text(f"{row.log_end:,}", justify="right"),
-                    Text(f"{row.lag:,}", lag_style(row.lag), justify="right"),
                     self._changes.get((gid, row.partition), Text(""))]))
-        return rows
+        shown = [index for index, (_, key, _) in enumerate(COLUMNS) if key in self.shown_columns]
+        return [(key, [cells[index] for index in shown]) for key, cells in rows]
 
     def _render_rows(self, selected: str | None) -> None:
         table = self.table

@@ -769,8 +769,9 @@ class MessageStream(ScrollView, can_focus=True):
 
     def _columns(self, width: int) -> tuple[int, int, int, int, int]:
         """Widths of partition, offset, key, value and size columns (single spaces between them)."""
-        part, offset, size = 4, 10, 10
-        key = min(24, max(6, width // 6))
+        part, size = 4, 10
+        offset = 8 if width < 70 else 10  # a narrow stream keeps its room for the key and the value
+        key = min(24, max(9, width // 8))
         value = max(1, width - part - offset - key - size - 4)
         return part, offset, key, value, size
 
