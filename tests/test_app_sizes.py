@@ -11,7 +11,15 @@ import json
 import pytest
 
 from flytui.widgets.groups import COLUMNS, fit_columns
-from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
+from tests.flytui_helpers import (
+    border_title_text,
+    make_app,
+    pilot_test,
+    screen_text,
+    wait_for,
+    wait_idle,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -36,6 +44,14 @@ def header_line(app, first: str) -> str:
     lines = [line for line in screen_text(app).splitlines() if first in line and "Lag" in line]
     assert lines, screen_text(app)
     return lines[0]
+
+
+def lag_lines_up(app, group: str, lag: str) -> bool:
+    """True when ``group``'s row is on screen with ``lag`` ending where the groups table's Lag header ends."""
+    header = header_line(app, "Group")
+    lag_end = header.index("Lag", header.index("Group")) + len("Lag")
+    rows = [line for line in screen_text(app).splitlines() if group in line]
+    return bool(rows) and rows[0].find(lag, rows[0].index(group)) + len(lag) == lag_end
 
 
 def test_columns_drop_from_the_right_and_never_from_the_middle():
@@ -94,12 +110,11 @@ async def test_resizing_keeps_the_stream_row_the_topic_and_the_group(flymq):
             assert app.topic == topic and app.topics_pane.highlighted_topic == topic, size
             assert app.groups.selected_group == "gamma", size
             assert app.focused is app.stream, size
-            assert "offset 7" in "".join(str(part) for part in [app.stream.border_title]), size
+            assert "offset 7" in border_title_text(app.stream), size
             # the table is drawn for its new columns: gamma's lag (35 + 40) ends where the Lag header ends
-            header = header_line(app, "Group")
-            lag_end = header.index("Lag", header.index("Group")) + len("Lag")
-            row = next(line for line in screen_text(app).splitlines() if "gamma" in line)
-            assert row.index("75", row.index("gamma")) + 2 == lag_end, (size, header, row)
+            # (waited for: the table scrolls its cursor row into view after a repaint)
+            await wait_for(pilot, lambda: lag_lines_up(app, "gamma", "75"),
+                           what=f"gamma's lag under the Lag header at {size}")
     app.service.close()
 
 
