@@ -93,3 +93,31 @@ def test_the_plain_filter_fast_path_agrees_with_the_regex_rules(filter_text, key
 def test_which_filters_take_the_fast_path(filter_text, plain):
     assert (build_matcher(filter_text).__qualname__.split(".")[0] == "plain_matcher") is plain
     assert is_plain(filter_text) is plain
+
+
+windows = st.lists(st.tuples(raw_fields, raw_fields), max_size=12)
+
+
+@settings(max_examples=600)
+@given(plain_filters, windows, st.integers(1, 5))
+def test_a_filtered_fetch_over_a_whole_window_finds_what_record_by_record_finds(filter_text, records, max_messages):
+    from pyflymq.broker.log import encode_entry, scan
+
+    window = [encode_entry(1000 + i, key, value) for i, (key, value) in enumerate(records)]
+    fast = plain_matcher(filter_text)
+
+    def one_by_one(key: bytes, value: bytes) -> bool:  # the same test, without the needle scan uses
+        return fast(key, value)
+
+    assert scan(window, 1000, max_messages, fast) == scan(window, 1000, max_messages, one_by_one)
+
+
+def test_the_window_search_sees_characters_that_lower_case_to_the_needle():
+    from pyflymq.broker.log import encode_entry, scan
+
+    window = [encode_entry(0, b"", b"none"), encode_entry(1, "\u212aey".encode(), b"x"),
+              encode_entry(2, b"", "\u0130d".encode()), encode_entry(3, b"KEY", b"")]
+    assert [e[:8] for e in scan(window, 0, 10, plain_matcher("key"))[0]] == [(1).to_bytes(8, "big"),
+                                                                                 (3).to_bytes(8, "big")]
+    assert scan(window, 0, 10, plain_matcher("i"))[0] == [window[2]]
+    assert scan(window, 0, 1, plain_matcher("key")) == ([window[1]], 2)

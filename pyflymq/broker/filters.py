@@ -74,6 +74,8 @@ def plain_matcher(filter_text: str) -> Matcher:
     def matches(key: bytes, value: bytes) -> bool:
         return contains(value) or (bool(key) and contains(key))
 
+    # lets a filtered FETCH look for the needle in a whole window at once (log.scan)
+    matches.ascii_needle = ascii_needle  # type: ignore[attr-defined]
     return matches
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import struct
 import time
+from bisect import bisect_right
 from collections.abc import Callable
+from itertools import accumulate
 
 from pyflymq.wire import MAX_PAYLOAD, SCAN_CAP
 
@@ -125,7 +127,13 @@ def scan(window: list[bytes], offset: int, max_messages: int, matcher: Callable[
 
     Runs without the broker lock. Stops after ``max_messages`` matches, at the end of the window, or once
     ``budget`` seconds are spent (a hostile filter then returns early, with a next offset to go on from).
+    A plain ASCII filter checks only the records :func:`_plain_candidates` finds (the same answer).
     """
+    needle = getattr(matcher, "ascii_needle", None)
+    if needle:
+        candidates = _plain_candidates(window, needle)
+        if candidates is not None:
+            return _scan_candidates(window, candidates, offset, max_messages, matcher)
     found: list[bytes] = []
     size = 0
     deadline = time.monotonic() + budget
@@ -146,6 +154,55 @@ def scan(window: list[bytes], offset: int, max_messages: int, matcher: Callable[
         if time.monotonic() > deadline:
             break
     return found, offset + scanned
+
+
+# The only characters whose lower case holds ASCII letters: U+0130 (İ -> i + dot) and U+212A (Kelvin sign -> k),
+# in UTF-8. The plain filter lower-cases non-ASCII records as text, so these can make an i or a k match.
+_LOWERS_TO_ASCII = {b"i": b"\xc4\xb0", b"k": b"\xe2\x84\xaa"}
+# Windows up to this many bytes are searched as one joined copy; bigger ones record by record.
+FAST_SCAN_BYTES = 8 << 20
+
+
+def _plain_candidates(window: list[bytes], needle: bytes) -> list[int] | None:
+    """The indexes of the records of ``window`` that may contain the lower-case ASCII ``needle``, found in one
+    lower-cased copy of the whole window (each one is then checked by the filter itself); None for a window
+    too big to copy. Every record the plain filter matches is among them: the needle in its key or value
+    lower-cased byte-wise, or one of the characters that lower-case to an ASCII letter of the needle."""
+    ends = list(accumulate(map(len, window)))
+    if not ends or ends[-1] > FAST_SCAN_BYTES:
+        return None
+    blob = b"".join(window)
+    searches = [(blob.lower(), needle)]
+    searches += [(blob, special) for letter, special in _LOWERS_TO_ASCII.items() if letter in needle]
+    hits: set[int] = set()
+    for haystack, pattern in searches:
+        position = haystack.find(pattern)
+        while position >= 0:
+            index = bisect_right(ends, position)
+            hits.add(index)
+            position = haystack.find(pattern, ends[index])  # the next record on
+    return sorted(hits)
+
+
+def _scan_candidates(window: list[bytes], candidates: list[int], offset: int, max_messages: int,
+                     matcher: Callable[[bytes, bytes], bool]) -> tuple[list[bytes], int]:
+    """:func:`scan`'s answer when only ``candidates`` can match: the same records and the same next offset."""
+    found: list[bytes] = []
+    size = 0
+    for index in candidates:
+        entry = window[index]
+        key, value = split_entry(entry)
+        if not matcher(key, value):
+            continue
+        if size + len(entry) > FETCH_BYTE_CAP:
+            if not found:
+                raise _unservable(offset + index, entry)
+            return found, offset + index
+        found.append(entry)
+        size += len(entry)
+        if len(found) >= max_messages:
+            return found, offset + index + 1
+    return found, offset + len(window)
 
 
 def _trim(chunk: list[bytes]) -> list[bytes]:
