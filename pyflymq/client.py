@@ -17,6 +17,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TypedDict, TypeVar
 
 from . import wire
 from .connection import Connection, ConnectionLostError, format_address, parse_servers
@@ -70,6 +71,26 @@ _I32_MAX = 2**31 - 1
 _U32_MAX = 2**32 - 1
 _I64_MAX = 2**63 - 1
 _U64_MAX = 2**64 - 1
+_ConnectionErrorT = TypeVar("_ConnectionErrorT", bound=FlyMQConnectionError)
+
+
+class _ClientSettings(TypedDict):
+    """The keyword settings of a :class:`FlyMQClient`, kept to build another client like it."""
+
+    username: str | None
+    password: str | None
+    tls: bool
+    tls_ca_file: str | None
+    tls_cert_file: str | None
+    tls_key_file: str | None
+    tls_server_name: str | None
+    tls_insecure_skip_verify: bool
+    timeout_ms: int
+    retries: int
+    connect_timeout_ms: int | None
+    require_auth: bool
+
+
 _PROBE_TOPIC_PREFIX = "__pyflymq_auth_probe."
 
 _ERROR = Op.ERROR
@@ -232,7 +253,7 @@ class FlyMQClient:
             self._ssl_context = make_ssl_context(ca_file=tls_ca_file, cert_file=tls_cert_file,
                                                  key_file=tls_key_file,
                                                  insecure_skip_verify=tls_insecure_skip_verify)
-        self._settings = {
+        self._settings: _ClientSettings = {
             "username": username, "password": password, "tls": tls, "tls_ca_file": tls_ca_file,
             "tls_cert_file": tls_cert_file, "tls_key_file": tls_key_file, "tls_server_name": tls_server_name,
             "tls_insecure_skip_verify": tls_insecure_skip_verify, "timeout_ms": timeout_ms, "retries": retries,
@@ -303,7 +324,7 @@ class FlyMQClient:
     def _clone(self) -> FlyMQClient:
         """A new client with the same servers and settings, on a connection of its own (consumers hold
         their group memberships on such connections)."""
-        settings = dict(self._settings)
+        settings = self._settings.copy()
         if self._credentials is not None:
             settings["username"], settings["password"] = self._credentials
         servers = self.servers
@@ -526,7 +547,7 @@ class FlyMQClient:
             raise error from exc
 
     @staticmethod
-    def _unknown_outcome(cls: type[FlyMQConnectionError], message: str) -> FlyMQConnectionError:
+    def _unknown_outcome(cls: type[_ConnectionErrorT], message: str) -> _ConnectionErrorT:
         error = cls(message)
         error.outcome_unknown = True
         return error
@@ -593,6 +614,7 @@ class FlyMQClient:
             _check_partition(partition)
             _check_offset(offset)
             _check_count("max_messages", max_messages)
+            assert numbers is not None  # unreachable: a value the fast pack refused fails a check above
         head = self._topic_heads.get(topic)
         if head is None:
             head = self._topic_head(topic)

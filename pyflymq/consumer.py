@@ -523,6 +523,7 @@ class _BaseConsumer:
             self._presence.ensure()
             self._next_presence_check = now + self._beat_interval
         if self._share and not self._members:
+            assert self._group_id is not None  # _share implies a group
             nonce = _new_nonce(self)
             self._members = {topic: _Membership(self._client, topic, self._group_id, nonce,
                                                 self._session_timeout) for topic in self._topics}

@@ -184,7 +184,7 @@ class FrameReader:
         """
         buf = self._buf
         if not buf:
-            view = data
+            view: bytes | bytearray = data
         elif len(buf) < self._GATHER_AT:  # a frame's start: joined into bytes, so frames slice without copies
             view = bytes(buf) + data
             buf = self._buf = bytearray()

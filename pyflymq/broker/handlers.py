@@ -70,7 +70,7 @@ class Dispatcher:
     """Answers requests against a :class:`BrokerState`; ``schedule(delay_s, fn)`` runs delayed deliveries."""
 
     def __init__(self, state: BrokerState, options: Options, authenticator: Authenticator,
-                 schedule: Callable[[float, Callable[[], None]], object] | None = None) -> None:
+                 schedule: Callable[[float, Callable[[], object]], object] | None = None) -> None:
         self.state = state
         self.options = options
         self.auth = authenticator

@@ -15,12 +15,14 @@ and ``$`` means end of text unless ``(?m)`` is set, as in RE2.
 
 from __future__ import annotations
 
-try:  # Python 3.11+
-    from re import _parser as _sre
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _sre  # type: ignore[no-redef]
-
 import re
+import sys
+from collections.abc import Callable
+
+if sys.version_info >= (3, 11):
+    from re import _parser as _sre
+else:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre
 
 MAX_NODES = 20_000
 MAX_REPEAT_COUNT = 1000
@@ -72,9 +74,13 @@ def _caseless_equal(ch: str, negate: bool = False):
     return lambda c: c in forms or c.lower() in forms
 
 
+def _code_point_between(lo: int, hi: int) -> Callable[[str], bool]:
+    return lambda c: lo <= ord(c) <= hi
+
+
 def _class_predicate(items, ignorecase: bool):
     negate = False
-    tests = []
+    tests: list[Callable[[str], bool]] = []
     for op, av in items:
         name = str(op)
         if name == "NEGATE":
@@ -83,7 +89,7 @@ def _class_predicate(items, ignorecase: bool):
             tests.append(chr(av).__eq__)
         elif name == "RANGE":
             lo, hi = av
-            tests.append(lambda c, lo=lo, hi=hi: lo <= ord(c) <= hi)
+            tests.append(_code_point_between(lo, hi))
         elif name == "CATEGORY":
             tests.append(_category(str(av)))
         else:

@@ -51,8 +51,8 @@ class BrokerState:
                 for key, value in records:
                     partition.append(key, value)
             self.topics[loaded.name] = topic
-        for loaded in storage.load_groups():
-            self.groups[(loaded.topic, loaded.group)] = Group(dict(loaded.offsets))
+        for loaded_group in storage.load_groups():
+            self.groups[(loaded_group.topic, loaded_group.group)] = Group(dict(loaded_group.offsets))
 
     # ------------------------------------------------------------------------------------ topics
 
