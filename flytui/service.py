@@ -26,11 +26,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from textual.dom import DOMNode
 from textual.message import Message
+from textual.worker import Worker
 
-from pyflymq import connect
+from pyflymq import FlyMQClient, connect
 from pyflymq.errors import (
     AuthenticationError,
     AuthError,
@@ -76,6 +78,10 @@ __all__ = [
     "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SeekResolved",
     "ServerInfo", "TailBatch", "TopicInfo", "describe_error", "probe",
 ]
+
+ResultT = TypeVar("ResultT")
+CallArgs = ParamSpec("CallArgs")
+"""What the function given to :meth:`FlyService.call` returns."""
 
 FETCH_PAGE_MAX = 1000
 FULL_REFRESH_PARTITIONS = 200
@@ -152,11 +158,11 @@ class FlyService:
     ROLES = ("browse", "tail", "refresh", "admin")
 
     def __init__(self, settings: ConnectionSettings, *, read_only: bool = False,
-                 connect_fn: Callable[..., Any] = connect) -> None:
+                 connect_fn: Callable[..., FlyMQClient] = connect) -> None:
         self.settings = settings
         self.read_only = read_only
         self._connect_fn = connect_fn
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, FlyMQClient] = {}
         self._role_locks = {role: threading.Lock() for role in self.ROLES}
         self._state_lock = threading.Lock()
         self.state = "connecting"
@@ -164,7 +170,7 @@ class FlyService:
         self.user: str | None = settings.username
         self.login_warning: str | None = None  # credentials given but not sent: the server has auth off
         self.cluster_id = ""
-        self._app: Any = None
+        self._app: DOMNode | None = None
         self._tail_stop: threading.Event | None = None
         self._tail_generation = 0
         self._refreshing = threading.Lock()
@@ -179,7 +185,7 @@ class FlyService:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def attach(self, app: Any) -> None:
+    def attach(self, app: DOMNode) -> None:
         """Bind the service to the app whose workers run the calls and which receives the messages."""
         self._app = app
 
@@ -190,7 +196,7 @@ class FlyService:
         for role in list(self._clients):
             self._drop_client(role)
 
-    def client(self, role: str = "browse") -> Any:
+    def client(self, role: str = "browse") -> FlyMQClient:
         """The connected client of ``role``, connecting first if needed (blocking: call from a worker)."""
         client = self._clients.get(role)
         if client is not None:
@@ -224,10 +230,12 @@ class FlyService:
             self.state, self.reason = state, reason
         self._post(ConnectionChanged(state, reason))
 
-    def call(self, role: str, fn: Callable[[Any], Any]) -> Any:
-        """Run ``fn(client)`` on the client of ``role``, tracking the connection state (blocking)."""
+    def call(self, role: str, fn: Callable[Concatenate[FlyMQClient, CallArgs], ResultT], *args: CallArgs.args,
+             **kwargs: CallArgs.kwargs) -> ResultT:
+        """Run ``fn(client, *args, **kwargs)`` on the client of ``role``, tracking the connection state
+        (blocking)."""
         try:
-            result = fn(self.client(role))
+            result = fn(self.client(role), *args, **kwargs)
         except AuthenticationError as exc:
             self._drop_client(role)
             self._set_state("failed", f"login refused: {exc}")
@@ -241,7 +249,7 @@ class FlyService:
         return result
 
     def _run(self, work: Callable[[], None], *, group: str, exclusive: bool = False,
-             name: str = "") -> Any:
+             name: str = "") -> Worker[None]:
         if self._app is None:
             raise RuntimeError("FlyService.attach(app) first")
         return self._app.run_worker(work, thread=True, group=group, exclusive=exclusive,
@@ -282,7 +290,7 @@ class FlyService:
                     key = (tmeta.topic, pmeta.partition)
                     if full or tmeta.topic in focus or key not in self._marks:
                         self._marks[key] = self.call(
-                            role, lambda c, t=tmeta.topic, p=pmeta.partition: c.watermarks(t, p))
+                            role, FlyMQClient.watermarks, tmeta.topic, pmeta.partition)
                     low, high = self._marks[key]
                     parts.append(PartitionInfo(tmeta.topic, pmeta.partition, low, high, pmeta.leader_id))
             except (TopicNotFoundError, PartitionNotFoundError):
@@ -341,7 +349,7 @@ class FlyService:
         position = offset
         while len(records) < count:
             want = min(FETCH_PAGE_MAX, count - len(records))
-            result = self.call(role, lambda c, o=position, w=want: c.fetch(topic, partition, o, w))
+            result = self.call(role, FlyMQClient.fetch, topic, partition, position, want)
             records.extend(result.messages)
             if not result.messages or result.next_offset <= position:
                 break
@@ -374,7 +382,7 @@ class FlyService:
         if forward:
             position = max(start + 1, low)
             while position < high and not should_stop():
-                result = self.call(role, lambda c, o=position: c.fetch(topic, partition, o, 1, pattern))
+                result = self.call(role, FlyMQClient.fetch, topic, partition, position, 1, pattern)
                 if result.messages:
                     return result.messages[0], result.messages[0].offset
                 if result.next_offset <= position:
@@ -384,8 +392,8 @@ class FlyService:
         position = min(start, high)
         while position > low and not should_stop():
             begin = max(low, position - FETCH_PAGE_MAX)
-            result = self.call(role, lambda c, b=begin, n=position - begin: c.fetch(
-                topic, partition, b, n, pattern))
+            result = self.call(role, FlyMQClient.fetch, topic, partition, begin, position - begin,
+                               pattern)
             hits = [m for m in result.messages if m.offset < position]
             if hits:
                 return hits[-1], hits[-1].offset
@@ -557,7 +565,7 @@ class FlyService:
         count = self.call(role, lambda c: c.partitions(dlq_topic))
         out: list[DLQRecord] = []
         for p in range(count):
-            low, high = self.call(role, lambda c, p=p: c.watermarks(dlq_topic, p))
+            low, high = self.call(role, FlyMQClient.watermarks, dlq_topic, p)
             records, _ = self.fetch_page_sync(dlq_topic, p, low, min(limit, high - low), role=role)
             for rec in records:
                 out.append(DLQRecord(dlq_topic, p, rec.offset, rec.value, DLQEntry.from_record(dlq_topic,
@@ -594,7 +602,7 @@ class FlyService:
             if self._dlq_server_ops is not False and entry.id:
                 try:
                     base = rec.dlq_topic[: -len(DLQ_SUFFIX)] if rec.dlq_topic.endswith(DLQ_SUFFIX) else target
-                    self.call("admin", lambda c, b=base, e=entry: c.replay_dlq(b, e.id))
+                    self.call("admin", FlyMQClient.replay_dlq, base, entry.id)
                     replayed = True
                     self._dlq_server_ops = True
                 except (DLQError, UnsupportedOperationError) as exc:
@@ -602,7 +610,7 @@ class FlyService:
                         self._dlq_server_ops = False
                     # any other refusal (e.g. "message not found") falls back to a plain produce
             if not replayed:
-                self.call("admin", lambda c, t=target, e=entry: c.produce(t, e.value))
+                self.call("admin", FlyMQClient.produce, target, entry.value)
             done += 1
         return done, problems
 
@@ -687,7 +695,7 @@ class FlyService:
             members, offsets = 0, {}
         states = {}
         for p in range(count):
-            low, high = self.call(role, lambda c, p=p: c.watermarks(topic, p))
+            low, high = self.call(role, FlyMQClient.watermarks, topic, p)
             states[p] = PartitionState(low=low, high=high, committed=offsets.get(p))
         return states, members
 
@@ -731,7 +739,7 @@ class FlyService:
         errors: dict[int, str] = {}
         for partition, offset in sorted(changes.items()):
             try:
-                self.call("admin", lambda c, p=partition, o=offset: c.commit_offset(topic, group, p, o))
+                self.call("admin", FlyMQClient.commit_offset, topic, group, partition, offset)
             except FlyMQError as exc:
                 errors[partition] = describe_error(exc, self.settings)
         readback: dict[int, int | None] = {}
@@ -745,7 +753,7 @@ class FlyService:
         for partition in sorted(set(planned or ()) | set(changes)):
             try:
                 readback[partition] = self.call(
-                    "admin", lambda c, p=partition: c.get_committed_offset(topic, group, p))
+                    "admin", FlyMQClient.get_committed_offset, topic, group, partition)
             except FlyMQError as exc:
                 readback[partition] = known.get(partition)
                 errors.setdefault(partition, f"read-back failed: {describe_error(exc, self.settings)}")
@@ -825,8 +833,8 @@ class FlyService:
                 position = start
                 while position < end and not cancel.is_set():
                     want = min(FETCH_PAGE_MAX, end - position)
-                    result = self.call("browse", lambda c, p=partition, o=position, w=want: c.fetch(
-                        topic, p, o, w, filter))
+                    result = self.call("browse", FlyMQClient.fetch, topic, partition, position, want,
+                                       filter)
                     yield from (m for m in result.messages if m.offset < end)
                     following = max(result.next_offset,
                                     result.messages[-1].offset + 1 if result.messages else position)
