@@ -24,7 +24,9 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -40,6 +42,7 @@ from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
 from .messages import while_running
 from .offset_history import OffsetHistory
+from .screens.seek import SeekRequest
 from .service import (
     ActionDone,
     ConnectionChanged,
@@ -133,13 +136,13 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.stream_filter: str | None = None
         self.search_pattern: str | None = None
         self.detail_source = "stream"  # which list the detail pane follows: "stream" or "dlq"
-        self.seek_all: Any = None
+        self.seek_all: SeekRequest | None = None
         self.decode_mode = DecodeMode.AUTO
         self._bindings_key: tuple | None = None
         self._partitions_updated_at = 0.0
         self.dlq_records: list[DLQRecord] = []
         self.tailing = False
-        self._retry_timer = None
+        self._retry_timer: Timer | None = None
         self._export_cancel = None
         self._first_overview = True
         self.offset_history = OffsetHistory()
@@ -256,7 +259,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         return self.overview.topic(name) if self.overview and name else None
 
     def _pane_of(self, widget: Widget | None) -> str | None:
-        node = widget
+        node: DOMNode | None = widget
         while node is not None:
             if node.id in ("topics", "topic-list", "topic-filter"):
                 return "topic-list"
@@ -397,7 +400,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             self._focus(self.dlq.table)
         self._sync_bindings()
 
-    def action_back(self) -> None:
+    def action_back(self) -> None:  # type: ignore[override]  # Textual runs sync and async actions alike
         """``esc``: leave the filter, then move back towards the topics pane."""
         pane = self.focused_pane
         if pane == "detail" or pane == "bottom":
@@ -603,7 +606,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         """Browse ``partition`` of the open topic from ``start_offset`` (default: its lowest offset)."""
         info = self.topic_info()
         mark = next((p for p in info.partitions if p.partition == partition), None) if info else None
-        if mark is None:
+        if mark is None or self.topic is None:  # (no info without an open topic)
             return
         self.partition = partition
         self.partitions_pane.select_partition(partition)
@@ -616,7 +619,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self._update_reading()
         self._sync_bindings()
 
-    def _update_reading(self, record: Any = None) -> None:
+    def _update_reading(self, record: Record | None = None) -> None:
         if self.stream.mode == StreamMode.TAIL:
             self.partitions_pane.set_reading({p: "▶ live" for p in self.partitions_pane.partitions})
         elif self.partition is not None:
@@ -660,7 +663,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self._update_reading(event.record)
         self._sync_bindings()
 
-    def _selected_record(self, stored: bool = False) -> Any:
+    def _selected_record(self, stored: bool = False) -> Record | None:
         """The record the record actions apply to: the stream's, or the dead letter's when the user works in
         the dead letters. For a dead letter that is its payload addressed to the original topic (partition
         -1: unknown), or with ``stored`` the DLQ record itself as it is stored in ``<topic>.dlq``."""

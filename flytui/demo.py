@@ -102,7 +102,7 @@ class DemoData:
         rng = self.rng
         self.order_no += 1
         customer = f"cust-{rng.randint(1, 240):04d}"
-        items = []
+        items: list[dict[str, Any]] = []
         for _ in range(rng.randint(1, 4)):
             sku, name, price = rng.choice(PRODUCTS)
             items.append({"sku": sku, "name": name, "qty": rng.randint(1, 3), "unit_price": price})
