@@ -15,8 +15,7 @@ and handles the result messages, dropping those for a topic or position the user
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
 
 from rich.text import Text
 from textual import events, on
@@ -25,6 +24,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -199,7 +199,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             self._collector.user_active()
         await super().on_event(event)
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """A toast whose text is data: never parsed as markup, control characters shown visibly, length capped.
 
@@ -342,7 +342,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             "groups"))
         yield from super().get_system_commands(screen)
 
-    def _palette_runner(self, action: str, node: Any):
+    def _palette_runner(self, action: str, node: DOMNode) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             await self.run_action(action, node)
         return run

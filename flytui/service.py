@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from textual.dom import DOMNode
 from textual.message import Message
@@ -71,6 +71,10 @@ from .model import (
     TopicInfo,
     node_label,
 )
+
+if TYPE_CHECKING:
+    from .offset_plan import CommitPlan, PartitionState, SeekSpec
+    from .screens.seek import SeekRequest
 
 __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
@@ -119,7 +123,7 @@ def describe_error(exc: BaseException, settings: ConnectionSettings | None = Non
 
 
 def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
-          connect_fn: Callable[..., Any] = connect) -> ServerInfo:
+          connect_fn: Callable[..., FlyMQClient] = connect) -> ServerInfo:
     """Connect once with a short timeout, check the server speaks FlyMQ and the login works.
 
     Raises the pyflymq error on failure; the CLI turns it into a message.
@@ -416,7 +420,7 @@ class FlyService:
 
     # ----------------------------------------------------------------- seek
 
-    def resolve_seek_sync(self, topic: str, partition: int, spec: Any, current: int, *, clamp: bool = False,
+    def resolve_seek_sync(self, topic: str, partition: int, spec: SeekSpec, current: int, *, clamp: bool = False,
                           role: str = "browse") -> tuple[int, int, int]:
         """``(offset, low, high)``: a :class:`~flytui.offset_plan.SeekSpec` resolved on ``partition`` against
         watermarks read now and, for ``group:NAME``, the group's committed offset read now (DESCRIBE_GROUP:
@@ -428,8 +432,10 @@ class FlyService:
         low, high = self.call(role, lambda c: c.watermarks(topic, partition))
         committed = None
         if spec.kind is SeekKind.GROUP:
+            group = spec.group
+            assert group is not None  # parse_seek_spec names the group of every group: seek
             try:
-                info = self.call(role, lambda c: c.describe_group(topic, spec.group))
+                info = self.call(role, lambda c: c.describe_group(topic, group))
                 committed = dict(info.offsets).get(partition)
             except GroupNotFoundError:
                 raise ValueError(f"There is no group {spec.group!r} on {topic}.") from None
@@ -438,7 +444,7 @@ class FlyService:
                                  f"of {topic}.")
         return spec.resolve(current, low, high, committed=committed, clamp=clamp), low, high
 
-    def resolve_seek(self, topic: str, partition: int, request: Any, current: int, generation: int,
+    def resolve_seek(self, topic: str, partition: int, request: SeekRequest, current: int, generation: int,
                      context: dict[str, Any] | None = None) -> None:
         """Resolve a seek request in a worker; posts :class:`SeekResolved` (with ``error`` when it fails)."""
         def work() -> None:
@@ -681,7 +687,7 @@ class FlyService:
 
     # ----------------------------------------------------------------- commits
 
-    def commit_state_sync(self, topic: str, group: str, role: str = "admin") -> tuple[dict[int, Any], int]:
+    def commit_state_sync(self, topic: str, group: str, role: str = "admin") -> tuple[dict[int, PartitionState], int]:
         """Per partition (low, high, committed) and the member count of ``group`` on ``topic``."""
         from pyflymq.errors import GroupNotFoundError
 
@@ -693,7 +699,7 @@ class FlyService:
             members, offsets = info.members, dict(info.offsets)
         except GroupNotFoundError:
             members, offsets = 0, {}
-        states = {}
+        states: dict[int, PartitionState] = {}
         for p in range(count):
             low, high = self.call(role, FlyMQClient.watermarks, topic, p)
             states[p] = PartitionState(low=low, high=high, committed=offsets.get(p))
@@ -759,7 +765,7 @@ class FlyService:
                 errors.setdefault(partition, f"read-back failed: {describe_error(exc, self.settings)}")
         return readback, errors, members
 
-    def execute_commit(self, plan: Any, kind: str = "commit") -> None:
+    def execute_commit(self, plan: CommitPlan, kind: str = "commit") -> None:
         """Execute a :class:`~flytui.offset_plan.CommitPlan` in a worker: journal the offsets it replaces
         (``kind``: ``commit``, ``undo`` or ``file``), COMMIT per changed partition, then GET_OFFSET per planned
         partition; posts :class:`CommitExecuted` with the read-back."""
