@@ -26,10 +26,14 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import FlyMQConnectionError, FlyMQTimeoutError, FrameTooLargeError, ProtocolError
 from .tls import TLSSettings, explain_handshake_failure, explain_tls_read_failure, make_ssl_context
 from .wire import HEADER_SIZE, MAX_PAYLOAD, frame_header, parse_header
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["Connection", "ConnectionLostError", "DEFAULT_PORT", "format_address", "make_ssl_context",
            "parse_servers"]
@@ -64,12 +68,16 @@ class _DeadlineSocketIO(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("request deadline passed")
         self._sock.settimeout(remaining)
         return self._sock.recv_into(buffer)
+
+
+ServerList = str | tuple[str, int] | Iterable[str | tuple[str, int]]
+"""The servers a client may be given: ``"host:port"``, ``"h1:9092,h2:9092"``, ``(host, port)`` or a list."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -104,7 +112,7 @@ def _parse_one(item: str | tuple[str, int]) -> tuple[str, int]:
     return host or "localhost", number
 
 
-def parse_servers(servers: str | tuple[str, int] | Iterable[str | tuple[str, int]]) -> list[tuple[str, int]]:
+def parse_servers(servers: ServerList) -> list[tuple[str, int]]:
     """Parse ``"host:port"``, ``"h1:9092,h2:9092"``, ``"[::1]:9092"`` or a list of those (or of
     ``(host, port)`` tuples) into ``[(host, port), ...]``. The port defaults to 9092."""
     items: list[str | tuple[str, int]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from operator import itemgetter
@@ -53,7 +54,7 @@ class Message(tuple):
         return (f"Message(topic={self[0]!r}, partition={self[1]}, offset={self[2]}, key={self[3]!r}, "
                 f"value={self[4][:64]!r}{'...' if len(self[4]) > 64 else ''}, retry_count={self[5]})")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Message], tuple[object, ...]]:
         return (Message, tuple(self))
 
 
@@ -83,7 +84,7 @@ class FetchResult:
     def __len__(self) -> int:
         return len(self.messages)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Message]:
         return iter(self.messages)
 
 

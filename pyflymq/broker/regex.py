@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 if sys.version_info >= (3, 11):
     from re import _parser as _sre
@@ -44,11 +45,15 @@ _PREV_START, _PREV_NEWLINE, _PREV_WORD, _PREV_OTHER = range(4)
 _MATCHED = -1
 
 
+_ParsedItem = tuple[Any, Any]
+"""One ``(opcode, argument)`` of the standard library's parse tree; the argument's shape depends on the opcode."""
+
+
 class RegexError(ValueError):
     """The pattern is not valid, or uses a feature RE2 does not have."""
 
 
-def _category(name: str):
+def _category(name: str) -> Callable[[str], bool]:
     table = {
         "CATEGORY_DIGIT": (_DIGIT, False), "CATEGORY_NOT_DIGIT": (_DIGIT, True),
         "CATEGORY_SPACE": (_SPACE, False), "CATEGORY_NOT_SPACE": (_SPACE, True),
@@ -67,7 +72,7 @@ def _fold(c: str) -> tuple[str, ...]:
     return (c, c.lower(), c.upper())
 
 
-def _caseless_equal(ch: str, negate: bool = False):
+def _caseless_equal(ch: str, negate: bool = False) -> Callable[[str], bool]:
     forms = _fold(ch)
     if negate:
         return lambda c: not (c in forms or c.lower() in forms)
@@ -78,7 +83,7 @@ def _code_point_between(lo: int, hi: int) -> Callable[[str], bool]:
     return lambda c: lo <= ord(c) <= hi
 
 
-def _class_predicate(items, ignorecase: bool):
+def _class_predicate(items: Iterable[_ParsedItem], ignorecase: bool) -> Callable[[str], bool]:
     negate = False
     tests: list[Callable[[str], bool]] = []
     for op, av in items:
@@ -114,7 +119,7 @@ class _Compiler:
         self.out2: list[int] = []
         self.has_assertions = False
 
-    def add(self, kind: int, arg=None, out: int = -1, out2: int = -1) -> int:
+    def add(self, kind: int, arg: object = None, out: int = -1, out2: int = -1) -> int:
         """Append a node; return its index."""
         if len(self.kind) >= MAX_NODES:
             raise RegexError("pattern too large")
@@ -124,13 +129,13 @@ class _Compiler:
         self.out2.append(out2)
         return len(self.kind) - 1
 
-    def seq(self, items, nxt: int, flags: int) -> int:
+    def seq(self, items: Iterable[_ParsedItem], nxt: int, flags: int) -> int:
         """Compile a sequence that continues with ``nxt``."""
         for item in reversed(list(items)):
             nxt = self.item(item, nxt, flags)
         return nxt
 
-    def item(self, item, nxt: int, flags: int) -> int:
+    def item(self, item: _ParsedItem, nxt: int, flags: int) -> int:
         """Compile one parsed item that continues with ``nxt``."""
         op, av = item
         name = str(op)
@@ -164,7 +169,7 @@ class _Compiler:
             return self.add(_ASSERT, (str(av), bool(flags & _MULTILINE)), nxt)
         raise RegexError(f"unsupported construct {name}")
 
-    def repeat(self, av, nxt: int, flags: int) -> int:
+    def repeat(self, av: Any, nxt: int, flags: int) -> int:
         """``x{lo,hi}`` as ``lo`` copies, then ``hi - lo`` optional ones (or a loop when unbounded)."""
         lo, hi, sub = av
         unbounded = hi == _sre.MAXREPEAT
@@ -224,7 +229,7 @@ class Regex:
         c = _Compiler()
         try:
             match = c.add(_MATCH)
-            self._start = c.seq(parsed, match, flags)
+            self._start = c.seq(parsed.data, match, flags)
         except RecursionError:
             raise RegexError("pattern nested too deeply") from None
         self._kind, self._arg, self._out, self._out2 = c.kind, c.arg, c.out, c.out2
@@ -250,7 +255,7 @@ class Regex:
             self._rows.append({})
         return sid
 
-    def _closure(self, nodes, prev: int, nxt: str | None) -> tuple[list[int], bool]:
+    def _closure(self, nodes: Iterable[int], prev: int, nxt: str | None) -> tuple[list[int], bool]:
         """Nodes reachable without consuming input (plus the start node: the search is unanchored)."""
         kind, arg, out, out2 = self._kind, self._arg, self._out, self._out2
         seen = set()

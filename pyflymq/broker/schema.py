@@ -40,7 +40,7 @@ def _e2(text: str) -> OpError:
     return OpError(text, "E2")
 
 
-def _json_type(value) -> str:
+def _json_type(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -27,11 +27,11 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from pyflymq.models import GroupInfo, RecordMetadata
 
-from .auth import Authenticator
+from .auth import Authenticator, UserSpec
 from .connection import Connection, refuse
 from .handlers import Dispatcher, Options
 from .scheduler import Scheduler
@@ -91,7 +91,7 @@ class Broker:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dlq: bool = False, transactions: bool = False,
-                 delayed: bool = False, schemas: bool = False, users=None, tls_cert: str | None = None,
+                 delayed: bool = False, schemas: bool = False, users: Iterable[UserSpec] | None = None, tls_cert: str | None = None,
                  tls_key: str | None = None, tls_ca: str | None = None, data_dir: str | None = None,
                  node_id: str = "local-1", advertised_addr: str | None = None,
                  idle_timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS) -> None:
@@ -233,7 +233,7 @@ class Broker:
     def __enter__(self) -> Broker:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:

@@ -34,7 +34,7 @@ class RawConnection:
     def __enter__(self) -> RawConnection:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -138,7 +138,7 @@ class BrokerProcess:
     def __enter__(self) -> BrokerProcess:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
