@@ -419,4 +419,4 @@ class TailModel:
 
     def loaded_records(self) -> list[Message]:
         """Every record held, oldest first."""
-        return [self.record_at(row) for row in range(self._count)]  # type: ignore[misc]
+        return [record for row in range(self._count) if (record := self.record_at(row)) is not None]
