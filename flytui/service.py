@@ -420,8 +420,8 @@ class FlyService:
 
     # ----------------------------------------------------------------- seek
 
-    def resolve_seek_sync(self, topic: str, partition: int, spec: SeekSpec, current: int, *, clamp: bool = False,
-                          role: str = "browse") -> tuple[int, int, int]:
+    def resolve_seek_sync(self, topic: str, partition: int, spec: SeekSpec, current: int, *,
+                          clamp: bool = False, role: str = "browse") -> tuple[int, int, int]:
         """``(offset, low, high)``: a :class:`~flytui.offset_plan.SeekSpec` resolved on ``partition`` against
         watermarks read now and, for ``group:NAME``, the group's committed offset read now (DESCRIBE_GROUP:
         it joins nothing). Raises :class:`ValueError` with a message for the user when it has no offset."""
@@ -687,7 +687,8 @@ class FlyService:
 
     # ----------------------------------------------------------------- commits
 
-    def commit_state_sync(self, topic: str, group: str, role: str = "admin") -> tuple[dict[int, PartitionState], int]:
+    def commit_state_sync(self, topic: str, group: str,
+                          role: str = "admin") -> tuple[dict[int, PartitionState], int]:
         """Per partition (low, high, committed) and the member count of ``group`` on ``topic``."""
         from pyflymq.errors import GroupNotFoundError
 

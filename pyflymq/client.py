@@ -167,7 +167,8 @@ class NodeInfo:
     node_id: str | None
 
 
-def connect(servers: ServerList = "localhost:9092", *, username: str | None = None, password: str | None = None,
+def connect(servers: ServerList = "localhost:9092", *, username: str | None = None,
+            password: str | None = None,
             tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
             tls_key_file: str | None = None, tls_server_name: str | None = None,
             tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
@@ -240,7 +241,8 @@ class FlyMQClient:
     Use it as a context manager, or call :meth:`close` (idempotent).
     """
 
-    def __init__(self, servers: ServerList = "localhost:9092", *, username: str | None = None, password: str | None = None,
+    def __init__(self, servers: ServerList = "localhost:9092", *, username: str | None = None,
+                 password: str | None = None,
                  tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
                  tls_key_file: str | None = None, tls_server_name: str | None = None,
                  tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
@@ -841,7 +843,8 @@ class FlyMQClient:
         :class:`DLQError`."""
         self._dlq_status(Op.PURGE_DLQ, wire.encode_topic_request(topic))
 
-    def dead_letter(self, message: Message, error: BaseException | str, *, reason: str = "max_retries_exceeded") -> RecordMetadata:
+    def dead_letter(self, message: Message, error: BaseException | str, *,
+                    reason: str = "max_retries_exceeded") -> RecordMetadata:
         """Write ``message`` to its topic's dead-letter queue, ``<topic>.dlq``, as FlyMQ's own DLQ record.
 
         The record is FlyMQ's JSON (id, original_topic, original_offset, base64 payload, reason,

@@ -262,7 +262,8 @@ class _Cursor:
 class _Membership:
     """This consumer's membership of one (topic, group): its heartbeat slot and the live members it sees."""
 
-    def __init__(self, client: FlyMQClient, topic: str, group_id: str, nonce: int, session_timeout: float) -> None:
+    def __init__(self, client: FlyMQClient, topic: str, group_id: str, nonce: int,
+                 session_timeout: float) -> None:
         self.client = client
         self.topic = topic
         self.group_id = group_id

@@ -51,7 +51,8 @@ class Message(tuple):
         key = property(itemgetter(3), doc="Record key as bytes, or None when the record has no key.")
         value = property(itemgetter(4), doc="Record value as bytes (may be empty).")
         data = property(itemgetter(4), doc="Alias of ``value``.")
-        retry_count = property(itemgetter(5), doc="How many times this consumer delivered this record before.")
+        retry_count = property(itemgetter(5),
+                               doc="How many times this consumer delivered this record before.")
     timestamp = None
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:

@@ -100,7 +100,8 @@ class SearchActions(ActionHost):
         assert event.offset is not None  # a resolution without an error has an offset
         self._show_seek(request, event.partition, event.offset, event.low, event.high, purpose)
 
-    def _show_seek(self, request: SeekRequest, partition: int, offset: int, low: int, high: int, purpose: str) -> None:
+    def _show_seek(self, request: SeekRequest, partition: int, offset: int, low: int, high: int,
+                   purpose: str) -> None:
         """Jump to a resolved offset and tell the user what it resolved to."""
         resolved = f"{request.text} → {offset}"
         if request.all_partitions and purpose == "seek":

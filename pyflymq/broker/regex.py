@@ -46,7 +46,8 @@ _MATCHED = -1
 
 
 _ParsedItem = tuple[Any, Any]
-"""One ``(opcode, argument)`` of the standard library's parse tree; the argument's shape depends on the opcode."""
+"""One ``(opcode, argument)`` of the standard library's parse tree; the argument's shape depends on the
+opcode."""
 
 
 class RegexError(ValueError):

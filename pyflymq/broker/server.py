@@ -91,7 +91,8 @@ class Broker:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dlq: bool = False, transactions: bool = False,
-                 delayed: bool = False, schemas: bool = False, users: Iterable[UserSpec] | None = None, tls_cert: str | None = None,
+                 delayed: bool = False, schemas: bool = False, users: Iterable[UserSpec] | None = None,
+                 tls_cert: str | None = None,
                  tls_key: str | None = None, tls_ca: str | None = None, data_dir: str | None = None,
                  node_id: str = "local-1", advertised_addr: str | None = None,
                  idle_timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS) -> None:

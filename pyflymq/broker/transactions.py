@@ -32,7 +32,8 @@ class Transaction:
 class Coordinator:
     """Buffers transactional writes until commit."""
 
-    def __init__(self, timeout: float = 60.0, retention: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, timeout: float = 60.0, retention: float = 600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._timeout = timeout
         self._retention = retention
         self._clock = clock
