@@ -15,8 +15,7 @@ and handles the result messages, dropping those for a topic or position the user
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
 
 from rich.text import Text
 from textual import events, on
@@ -24,7 +23,10 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -42,6 +44,7 @@ from .keys import HELP_TEXT, HELP_WHERE
 from .messages import while_running
 from .offset_history import OffsetHistory
 from .schema_choices import SchemaChoices
+from .screens.seek import SeekRequest
 from .service import (
     ActionDone,
     ConnectionChanged,
@@ -141,14 +144,14 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.stream_filter: str | None = None
         self.search_pattern: str | None = None
         self.detail_source = "stream"  # which list the detail pane follows: "stream" or "dlq"
-        self.seek_all: Any = None
+        self.seek_all: SeekRequest | None = None
         self.decode_mode = DecodeMode.AUTO
         self.schema_choices = SchemaChoices.load()
         self._bindings_key: tuple | None = None
         self._partitions_updated_at = 0.0
         self.dlq_records: list[DLQRecord] = []
         self.tailing = False
-        self._retry_timer = None
+        self._retry_timer: Timer | None = None
         self._export_cancel = None
         self._first_overview = True
         self.offset_history = OffsetHistory()
@@ -206,7 +209,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             self._collector.user_active()
         await super().on_event(event)
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """A toast whose text is data: never parsed as markup, control characters shown visibly, length capped.
 
@@ -266,7 +269,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         return self.overview.topic(name) if self.overview and name else None
 
     def _pane_of(self, widget: Widget | None) -> str | None:
-        node = widget
+        node: DOMNode | None = widget
         while node is not None:
             if node.id in ("topics", "topic-list", "topic-filter"):
                 return "topic-list"
@@ -349,7 +352,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             "groups"))
         yield from super().get_system_commands(screen)
 
-    def _palette_runner(self, action: str, node: Any):
+    def _palette_runner(self, action: str, node: DOMNode) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             await self.run_action(action, node)
         return run
@@ -407,7 +410,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             self._focus(self.dlq.table)
         self._sync_bindings()
 
-    def action_back(self) -> None:
+    def action_back(self) -> None:  # type: ignore[override]  # Textual runs sync and async actions alike
         """``esc``: leave the filter, then move back towards the topics pane."""
         pane = self.focused_pane
         if pane == "detail" or pane == "bottom":
@@ -617,7 +620,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         """Browse ``partition`` of the open topic from ``start_offset`` (default: its lowest offset)."""
         info = self.topic_info()
         mark = next((p for p in info.partitions if p.partition == partition), None) if info else None
-        if mark is None:
+        if mark is None or self.topic is None:  # (no info without an open topic)
             return
         self.partition = partition
         self.partitions_pane.select_partition(partition)
@@ -630,7 +633,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._update_reading()
         self._sync_bindings()
 
-    def _update_reading(self, record: Any = None) -> None:
+    def _update_reading(self, record: Record | None = None) -> None:
         if self.stream.mode == StreamMode.TAIL:
             self.partitions_pane.set_reading({p: "▶ live" for p in self.partitions_pane.partitions})
         elif self.partition is not None:
@@ -675,7 +678,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._update_reading(event.record)
         self._sync_bindings()
 
-    def _selected_record(self, stored: bool = False) -> Any:
+    def _selected_record(self, stored: bool = False) -> Record | None:
         """The record the record actions apply to: the stream's, or the dead letter's when the user works in
         the dead letters. For a dead letter that is its payload addressed to the original topic (partition
         -1: unknown), or with ``stored`` the DLQ record itself as it is stored in ``<topic>.dlq``."""

@@ -20,19 +20,20 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Protocol
 
 from flytui.export import bytes_field, record_to_dict
+from pyflymq.models import Message
 
 __all__ = ["copy_to_clipboard", "osc52", "record_as_json", "value_as_text"]
 
 
-def record_as_json(record: Any) -> str:
+def record_as_json(record: Message) -> str:
     """The record as indented JSON text (non-ASCII kept as is, control characters escaped)."""
     return json.dumps(record_to_dict(record), ensure_ascii=False, indent=2)
 
 
-def value_as_text(record: Any) -> tuple[str, str]:
+def value_as_text(record: Message) -> tuple[str, str]:
     """``(text, what)`` for copying the value alone: UTF-8 text, or base64 when the value is binary."""
     text, encoding = bytes_field(record.value)
     if encoding == "base64":
@@ -46,7 +47,14 @@ def osc52(text: str, selection: str = "c") -> str:
     return f"\x1b]52;{selection};{payload}\a"
 
 
-def copy_to_clipboard(app: Any, text: str, what: str = "text") -> str:
+class ClipboardOwner(Protocol):
+    """What can put text on the terminal's clipboard: a Textual ``App``."""
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy ``text`` (OSC 52)."""
+
+
+def copy_to_clipboard(app: ClipboardOwner, text: str, what: str = "text") -> str:
     """Copy ``text`` with Textual's ``App.copy_to_clipboard`` (OSC 52) and return a toast message."""
     app.copy_to_clipboard(text)
     return f"Copied {what} ({len(text.encode('utf-8'))} bytes) to the terminal's clipboard (OSC 52)"

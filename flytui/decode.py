@@ -33,6 +33,7 @@ import codecs
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -214,7 +215,7 @@ class Lines:
     def __getitem__(self, index: int) -> Text:
         raise NotImplementedError
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Text]:
         return (self[index] for index in range(len(self)))
 
     def cell_length(self, index: int) -> int:

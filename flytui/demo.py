@@ -26,9 +26,13 @@ import random
 import struct
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyflymq import connect
+from pyflymq import FlyMQClient, connect
+from pyflymq.models import RecordMetadata
+
+if TYPE_CHECKING:
+    from pyflymq.broker import Broker
 
 EPOCH = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
 TOPICS = {"orders": 6, "payments": 3, "app-logs": 2, "sensor-readings": 4, "audit": 1, "shipments": 2,
@@ -203,7 +207,7 @@ class DemoData:
         rng = self.rng
         self.order_no += 1
         customer = f"cust-{rng.randint(1, 240):04d}"
-        items = []
+        items: list[dict[str, Any]] = []
         for _ in range(rng.randint(1, 4)):
             sku, name, price = rng.choice(PRODUCTS)
             items.append({"sku": sku, "name": name, "qty": rng.randint(1, 3), "unit_price": price})
@@ -312,7 +316,7 @@ class DemoEnvironment:
         self.deterministic = deterministic
         self.rate = rate
         self.seed = seed
-        self.broker: Any = None
+        self.broker: Broker | None = None
         self.address = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -356,16 +360,16 @@ class DemoEnvironment:
 
     # ------------------------------------------------------------------ seeding
 
-    def _produce(self, client: Any, topic: str, value: bytes, key: bytes | None) -> Any:
+    def _produce(self, client: FlyMQClient, topic: str, value: bytes, key: bytes | None) -> RecordMetadata:
         in_process = getattr(self.broker, "produce", None)
         if in_process is not None:
             return in_process(topic, value, key=key)
         return client.produce(topic, value, key=key)
 
-    def _seed(self, client: Any) -> None:
+    def _seed(self, client: FlyMQClient) -> None:
         broker = self.broker
         for topic, partitions in TOPICS.items():
-            if hasattr(broker, "create_topic"):
+            if broker is not None:  # in process: no round trip per topic
                 broker.create_topic(topic, partitions)
             else:
                 client.create_topic(topic, partitions=partitions)
@@ -399,7 +403,7 @@ class DemoEnvironment:
                 low, high = client.watermarks(topic, p)
                 share = min(1.0, max(0.0, fraction + rng.uniform(-jitter, jitter)))
                 offset = low + int((high - low) * share)
-                if hasattr(broker, "commit"):
+                if broker is not None:
                     broker.commit(topic, group, p, offset)
                 else:
                     client.commit_offset(topic, group, p, offset)
@@ -429,7 +433,7 @@ class DemoEnvironment:
         finally:
             client.close()
 
-    def _advance_groups(self, client: Any, rng: random.Random) -> None:
+    def _advance_groups(self, client: FlyMQClient, rng: random.Random) -> None:
         for group in ("billing-service", "fraud-detector", "log-indexer"):
             topic = GROUPS[group][0]
             for p in range(TOPICS[topic]):

@@ -27,6 +27,8 @@ import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pyflymq.models import Message
+
 __all__ = ["ExportCancelled", "bytes_field", "record_to_dict", "write_jsonl"]
 
 
@@ -51,7 +53,7 @@ def bytes_field(data: bytes | None) -> tuple[str | None, str | None]:
         return base64.b64encode(raw).decode("ascii"), "base64"
 
 
-def record_to_dict(record: Any) -> dict[str, Any]:
+def record_to_dict(record: Message) -> dict[str, Any]:
     """A record as a JSON-ready dict (see the module docstring for the shape)."""
     key, key_encoding = bytes_field(record.key)
     value, value_encoding = bytes_field(record.value)
@@ -87,7 +89,7 @@ def _publish(tmp: str, path: str, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
-def write_jsonl(path: str | os.PathLike[str], records: Iterable[Any],
+def write_jsonl(path: str | os.PathLike[str], records: Iterable[Message],
                 progress_cb: Callable[[int], object] | None = None, *,
                 overwrite: bool = False, progress_every: int = 100) -> int:
     """Write ``records`` to ``path`` as JSON Lines, atomically; return how many were written.

@@ -9,13 +9,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.message import Message
 
 from pyflymq.models import Message as Record
 
 from .model import DLQRecord, Overview
+
+if TYPE_CHECKING:
+    from .offset_plan import CommitPlan, PartitionState
+    from .screens.seek import SeekRequest
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -33,7 +37,7 @@ def while_running(handler: Handler) -> Handler:
             return None
         return handler(self, event)
 
-    return guarded  # type: ignore[return-value]
+    return cast(Handler, guarded)  # the same signature: wraps() copies it, the checker cannot tell
 
 
 @dataclass
@@ -126,7 +130,7 @@ class CommitStateLoaded(Message):
 
     topic: str
     group: str
-    states: dict[int, Any]
+    states: dict[int, PartitionState]
     members: int
     error: str = ""
     context: dict[str, Any] = field(default_factory=dict)
@@ -136,7 +140,7 @@ class CommitStateLoaded(Message):
 class CommitExecuted(Message):
     """A commit plan ran; ``readback`` holds the offsets read back from the server afterwards."""
 
-    plan: Any
+    plan: CommitPlan
     readback: dict[int, int | None]
     errors: dict[int, str]
     members: int = 0
@@ -161,7 +165,7 @@ class SeekResolved(Message):
     topic: str
     partition: int
     generation: int
-    request: Any
+    request: SeekRequest
     offset: int | None
     low: int = 0
     high: int = 0

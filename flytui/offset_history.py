@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from pyflymq.models import GroupInfo
 
 __all__ = ["OffsetHistory", "OffsetMove"]
 
@@ -35,7 +36,7 @@ class OffsetHistory:
         self.max_groups = max_groups
         self._snapshots: dict[tuple[str, str], deque[tuple[float, dict[int, int]]]] = {}
 
-    def record(self, groups: Iterable[Any], taken_at: float) -> None:
+    def record(self, groups: Iterable[GroupInfo], taken_at: float) -> None:
         """Add one refresh: ``groups`` are :class:`pyflymq.models.GroupInfo` (topic, group_id, offsets)."""
         for info in groups:
             key = (info.topic, info.group_id)

@@ -421,21 +421,22 @@ class CommitPlan:
 
 def _requested_offset(target: CommitTarget, state: PartitionState, partition: int) -> int:
     kind = target.kind
+    value = 0 if target.value is None else target.value  # None only for the kinds that do not read it
     if kind is TargetKind.SELECTED:
-        return target.value  # type: ignore[return-value]
+        return value
     if kind is TargetKind.AFTER_SELECTED:
-        return target.value + 1  # type: ignore[operator]
+        return value + 1
     if kind is TargetKind.EARLIEST:
         return state.low
     if kind is TargetKind.LATEST:
         return state.high
     if kind is TargetKind.OFFSET:
-        return target.value  # type: ignore[return-value]
+        return value
     if kind is TargetKind.OFFSETS:
         saved = dict(target.offsets).get(partition)
         return state.low if saved is None else saved
     base = state.low if state.committed is None else state.committed
-    return base + target.value  # type: ignore[operator]
+    return base + value
 
 
 def _plan_row(partition: int, target: CommitTarget, state: PartitionState) -> PlanRow:

@@ -27,11 +27,13 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from textual.dom import DOMNode
 from textual.message import Message
+from textual.worker import Worker
 
-from pyflymq import connect
+from pyflymq import FlyMQClient, connect
 from pyflymq.errors import (
     AuthenticationError,
     AuthError,
@@ -76,6 +78,10 @@ from .model import (
 )
 from .schema_decode import TopicSchema
 
+if TYPE_CHECKING:
+    from .offset_plan import CommitPlan, PartitionState, SeekSpec
+    from .screens.seek import SeekRequest
+
 __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
     "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
@@ -83,6 +89,10 @@ __all__ = [
     "SchemasListed", "SeekResolved", "ServerInfo", "TailBatch", "TopicInfo", "TopicSearchProgress", "describe_error",
     "probe", "record_filter",
 ]
+
+ResultT = TypeVar("ResultT")
+CallArgs = ParamSpec("CallArgs")
+"""What the function given to :meth:`FlyService.call` returns."""
 
 FETCH_PAGE_MAX = 1000
 FULL_REFRESH_PARTITIONS = 200
@@ -112,7 +122,7 @@ def _compiled_query(text: str) -> Any:
     return compile_query(text)
 
 
-def _filtered_fetch(client: Any, topic: str, partition: int, offset: int, count: int,
+def _filtered_fetch(client: FlyMQClient, topic: str, partition: int, offset: int, count: int,
                     filter: str | None) -> tuple[list[Record], int]:
     """One FETCH through ``filter``: the matches among at most 1000 records scanned, and the offset the scan
     reached. The broker filters when it can decide the filter, else flytui checks each record."""
@@ -158,7 +168,7 @@ def describe_error(exc: BaseException, settings: ConnectionSettings | None = Non
 
 
 def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
-          connect_fn: Callable[..., Any] = connect) -> ServerInfo:
+          connect_fn: Callable[..., FlyMQClient] = connect) -> ServerInfo:
     """Connect once with a short timeout, check the server speaks FlyMQ and the login works.
 
     Raises the pyflymq error on failure; the CLI turns it into a message.
@@ -197,11 +207,11 @@ class FlyService:
     ROLES = ("browse", "tail", "refresh", "admin")
 
     def __init__(self, settings: ConnectionSettings, *, read_only: bool = False,
-                 connect_fn: Callable[..., Any] = connect) -> None:
+                 connect_fn: Callable[..., FlyMQClient] = connect) -> None:
         self.settings = settings
         self.read_only = read_only
         self._connect_fn = connect_fn
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, FlyMQClient] = {}
         self._role_locks = {role: threading.Lock() for role in self.ROLES}
         self._state_lock = threading.Lock()
         self.state = "connecting"
@@ -209,7 +219,7 @@ class FlyService:
         self.user: str | None = settings.username
         self.login_warning: str | None = None  # credentials given but not sent: the server has auth off
         self.cluster_id = ""
-        self._app: Any = None
+        self._app: DOMNode | None = None
         self._tail_stop: threading.Event | None = None
         self._tail_generation = 0
         self._refreshing = threading.Lock()
@@ -224,7 +234,7 @@ class FlyService:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def attach(self, app: Any) -> None:
+    def attach(self, app: DOMNode) -> None:
         """Bind the service to the app whose workers run the calls and which receives the messages."""
         self._app = app
 
@@ -235,7 +245,7 @@ class FlyService:
         for role in list(self._clients):
             self._drop_client(role)
 
-    def client(self, role: str = "browse") -> Any:
+    def client(self, role: str = "browse") -> FlyMQClient:
         """The connected client of ``role``, connecting first if needed (blocking: call from a worker)."""
         client = self._clients.get(role)
         if client is not None:
@@ -269,10 +279,12 @@ class FlyService:
             self.state, self.reason = state, reason
         self._post(ConnectionChanged(state, reason))
 
-    def call(self, role: str, fn: Callable[[Any], Any]) -> Any:
-        """Run ``fn(client)`` on the client of ``role``, tracking the connection state (blocking)."""
+    def call(self, role: str, fn: Callable[Concatenate[FlyMQClient, CallArgs], ResultT], *args: CallArgs.args,
+             **kwargs: CallArgs.kwargs) -> ResultT:
+        """Run ``fn(client, *args, **kwargs)`` on the client of ``role``, tracking the connection state
+        (blocking)."""
         try:
-            result = fn(self.client(role))
+            result = fn(self.client(role), *args, **kwargs)
         except AuthenticationError as exc:
             self._drop_client(role)
             self._set_state("failed", f"login refused: {exc}")
@@ -286,7 +298,7 @@ class FlyService:
         return result
 
     def _run(self, work: Callable[[], None], *, group: str, exclusive: bool = False,
-             name: str = "") -> Any:
+             name: str = "") -> Worker[None]:
         if self._app is None:
             raise RuntimeError("FlyService.attach(app) first")
         return self._app.run_worker(work, thread=True, group=group, exclusive=exclusive,
@@ -327,7 +339,7 @@ class FlyService:
                     key = (tmeta.topic, pmeta.partition)
                     if full or tmeta.topic in focus or key not in self._marks:
                         self._marks[key] = self.call(
-                            role, lambda c, t=tmeta.topic, p=pmeta.partition: c.watermarks(t, p))
+                            role, FlyMQClient.watermarks, tmeta.topic, pmeta.partition)
                     low, high = self._marks[key]
                     parts.append(PartitionInfo(tmeta.topic, pmeta.partition, low, high, pmeta.leader_id))
             except (TopicNotFoundError, PartitionNotFoundError):
@@ -385,7 +397,7 @@ class FlyService:
         position = offset
         while len(records) < count:
             want = min(FETCH_PAGE_MAX, count - len(records))
-            result = self.call(role, lambda c, o=position, w=want: c.fetch(topic, partition, o, w))
+            result = self.call(role, FlyMQClient.fetch, topic, partition, position, want)
             records.extend(result.messages)
             if not result.messages or result.next_offset <= position:
                 break
@@ -419,8 +431,7 @@ class FlyService:
         if forward:
             position = max(start + 1, low)
             while position < high and not should_stop():
-                records, following = self.call(role, lambda c, o=position: _filtered_fetch(
-                    c, topic, partition, o, 1, pattern))
+                records, following = self.call(role, _filtered_fetch, topic, partition, position, 1, pattern)
                 if records:
                     return records[0], records[0].offset
                 if following <= position:
@@ -430,8 +441,7 @@ class FlyService:
         position = min(start, high)
         while position > low and not should_stop():
             begin = max(low, position - FETCH_PAGE_MAX)
-            found, _ = self.call(role, lambda c, b=begin, n=position - begin: _filtered_fetch(
-                c, topic, partition, b, n, pattern))
+            found, _ = self.call(role, _filtered_fetch, topic, partition, begin, position - begin, pattern)
             hits = [m for m in found if m.offset < position]
             if hits:
                 return hits[-1], hits[-1].offset
@@ -469,11 +479,11 @@ class FlyService:
         committed: dict[int, int] = {}
         if start.kind is SeekKind.GROUP:
             try:
-                committed = dict(self.call(role, lambda c: c.describe_group(topic, start.group)).offsets)
+                committed = dict(self.call(role, FlyMQClient.describe_group, topic, start.group).offsets)
             except GroupNotFoundError:
                 raise ValueError(f"There is no group {start.group!r} on {topic}.") from None
         chosen = list(partitions) if partitions is not None else list(range(count))
-        marks = [(p, *self.call(role, lambda c, p=p: c.watermarks(topic, p))) for p in chosen if p < count]
+        marks = [(p, *self.call(role, FlyMQClient.watermarks, topic, p)) for p in chosen if p < count]
 
         def first(partition: int, low: int, high: int) -> int | None:
             if start.kind is SeekKind.GROUP and partition not in committed:
@@ -522,8 +532,8 @@ class FlyService:
 
     # ----------------------------------------------------------------- seek
 
-    def resolve_seek_sync(self, topic: str, partition: int, spec: Any, current: int, *, clamp: bool = False,
-                          role: str = "browse") -> tuple[int, int, int]:
+    def resolve_seek_sync(self, topic: str, partition: int, spec: SeekSpec, current: int, *,
+                          clamp: bool = False, role: str = "browse") -> tuple[int, int, int]:
         """``(offset, low, high)``: a :class:`~flytui.offset_plan.SeekSpec` resolved on ``partition`` against
         watermarks read now and, for ``group:NAME``, the group's committed offset read now (DESCRIBE_GROUP:
         it joins nothing). Raises :class:`ValueError` with a message for the user when it has no offset."""
@@ -534,8 +544,10 @@ class FlyService:
         low, high = self.call(role, lambda c: c.watermarks(topic, partition))
         committed = None
         if spec.kind is SeekKind.GROUP:
+            group = spec.group
+            assert group is not None  # parse_seek_spec names the group of every group: seek
             try:
-                info = self.call(role, lambda c: c.describe_group(topic, spec.group))
+                info = self.call(role, lambda c: c.describe_group(topic, group))
                 committed = dict(info.offsets).get(partition)
             except GroupNotFoundError:
                 raise ValueError(f"There is no group {spec.group!r} on {topic}.") from None
@@ -544,7 +556,7 @@ class FlyService:
                                  f"of {topic}.")
         return spec.resolve(current, low, high, committed=committed, clamp=clamp), low, high
 
-    def resolve_seek(self, topic: str, partition: int, request: Any, current: int, generation: int,
+    def resolve_seek(self, topic: str, partition: int, request: SeekRequest, current: int, generation: int,
                      context: dict[str, Any] | None = None) -> None:
         """Resolve a seek request in a worker; posts :class:`SeekResolved` (with ``error`` when it fails)."""
         def work() -> None:
@@ -719,7 +731,7 @@ class FlyService:
         count = self.call(role, lambda c: c.partitions(dlq_topic))
         out: list[DLQRecord] = []
         for p in range(count):
-            low, high = self.call(role, lambda c, p=p: c.watermarks(dlq_topic, p))
+            low, high = self.call(role, FlyMQClient.watermarks, dlq_topic, p)
             records, _ = self.fetch_page_sync(dlq_topic, p, low, min(limit, high - low), role=role)
             for rec in records:
                 out.append(DLQRecord(dlq_topic, p, rec.offset, rec.value, DLQEntry.from_record(dlq_topic,
@@ -756,7 +768,7 @@ class FlyService:
             if self._dlq_server_ops is not False and entry.id:
                 try:
                     base = rec.dlq_topic[: -len(DLQ_SUFFIX)] if rec.dlq_topic.endswith(DLQ_SUFFIX) else target
-                    self.call("admin", lambda c, b=base, e=entry: c.replay_dlq(b, e.id))
+                    self.call("admin", FlyMQClient.replay_dlq, base, entry.id)
                     replayed = True
                     self._dlq_server_ops = True
                 except (DLQError, UnsupportedOperationError) as exc:
@@ -764,7 +776,7 @@ class FlyService:
                         self._dlq_server_ops = False
                     # any other refusal (e.g. "message not found") falls back to a plain produce
             if not replayed:
-                self.call("admin", lambda c, t=target, e=entry: c.produce(t, e.value))
+                self.call("admin", FlyMQClient.produce, target, entry.value)
             done += 1
         return done, problems
 
@@ -835,7 +847,8 @@ class FlyService:
 
     # ----------------------------------------------------------------- commits
 
-    def commit_state_sync(self, topic: str, group: str, role: str = "admin") -> tuple[dict[int, Any], int]:
+    def commit_state_sync(self, topic: str, group: str,
+                          role: str = "admin") -> tuple[dict[int, PartitionState], int]:
         """Per partition (low, high, committed) and the member count of ``group`` on ``topic``."""
         from pyflymq.errors import GroupNotFoundError
 
@@ -847,9 +860,9 @@ class FlyService:
             members, offsets = info.members, dict(info.offsets)
         except GroupNotFoundError:
             members, offsets = 0, {}
-        states = {}
+        states: dict[int, PartitionState] = {}
         for p in range(count):
-            low, high = self.call(role, lambda c, p=p: c.watermarks(topic, p))
+            low, high = self.call(role, FlyMQClient.watermarks, topic, p)
             states[p] = PartitionState(low=low, high=high, committed=offsets.get(p))
         return states, members
 
@@ -893,7 +906,7 @@ class FlyService:
         errors: dict[int, str] = {}
         for partition, offset in sorted(changes.items()):
             try:
-                self.call("admin", lambda c, p=partition, o=offset: c.commit_offset(topic, group, p, o))
+                self.call("admin", FlyMQClient.commit_offset, topic, group, partition, offset)
             except FlyMQError as exc:
                 errors[partition] = describe_error(exc, self.settings)
         readback: dict[int, int | None] = {}
@@ -907,13 +920,13 @@ class FlyService:
         for partition in sorted(set(planned or ()) | set(changes)):
             try:
                 readback[partition] = self.call(
-                    "admin", lambda c, p=partition: c.get_committed_offset(topic, group, p))
+                    "admin", FlyMQClient.get_committed_offset, topic, group, partition)
             except FlyMQError as exc:
                 readback[partition] = known.get(partition)
                 errors.setdefault(partition, f"read-back failed: {describe_error(exc, self.settings)}")
         return readback, errors, members
 
-    def execute_commit(self, plan: Any, kind: str = "commit") -> None:
+    def execute_commit(self, plan: CommitPlan, kind: str = "commit") -> None:
         """Execute a :class:`~flytui.offset_plan.CommitPlan` in a worker: journal the offsets it replaces
         (``kind``: ``commit``, ``undo`` or ``file``), COMMIT per changed partition, then GET_OFFSET per planned
         partition; posts :class:`CommitExecuted` with the read-back."""
@@ -987,8 +1000,8 @@ class FlyService:
                 position = start
                 while position < end and not cancel.is_set():
                     want = min(FETCH_PAGE_MAX, end - position)
-                    records, following = self.call("browse", lambda c, p=partition, o=position, w=want: (
-                        _filtered_fetch(c, topic, p, o, w, filter)))
+                    records, following = self.call("browse", _filtered_fetch, topic, partition, position, want,
+                                                   filter)
                     yield from (m for m in records if m.offset < end)
                     if following <= position:
                         break

@@ -32,13 +32,21 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from enum import Enum
 from functools import partial
+from typing import Any, Final, Literal
 
 from pyflymq.models import Message
 
 __all__ = ["BrowseModel", "FilteredModel", "GAP", "TailModel", "record_bytes"]
 
-GAP = object()
+class Gap(Enum):
+    """The type of :data:`GAP`: a one-member enum, so a type checker tells a gap from a record."""
+
+    GAP = "gap"
+
+
+GAP: Final = Gap.GAP
 """Marks an offset the broker skipped (no record there); unlike None it is not fetched again."""
 
 IN_FLIGHT_TIMEOUT = 10.0
@@ -48,8 +56,9 @@ _as_message = partial(tuple.__new__, Message)
 """A held plain tuple back as a Message (no copy of its fields)."""
 
 
-def record_bytes(record: Message) -> int:
-    """Bytes a record holds in key and value (what the byte budgets count)."""
+def record_bytes(record: tuple[Any, ...]) -> int:
+    """Bytes a record (a Message, or the plain tuple a buffer holds) holds in key and value (what the byte
+    budgets count)."""
     key = record[3]
     return len(record[4]) + (len(key) if key is not None else 0)
 
@@ -98,7 +107,7 @@ class BrowseModel:
             self.high = high
 
     # -- records -----------------------------------------------------------------------------------------
-    def record_at(self, row: int) -> Message | object | None:
+    def record_at(self, row: int) -> Message | Literal[Gap.GAP] | None:
         """The record at ``row``; :data:`GAP` if the broker has no record there; None if not loaded."""
         offset = self.low + row
         start = self.page_start(offset)
@@ -198,6 +207,7 @@ class BrowseModel:
                 continue
             end = min(start + self.page_size, self.high)
             page = self._pages.get(start)
+            first: int | None
             if page is None:
                 first = start
             else:
@@ -350,7 +360,9 @@ class TailModel:
     def record_at(self, row: int) -> Message | None:
         """The record at ``row`` (0 is the oldest held), or None outside the buffer."""
         if 0 <= row < self._count:
-            return _as_message(self._ring[(self._start + row) % self.capacity])
+            record = self._ring[(self._start + row) % self.capacity]
+            assert record is not None  # every row under _count is held
+            return _as_message(record)
         return None
 
     def append(self, records: Sequence[Message]) -> int:
@@ -399,6 +411,7 @@ class TailModel:
         first: dict[int, int] = {}
         for row in range(self._count):
             record = self._ring[(self._start + row) % self.capacity]
+            assert record is not None  # every row under _count is held
             partition, offset = record[1], record[2]
             if offset < first.get(partition, offset + 1):
                 first[partition] = offset
@@ -406,4 +419,4 @@ class TailModel:
 
     def loaded_records(self) -> list[Message]:
         """Every record held, oldest first."""
-        return [self.record_at(row) for row in range(self._count)]  # type: ignore[misc]
+        return [record for row in range(self._count) if (record := self.record_at(row)) is not None]

@@ -15,11 +15,14 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from . import wire
-from .connection import Connection, ConnectionLostError, format_address, parse_servers
+from .connection import Connection, ConnectionLostError, ServerList, format_address, parse_servers
 from .errors import (
     AuthDisabledWarning,
     AuthenticationError,
@@ -53,6 +56,9 @@ from .models import (
 from .tls import TLSSettings, explain_plain_to_tls, make_ssl_context
 from .wire import Op
 
+if TYPE_CHECKING:
+    from .consumer import HighLevelConsumer
+
 __all__ = ["INTERNAL_TOPIC_PREFIX", "FlyMQClient", "NodeInfo", "Transaction", "connect"]
 
 INTERNAL_TOPIC_PREFIX = "__flymq_members."
@@ -70,6 +76,28 @@ _I32_MAX = 2**31 - 1
 _U32_MAX = 2**32 - 1
 _I64_MAX = 2**63 - 1
 _U64_MAX = 2**64 - 1
+Payload = bytes | bytearray | memoryview | str
+"""A record value or key as given: bytes-like, or str (sent UTF-8 encoded)."""
+_ConnectionErrorT = TypeVar("_ConnectionErrorT", bound=FlyMQConnectionError)
+
+
+class _ClientSettings(TypedDict):
+    """The keyword settings of a :class:`FlyMQClient`, kept to build another client like it."""
+
+    username: str | None
+    password: str | None
+    tls: bool
+    tls_ca_file: str | None
+    tls_cert_file: str | None
+    tls_key_file: str | None
+    tls_server_name: str | None
+    tls_insecure_skip_verify: bool
+    timeout_ms: int
+    retries: int
+    connect_timeout_ms: int | None
+    require_auth: bool
+
+
 _PROBE_TOPIC_PREFIX = "__pyflymq_auth_probe."
 
 _ERROR = Op.ERROR
@@ -83,7 +111,7 @@ _BACKOFF_MAX_S = 0.5
 DLQ_SUFFIX = ".dlq"
 
 
-def _to_bytes(value, what: str = "value") -> bytes:
+def _to_bytes(value: object, what: str = "value") -> bytes:
     """Accept bytes-like or str (UTF-8); ``None`` is an empty value."""
     if isinstance(value, bytes):
         return value
@@ -96,7 +124,7 @@ def _to_bytes(value, what: str = "value") -> bytes:
     raise TypeError(f"{what} must be bytes or str, not {type(value).__name__}")
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
+def _check_int(name: str, value: object, low: int, high: int) -> int:
     """``value`` if it is an int in ``[low, high]``; else ValueError, before anything is sent."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be an int from {low} to {high}, not {value!r}; nothing was sent")
@@ -120,7 +148,7 @@ def _op_name(op: int) -> str:
     return Op(op).name if op in Op._value2member_map_ else f"op 0x{op:02x}"
 
 
-def _mode_name(mode) -> str:
+def _mode_name(mode: object) -> str:
     return mode.value if isinstance(mode, SubscribeMode) else str(mode)
 
 
@@ -139,7 +167,8 @@ class NodeInfo:
     node_id: str | None
 
 
-def connect(servers="localhost:9092", *, username: str | None = None, password: str | None = None,
+def connect(servers: ServerList = "localhost:9092", *, username: str | None = None,
+            password: str | None = None,
             tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
             tls_key_file: str | None = None, tls_server_name: str | None = None,
             tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
@@ -212,7 +241,8 @@ class FlyMQClient:
     Use it as a context manager, or call :meth:`close` (idempotent).
     """
 
-    def __init__(self, servers="localhost:9092", *, username: str | None = None, password: str | None = None,
+    def __init__(self, servers: ServerList = "localhost:9092", *, username: str | None = None,
+                 password: str | None = None,
                  tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
                  tls_key_file: str | None = None, tls_server_name: str | None = None,
                  tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
@@ -232,7 +262,7 @@ class FlyMQClient:
             self._ssl_context = make_ssl_context(ca_file=tls_ca_file, cert_file=tls_cert_file,
                                                  key_file=tls_key_file,
                                                  insecure_skip_verify=tls_insecure_skip_verify)
-        self._settings = {
+        self._settings: _ClientSettings = {
             "username": username, "password": password, "tls": tls, "tls_ca_file": tls_ca_file,
             "tls_cert_file": tls_cert_file, "tls_key_file": tls_key_file, "tls_server_name": tls_server_name,
             "tls_insecure_skip_verify": tls_insecure_skip_verify, "timeout_ms": timeout_ms, "retries": retries,
@@ -303,7 +333,7 @@ class FlyMQClient:
     def _clone(self) -> FlyMQClient:
         """A new client with the same servers and settings, on a connection of its own (consumers hold
         their group memberships on such connections)."""
-        settings = dict(self._settings)
+        settings = self._settings.copy()
         if self._credentials is not None:
             settings["username"], settings["password"] = self._credentials
         servers = self.servers
@@ -323,7 +353,7 @@ class FlyMQClient:
     def __enter__(self) -> FlyMQClient:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -526,7 +556,7 @@ class FlyMQClient:
             raise error from exc
 
     @staticmethod
-    def _unknown_outcome(cls: type[FlyMQConnectionError], message: str) -> FlyMQConnectionError:
+    def _unknown_outcome(cls: type[_ConnectionErrorT], message: str) -> _ConnectionErrorT:
         error = cls(message)
         error.outcome_unknown = True
         return error
@@ -543,7 +573,8 @@ class FlyMQClient:
 
     # -------------------------------------------------------------------------------- produce/read
 
-    def produce(self, topic: str, value, *, key=None, partition: int | None = None) -> RecordMetadata:
+    def produce(self, topic: str, value: Payload, *, key: Payload | None = None,
+                partition: int | None = None) -> RecordMetadata:
         """Write one record and return where it went.
 
         ``value`` and ``key`` are bytes or str (UTF-8 encoded). FlyMQ chooses the partition itself (by a hash
@@ -593,6 +624,7 @@ class FlyMQClient:
             _check_partition(partition)
             _check_offset(offset)
             _check_count("max_messages", max_messages)
+            assert numbers is not None  # unreachable: a value the fast pack refused fails a check above
         head = self._topic_heads.get(topic)
         if head is None:
             head = self._topic_head(topic)
@@ -608,7 +640,7 @@ class FlyMQClient:
         head = self._topic_heads[topic] = wire.str16(topic)
         return head
 
-    def produce_delayed(self, topic: str, value, delay_ms: int) -> RecordMetadata:
+    def produce_delayed(self, topic: str, value: Payload, delay_ms: int) -> RecordMetadata:
         """Write a record to be delivered after ``delay_ms``.
 
         With delayed delivery disabled on the server (its default) the record is written at once. The reply
@@ -618,7 +650,7 @@ class FlyMQClient:
         payload = wire.encode_timed_produce_request(topic, _to_bytes(value), delay)
         return wire.decode_record_metadata(self._call(Op.PRODUCE_DELAYED, payload))
 
-    def produce_with_ttl(self, topic: str, value, ttl_ms: int) -> RecordMetadata:
+    def produce_with_ttl(self, topic: str, value: Payload, ttl_ms: int) -> RecordMetadata:
         """Write a record with a time-to-live. FlyMQ records the TTL but expires nothing (flymq-wire §2.15)."""
         ttl = _check_int("ttl_ms", int(ttl_ms), 0, _I64_MAX)
         payload = wire.encode_timed_produce_request(topic, _to_bytes(value), ttl)
@@ -811,7 +843,8 @@ class FlyMQClient:
         :class:`DLQError`."""
         self._dlq_status(Op.PURGE_DLQ, wire.encode_topic_request(topic))
 
-    def dead_letter(self, message: Message, error, *, reason: str = "max_retries_exceeded") -> RecordMetadata:
+    def dead_letter(self, message: Message, error: BaseException | str, *,
+                    reason: str = "max_retries_exceeded") -> RecordMetadata:
         """Write ``message`` to its topic's dead-letter queue, ``<topic>.dlq``, as FlyMQ's own DLQ record.
 
         The record is FlyMQ's JSON (id, original_topic, original_offset, base64 payload, reason,
@@ -886,7 +919,7 @@ class FlyMQClient:
 
     # ------------------------------------------------------------------------------------ schemas
 
-    def register_schema(self, name: str, schema_type: str, schema) -> int:
+    def register_schema(self, name: str, schema_type: str, schema: Payload) -> int:
         """Register a schema (``json``, ``avro`` or ``protobuf``) and return its version."""
         payload = wire.encode_register_schema_request(name, schema_type, _to_bytes(schema, "schema"))
         return wire.decode_register_schema_response(self._call(Op.REGISTER_SCHEMA, payload))[2]
@@ -901,12 +934,12 @@ class FlyMQClient:
         payload = wire.encode_topic_request(topic)
         return wire.decode_list_schemas_response(self._call(Op.LIST_SCHEMAS, payload, idempotent=True))
 
-    def validate_schema(self, name: str, value) -> tuple[bool, list[str]]:
+    def validate_schema(self, name: str, value: Payload) -> tuple[bool, list[str]]:
         """Check ``value`` against schema ``name``: ``(valid, errors)``."""
         payload = wire.encode_validate_schema_request(name, _to_bytes(value))
         return wire.decode_validate_schema_response(self._call(Op.VALIDATE_SCHEMA, payload, idempotent=True))
 
-    def produce_with_schema(self, topic: str, value, schema: str) -> RecordMetadata:
+    def produce_with_schema(self, topic: str, value: Payload, schema: str) -> RecordMetadata:
         """Write a record checked against schema ``schema`` (when the server validates schemas)."""
         payload = wire.encode_produce_with_schema_request(topic, schema, _to_bytes(value))
         return wire.decode_record_metadata(self._call(Op.PRODUCE_WITH_SCHEMA, payload))
@@ -921,7 +954,7 @@ class FlyMQClient:
 
     # ---------------------------------------------------------------------------------- consumers
 
-    def consumer(self, topics, group_id: str, **config):
+    def consumer(self, topics: str | Iterable[str], group_id: str, **config: Any) -> HighLevelConsumer:
         """A :class:`~pyflymq.consumer.HighLevelConsumer` of ``topics`` (a name or a list) in ``group_id``.
 
         ``config``: ``auto_commit``, ``auto_commit_interval_ms``, ``max_poll_records``,
@@ -957,7 +990,7 @@ class Transaction:
         if self.state != "active":
             raise TransactionError(f"transaction is not active: {self.state}", op=op)
 
-    def produce(self, topic: str, value) -> RecordMetadata:
+    def produce(self, topic: str, value: Payload) -> RecordMetadata:
         """Add a record for ``topic`` to the transaction. With the coordinator enabled the reply's offset and
         partition are 0: the record is only written at commit."""
         self._require_active(Op.TXN_PRODUCE)
@@ -987,7 +1020,8 @@ class Transaction:
     def __enter__(self) -> Transaction:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if not self.active:
             return
         if exc_type is None:

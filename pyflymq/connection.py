@@ -25,10 +25,15 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import FlyMQConnectionError, FlyMQTimeoutError, FrameTooLargeError, ProtocolError
 from .tls import TLSSettings, explain_handshake_failure, explain_tls_read_failure, make_ssl_context
 from .wire import HEADER_SIZE, MAX_PAYLOAD, frame_header, parse_header
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["Connection", "ConnectionLostError", "DEFAULT_PORT", "format_address", "make_ssl_context",
            "parse_servers"]
@@ -63,7 +68,7 @@ class _DeadlineSocketIO(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("request deadline passed")
@@ -71,12 +76,17 @@ class _DeadlineSocketIO(io.RawIOBase):
         return self._sock.recv_into(buffer)
 
 
+ServerList = str | tuple[str, int] | Iterable[str | tuple[str, int]]
+"""The servers a client may be given: ``"host:port"``, ``"h1:9092,h2:9092"``, ``(host, port)`` or a list."""
+
+
 def format_address(host: str, port: int) -> str:
     """``host:port``, with IPv6 hosts in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _parse_one(item) -> tuple[str, int]:
+def _parse_one(item: str | tuple[str, int]) -> tuple[str, int]:
+    port: str | int
     if isinstance(item, tuple) and len(item) == 2:
         host, port = item
         return str(host), int(port)
@@ -102,9 +112,10 @@ def _parse_one(item) -> tuple[str, int]:
     return host or "localhost", number
 
 
-def parse_servers(servers) -> list[tuple[str, int]]:
+def parse_servers(servers: ServerList) -> list[tuple[str, int]]:
     """Parse ``"host:port"``, ``"h1:9092,h2:9092"``, ``"[::1]:9092"`` or a list of those (or of
     ``(host, port)`` tuples) into ``[(host, port), ...]``. The port defaults to 9092."""
+    items: list[str | tuple[str, int]]
     if isinstance(servers, str):
         items = [part for part in servers.split(",") if part.strip()]
     elif isinstance(servers, tuple) and len(servers) == 2 and isinstance(servers[1], int):
@@ -301,7 +312,7 @@ class Connection:
             self._raw.deadline = deadline
             return self._read_reply(budget)
 
-    def pipeline(self, requests: list[tuple[int, bytes]],
+    def pipeline(self, requests: Sequence[tuple[int, bytes]],
                  deadline: float | None = None) -> list[tuple[int, int, bytes]]:
         """Send several small request frames at once, then read their replies, in order (FlyMQ answers
         strictly one reply per request, in order, so this costs one round trip instead of one per request).

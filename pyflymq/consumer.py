@@ -55,12 +55,12 @@ import time
 import weakref
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from .client import INTERNAL_TOPIC_PREFIX
+from .client import INTERNAL_TOPIC_PREFIX, FlyMQClient
 from .errors import (
     AuthError,
     ConsumerConnectionError,
@@ -85,6 +85,7 @@ TopicPartition = tuple[str, int]
 
 CommitCallback = Callable[[dict[TopicPartition, int], "BaseException | None"], Any]
 """``callback(offsets, error)`` given to ``commit_async``."""
+_ConsumerT = TypeVar("_ConsumerT", bound="_BaseConsumer")
 
 MEMBERS_TOPIC_PREFIX = INTERNAL_TOPIC_PREFIX
 """Prefix of the pseudo-topics whose committed offsets hold a group's member registry (never a real topic)."""
@@ -106,7 +107,7 @@ _MAX_COUNTS = 10_000
 # ------------------------------------------------------------------------------------------ helpers
 
 @contextmanager
-def _consumer_errors():
+def _consumer_errors() -> Iterator[None]:
     """Turn a connection failure into :class:`ConsumerConnectionError` (a ``ConsumerError`` as well)."""
     try:
         yield
@@ -116,25 +117,25 @@ def _consumer_errors():
         raise ConsumerConnectionError(f"consumer lost the connection to the server: {exc}") from exc
 
 
-def _check_ms(name: str, value, minimum: int = 0) -> float:
+def _check_ms(name: str, value: object, minimum: int = 0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
         raise ValueError(f"{name} must be a number >= {minimum}, not {value!r}")
     return value / 1000.0
 
 
-def _check_offset(offset) -> int:
+def _check_offset(offset: object) -> int:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise ValueError(f"offset must be an int >= 0, not {offset!r}")
     return offset
 
 
-def _check_partition(partition) -> int:
+def _check_partition(partition: object) -> int:
     if isinstance(partition, bool) or not isinstance(partition, int) or partition < 0:
         raise ValueError(f"partition must be an int >= 0, not {partition!r}")
     return partition
 
 
-def _reset_name(value) -> str:
+def _reset_name(value: str | SubscribeMode) -> str:
     name = value.value if isinstance(value, SubscribeMode) else value
     if name not in ("earliest", "latest"):
         raise ValueError(f"auto_offset_reset must be 'earliest' or 'latest', not {value!r}")
@@ -261,7 +262,8 @@ class _Cursor:
 class _Membership:
     """This consumer's membership of one (topic, group): its heartbeat slot and the live members it sees."""
 
-    def __init__(self, client, topic: str, group_id: str, nonce: int, session_timeout: float) -> None:
+    def __init__(self, client: FlyMQClient, topic: str, group_id: str, nonce: int,
+                 session_timeout: float) -> None:
         self.client = client
         self.topic = topic
         self.group_id = group_id
@@ -362,7 +364,7 @@ class _GroupPresence:
     each held on a connection of its own (flymq-wire §3.5: closing a connection drops only the last
     (topic, group) it subscribed), renewed when that connection breaks."""
 
-    def __init__(self, client, topics: tuple[str, ...], group_id: str) -> None:
+    def __init__(self, client: FlyMQClient, topics: tuple[str, ...], group_id: str) -> None:
         self._client = client
         self._topics = topics
         self._group_id = group_id
@@ -405,9 +407,10 @@ class _GroupPresence:
 class _BaseConsumer:
     """The machinery both consumers share: discovery, group sharing, fetching, delivery, commits, seeks."""
 
-    def __init__(self, client, topics: tuple[str, ...], group_id: str | None, *, partition: int | None,
-                 start: tuple[bool, str], reset: str, auto_commit: bool, auto_commit_interval_ms,
-                 max_poll_records: int, session_timeout_ms, metadata_max_age_ms) -> None:
+    def __init__(self, client: FlyMQClient, topics: tuple[str, ...], group_id: str | None, *,
+                 partition: int | None, start: tuple[bool, str], reset: str, auto_commit: bool,
+                 auto_commit_interval_ms: float, max_poll_records: int, session_timeout_ms: float,
+                 metadata_max_age_ms: float) -> None:
         if group_id is not None and (not isinstance(group_id, str) or not group_id):
             raise ValueError(f"group_id must be a non-empty string or None, not {group_id!r}")
         if isinstance(max_poll_records, bool) or not isinstance(max_poll_records, int) or max_poll_records < 1:
@@ -455,10 +458,10 @@ class _BaseConsumer:
 
     # ------------------------------------------------------------------ context manager and close
 
-    def __enter__(self):
+    def __enter__(self: _ConsumerT) -> _ConsumerT:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     @property
@@ -523,6 +526,7 @@ class _BaseConsumer:
             self._presence.ensure()
             self._next_presence_check = now + self._beat_interval
         if self._share and not self._members:
+            assert self._group_id is not None  # _share implies a group
             nonce = _new_nonce(self)
             self._members = {topic: _Membership(self._client, topic, self._group_id, nonce,
                                                 self._session_timeout) for topic in self._topics}
@@ -793,7 +797,7 @@ class _BaseConsumer:
                 wake_at = min(wake_at, cursor.next_fetch_at)
         return wake_at
 
-    def _public_poll(self, timeout_ms, max_records) -> list[Message]:
+    def _public_poll(self, timeout_ms: float, max_records: int | None) -> list[Message]:
         self._check_open()
         timeout = _check_ms("timeout_ms", timeout_ms)
         if max_records is None:
@@ -805,7 +809,7 @@ class _BaseConsumer:
         with _consumer_errors():
             return self._poll(timeout, limit)
 
-    def __iter__(self):
+    def __iter__(self: _ConsumerT) -> _ConsumerT:
         """The consumer is its own iterator: ``for message in consumer`` yields records until :meth:`close`."""
         return self
 
@@ -825,7 +829,7 @@ class _BaseConsumer:
         cursors = self._order if tps is None else [self._cursors[tp] for tp in tps if tp in self._cursors]
         return {c.tp: c.position for c in cursors if c.position is not None and c.position != c.committed}
 
-    def _normalize_offsets(self, offsets) -> dict[TopicPartition, int]:
+    def _normalize_offsets(self, offsets: object) -> dict[TopicPartition, int]:
         if not isinstance(offsets, Mapping):
             raise TypeError("offsets must be a dict {(topic, partition): offset}")
         out: dict[TopicPartition, int] = {}
@@ -841,7 +845,7 @@ class _BaseConsumer:
             out[(topic, _check_partition(partition))] = _check_offset(offset)
         return out
 
-    def _snapshot(self, offsets) -> tuple[int, dict[TopicPartition, int]]:
+    def _snapshot(self, offsets: object) -> tuple[int, dict[TopicPartition, int]]:
         """Under the lock: what to commit, stamped with a sequence number (so an older commit never lands
         after a newer one for the same partition)."""
         if offsets is None:
@@ -869,7 +873,7 @@ class _BaseConsumer:
                 if cursor is not None:
                     cursor.committed = offset
 
-    def _commit_quietly(self, tps_or_offsets, why: str) -> None:
+    def _commit_quietly(self, tps_or_offsets: object, why: str) -> None:
         """Commit (``None``: every changed position), logging rather than raising: auto-commit and close."""
         try:
             seq, snapshot = (self._snapshot(None) if tps_or_offsets is None
@@ -879,7 +883,7 @@ class _BaseConsumer:
         except FlyMQError as exc:
             log.warning("group %r: commit %s failed: %s", self._group_id, why, exc)
 
-    def _commit(self, offsets) -> dict[TopicPartition, int]:
+    def _commit(self, offsets: object) -> dict[TopicPartition, int]:
         self._check_open()
         self._need_group()
         with _consumer_errors():
@@ -888,7 +892,7 @@ class _BaseConsumer:
             self._send_commits(seq, snapshot)
         return snapshot
 
-    def _commit_async(self, callback: CommitCallback | None, offsets) -> Future:
+    def _commit_async(self, callback: CommitCallback | None, offsets: object) -> Future:
         self._check_open()
         self._need_group()
         with _consumer_errors():
@@ -932,7 +936,7 @@ class _BaseConsumer:
             raise ValueError(f"topic {topic!r} is not one this consumer reads ({list(self._topics)})")
         return topic
 
-    def _cursor_for(self, partition, topic: str | None) -> _Cursor:
+    def _cursor_for(self, partition: object, topic: str | None) -> _Cursor:
         tp = (self._topic_arg(topic), _check_partition(partition))
         self._ensure_started()
         cursor = self._cursors.get(tp)
@@ -945,7 +949,7 @@ class _BaseConsumer:
                                 f"{sorted(self._cursors)}")
         return cursor
 
-    def _select(self, partition, topic: str | None) -> list[_Cursor]:
+    def _select(self, partition: object, topic: str | None) -> list[_Cursor]:
         if partition is not None:
             return [self._cursor_for(partition, topic)]
         self._ensure_started()
@@ -982,14 +986,14 @@ class _BaseConsumer:
         ``partition=None`` means every owned partition (of ``topic`` only, when given)."""
         self._seek_watermark(partition, topic, 1)
 
-    def _seek_watermark(self, partition, topic, which: int) -> None:
+    def _seek_watermark(self, partition: object, topic: str | None, which: int) -> None:
         self._check_open()
         with _consumer_errors(), self._lock:
             for cursor in self._select(partition, topic):
                 offset = self._client.watermarks(cursor.topic, cursor.partition)[which]
                 self._seek_cursor(cursor, offset, False, time.monotonic())
 
-    def _position(self, partition, topic: str | None) -> int:
+    def _position(self, partition: object, topic: str | None) -> int:
         self._check_open()
         with _consumer_errors(), self._lock:
             cursor = self._cursor_for(partition, topic)
@@ -1046,7 +1050,8 @@ class HighLevelConsumer(_BaseConsumer):
     as in Kafka, ``poll`` is meant for one thread at a time.
     """
 
-    def __init__(self, client, topics, group_id: str | None, *, auto_commit: bool = True,
+    def __init__(self, client: FlyMQClient, topics: str | Iterable[str], group_id: str | None, *,
+                 auto_commit: bool = True,
                  auto_commit_interval_ms: int = 5000, max_poll_records: int = 500,
                  session_timeout_ms: int = 30000, auto_offset_reset: str = "earliest",
                  metadata_max_age_ms: int = 5000) -> None:
@@ -1147,7 +1152,8 @@ class Consumer(_BaseConsumer):
     * ``group_id=None``: no group, no commits, no sharing.
     """
 
-    def __init__(self, client, topic: str, group_id: str | None = None, *, partition: int | None = None,
+    def __init__(self, client: FlyMQClient, topic: str, group_id: str | None = None, *,
+                 partition: int | None = None,
                  max_poll_records: int = 500, session_timeout_ms: int = 30000,
                  metadata_max_age_ms: int = 5000) -> None:
         if not isinstance(topic, str) or not topic:

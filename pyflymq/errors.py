@@ -8,6 +8,7 @@ Errors that come from a server error frame keep the server's whole text in ``ser
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 
 class FlyMQError(Exception):
@@ -179,6 +180,14 @@ _OP_PRODUCE_FAMILY = {0x01, 0x14, 0x30, 0x35, 0x43}
 _OP_CONSUME = {0x02, 0x0A}
 
 
+class _FrameFields(TypedDict):
+    """The error frame's fields every :class:`ServerError` takes besides its text."""
+
+    shape: str
+    code: int | None
+    op: int | None
+
+
 def _with_server_text(error: ServerError, text: str) -> ServerError:
     """Keep the server's own words in ``server_text`` when the message itself is reworded."""
     error.server_text = text
@@ -191,7 +200,7 @@ def error_from_server(text: str, *, shape: str = "E1", code: int | None = None,
 
     ``op`` is the request's opcode: ``EOF`` means end of log for CONSUME but a failed write for PRODUCE.
     """
-    kwargs = {"shape": shape, "code": code, "op": op}
+    kwargs: _FrameFields = {"shape": shape, "code": code, "op": op}
     if text == "EOF":
         if op in _OP_CONSUME:
             return OffsetOutOfRangeError("no record at this offset (server: EOF)", server_text=text)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 _new_tuple = tuple.__new__
 
@@ -27,13 +29,30 @@ class Message(tuple):
                 retry_count: int = 0) -> Message:
         return _new_tuple(cls, (topic, partition, offset, key, value, retry_count))
 
-    topic = property(itemgetter(0), doc="Topic the record was read from.")
-    partition = property(itemgetter(1), doc="Partition the record was read from.")
-    offset = property(itemgetter(2), doc="Offset of the record within its partition.")
-    key = property(itemgetter(3), doc="Record key as bytes, or None when the record has no key.")
-    value = property(itemgetter(4), doc="Record value as bytes (may be empty).")
-    data = property(itemgetter(4), doc="Alias of ``value``.")
-    retry_count = property(itemgetter(5), doc="How many times this consumer delivered this record before.")
+    if TYPE_CHECKING:  # the fields' types; at run time they are the item getters below
+        @property
+        def topic(self) -> str: ...
+        @property
+        def partition(self) -> int: ...
+        @property
+        def offset(self) -> int: ...
+        @property
+        def key(self) -> bytes | None: ...
+        @property
+        def value(self) -> bytes: ...
+        @property
+        def data(self) -> bytes: ...
+        @property
+        def retry_count(self) -> int: ...
+    else:
+        topic = property(itemgetter(0), doc="Topic the record was read from.")
+        partition = property(itemgetter(1), doc="Partition the record was read from.")
+        offset = property(itemgetter(2), doc="Offset of the record within its partition.")
+        key = property(itemgetter(3), doc="Record key as bytes, or None when the record has no key.")
+        value = property(itemgetter(4), doc="Record value as bytes (may be empty).")
+        data = property(itemgetter(4), doc="Alias of ``value``.")
+        retry_count = property(itemgetter(5),
+                               doc="How many times this consumer delivered this record before.")
     timestamp = None
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
@@ -53,7 +72,7 @@ class Message(tuple):
         return (f"Message(topic={self[0]!r}, partition={self[1]}, offset={self[2]}, key={self[3]!r}, "
                 f"value={self[4][:64]!r}{'...' if len(self[4]) > 64 else ''}, retry_count={self[5]})")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Message], tuple[object, ...]]:
         return (Message, tuple(self))
 
 
@@ -83,7 +102,7 @@ class FetchResult:
     def __len__(self) -> int:
         return len(self.messages)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Message]:
         return iter(self.messages)
 
 

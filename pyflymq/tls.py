@@ -23,6 +23,7 @@ import ssl
 import struct
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import TLSConfigurationError
 
@@ -106,7 +107,8 @@ def _certificate_names(host: str, port: int, settings: TLSSettings, timeout: flo
         context = make_ssl_context(ca_file=settings.ca_file, cert_file=settings.cert_file,
                                    key_file=settings.key_file, check_hostname=False)
         with _open(host, port, timeout) as raw, context.wrap_socket(raw, server_hostname=host) as sock:
-            cert = sock.getpeercert() or {}
+            # typeshed's value union (str or nested tuples) fits no one key; each key's shape is fixed by ssl
+            cert: dict[str, Any] = dict(sock.getpeercert() or {})
     except (OSError, ValueError):
         return None
     names = [f"{'IP' if kind == 'IP Address' else kind}:{value}" for kind, value in cert.get("subjectAltName", ())]

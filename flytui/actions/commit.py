@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..commit_journal import JournalError, journal_path, last_commit
 from ..messages import CommitExecuted, CommitStateLoaded, OffsetsSaved, while_running
 from ..offset_plan import CommitTarget, plan_commit
 from ..screens.commit_plan import CommitChoice, CommitPlanScreen, CommitResultScreen, CommitTargetScreen
-from ..screens.offsets_export import OffsetsExportScreen
+from ..screens.offsets_export import OffsetsExportRequest, OffsetsExportScreen
 from ..service import ReadOnlyError
 from ..widgets.message_stream import StreamMode
 
+if TYPE_CHECKING:
+    from .host import ActionHost
+else:  # at run time the mixins stand on object; the app supplies the host
+    ActionHost = object
 
-class CommitActions:
+
+class CommitActions(ActionHost):
     """Moving a consumer group's committed offsets, undoing that, saving them. Mixed into the app."""
 
     # ------------------------------------------------------------------ commit
@@ -146,7 +151,7 @@ class CommitActions:
         group = self.groups.selected_group or self.preferred_group or ""
         known = [g.group_id for g in self.groups.groups] if self.groups.topic == topic else []
 
-        def chosen(request: Any) -> None:
+        def chosen(request: OffsetsExportRequest | None) -> None:
             if request is not None:
                 self.service.export_group_offsets(topic, request.group, request.path, overwrite=request.overwrite)
 

@@ -5,6 +5,8 @@ A mixin of :class:`flytui.app.FlyTUIApp`; the network work is :class:`flytui.ser
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events
 from textual.widgets import TabbedContent
 
@@ -14,8 +16,13 @@ from ..screens.confirm import ConfirmScreen
 from ..service import ReadOnlyError
 from ..widgets.dlq import DeadLettersPane, DeadLettersTable
 
+if TYPE_CHECKING:
+    from .host import ActionHost
+else:  # at run time the mixins stand on object; the app supplies the host
+    ActionHost = object
 
-class DeadLetterActions:
+
+class DeadLetterActions(ActionHost):
     """Dead letters: loading, replay, purge. Mixed into the app."""
 
     # ------------------------------------------------------------------ DLQ

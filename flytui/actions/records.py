@@ -5,18 +5,25 @@ A mixin of :class:`flytui.app.FlyTUIApp`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from pyflymq.models import Message as Record
 
 from ..clipboard import copy_to_clipboard, record_as_json, value_as_text
 from ..decode import next_mode, visible_str
 from ..messages import ExportProgress, SchemaLoaded, SchemasListed, while_running
-from ..screens.export import ExportProgressScreen, ExportScope, ExportScreen
-from ..screens.produce import ProduceScreen
+from ..screens.export import ExportProgressScreen, ExportRequest, ExportScope, ExportScreen
+from ..screens.produce import ProduceRequest, ProduceScreen
 from ..screens.schema_pick import SchemaPickScreen
 from ..service import ReadOnlyError
 
+if TYPE_CHECKING:
+    from .host import ActionHost
+else:  # at run time the mixins stand on object; the app supplies the host
+    ActionHost = object
 
-class RecordActions:
+
+class RecordActions(ActionHost):
     """Decode, copy, produce, edit-and-resend and export. Mixed into the app."""
 
     # ------------------------------------------------------------------ decode / copy
@@ -110,7 +117,7 @@ class RecordActions:
             return
         self._open_produce(record)
 
-    def _open_produce(self, record: Any) -> None:
+    def _open_produce(self, record: Record | None) -> None:
         if self.service.read_only:
             self._refuse(ReadOnlyError("producing"))
             return
@@ -125,7 +132,7 @@ class RecordActions:
         else:
             screen = ProduceScreen(topic, topics=topics)
 
-        def produced(result: Any) -> None:
+        def produced(result: ProduceRequest | None) -> None:
             if result is None:
                 return
             try:
@@ -150,19 +157,20 @@ class RecordActions:
         screen = ExportScreen(f"{safe_topic}-p{partition}.jsonl", partition=partition, low=mark.low,
                               high=mark.high, view_count=len(loaded), filter_text=self.stream_filter or "")
 
-        def chosen(request: Any) -> None:
+        def chosen(request: ExportRequest | None) -> None:
             if request is not None:
                 self._start_export(request, loaded)
 
         self.push_screen(screen, chosen)
 
-    def _start_export(self, request: Any, loaded: list[Any]) -> None:
+    def _start_export(self, request: ExportRequest, loaded: list[Record]) -> None:
         topic = self.topic or ""
         if request.scope == ExportScope.VIEW:
             self._export_cancel = self.service.export(topic, {}, request.path, overwrite=request.overwrite,
                                                       records=loaded)
-            total = len(loaded)
+            total: int | None = len(loaded)
         else:
+            assert request.start is not None and request.end is not None  # None only for the view
             pattern = request.filter_text if request.scope == ExportScope.MATCHES else None
             ranges = {request.partition: (request.start, request.end)}
             self._export_cancel = self.service.export(topic, ranges, request.path, overwrite=request.overwrite,

@@ -5,7 +5,7 @@ A mixin of :class:`flytui.app.FlyTUIApp`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..messages import MatchFound, SeekResolved, while_running
 from ..offset_plan import parse_seek_spec
@@ -14,8 +14,13 @@ from ..screens.seek import SeekRequest, SeekScreen
 from ..widgets.message_stream import StreamMode
 from ..widgets.topics import TopicsPane
 
+if TYPE_CHECKING:
+    from .host import ActionHost
+else:  # at run time the mixins stand on object; the app supplies the host
+    ActionHost = object
 
-class SearchActions:
+
+class SearchActions(ActionHost):
     """Seek, filter and match stepping in the message stream. Mixed into the app."""
 
     # ------------------------------------------------------------------ seek / filter / search
@@ -43,8 +48,8 @@ class SearchActions:
                             partition_count=info.partition_count if info else None, initial=initial,
                             error=error, all_partitions=all_partitions)
 
-        def sought(request: Any) -> None:
-            if request is not None:
+        def sought(request: SeekRequest | None) -> None:
+            if request is not None and self.topic is not None:
                 self.service.resolve_seek(self.topic, partition, request, current, self.topic_generation,
                                           {"purpose": "seek"})
 
@@ -61,6 +66,8 @@ class SearchActions:
 
     def seek_all_on(self, partition: int) -> None:
         """Resolve the all-partitions seek on a partition the user just opened (its own fresh range)."""
+        if self.topic is None or self.seek_all is None:  # (browse calls this only with both set)
+            return
         self.service.resolve_seek(self.topic, partition, self.seek_all, 0, self.topic_generation,
                                   {"purpose": "browse"})
 
@@ -90,9 +97,11 @@ class SearchActions:
             return  # the user opened something else before the group's offset arrived
         if self.tailing:
             self._stop_tail()
+        assert event.offset is not None  # a resolution without an error has an offset
         self._show_seek(request, event.partition, event.offset, event.low, event.high, purpose)
 
-    def _show_seek(self, request: Any, partition: int, offset: int, low: int, high: int, purpose: str) -> None:
+    def _show_seek(self, request: SeekRequest, partition: int, offset: int, low: int, high: int,
+                   purpose: str) -> None:
         """Jump to a resolved offset and tell the user what it resolved to."""
         resolved = f"{request.text} → {offset}"
         if request.all_partitions and purpose == "seek":
@@ -121,7 +130,7 @@ class SearchActions:
             return
         screen = FilterScreen(self.stream_filter or self.search_pattern or "")
 
-        def filtered(text: Any) -> None:
+        def filtered(text: str | None) -> None:
             if text is None:
                 return
             self._apply_filter(str(text) or None)

@@ -16,26 +16,32 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.css.query import NoMatches
+from textual.timer import Timer
 
 from ..messages import TailBatch, while_running
 from ..screens.tail_backlog import TailBacklogScreen
 from ..widgets.message_stream import StreamMode
 
+if TYPE_CHECKING:
+    from .host import ActionHost
+else:  # at run time the mixins stand on object; the app supplies the host
+    ActionHost = object
+
 STALE_TICK = 1.0
 """Seconds between two updates of the stale ages while the connection is down."""
 
 
-class TailActions:
+class TailActions(ActionHost):
     """Live tail and staleness. Mixed into the app."""
 
     tail_backlog_last = 100
     """The backlog offered by ``T`` (the last one used)."""
     _tail_started_at = 0.0
     _tail_high: dict[int, int] | None = None
-    _stale_timer: Any = None
+    _stale_timer: Timer | None = None
 
     # ------------------------------------------------------------------ start / stop
 
@@ -72,7 +78,7 @@ class TailActions:
         The filter in use (if any) applies to the tail too.
         """
         info = self.topic_info()
-        if info is None:
+        if info is None or self.topic is None:  # (no info without an open topic)
             return
         parts = [p.partition for p in info.partitions]
         generation = self.stream.set_tail(self.topic, parts, filter_text=self.stream_filter)

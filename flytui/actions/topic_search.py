@@ -16,7 +16,9 @@ from ..screens.topic_search import SearchRequested, SearchState, TopicSearchScre
 from ..topic_search import parse_partitions
 
 if TYPE_CHECKING:
-    from ..app import FlyTUIApp
+    from .host import ActionHost
+else:  # at run time the mixins stand on object; the app supplies the host
+    ActionHost = object
 
 
 def query_error_text(text: str, error: QueryError) -> str:
@@ -24,14 +26,14 @@ def query_error_text(text: str, error: QueryError) -> str:
     return f"{error.message} (character {error.position + 1}):\n{error.pointer(text)}"
 
 
-class TopicSearchActions:
+class TopicSearchActions(ActionHost):
     """Search the whole topic. Mixed into the app."""
 
     topic_search: SearchState | None = None
     _topic_search_screen: TopicSearchScreen | None = None
     _topic_search_ids = 0
 
-    def action_search_topic(self: FlyTUIApp) -> None:
+    def action_search_topic(self) -> None:
         """Open the whole-topic search (the last one on this topic, if any)."""
         if not self.topic:
             return
@@ -51,14 +53,14 @@ class TopicSearchActions:
 
         self.push_screen(screen, opened)
 
-    def cancel_topic_search(self: FlyTUIApp) -> None:
+    def cancel_topic_search(self) -> None:
         """Stop the running whole-topic search, if any (its matches so far stay)."""
         state = self.topic_search
         if state is not None and state.running and state.cancel is not None:
             state.cancel.set()
             state.cancelled = True
 
-    def on_search_requested(self: FlyTUIApp, event: SearchRequested) -> None:
+    def on_search_requested(self, event: SearchRequested) -> None:
         """Parse what the user typed and start the scan, or show why it cannot start."""
         event.stop()
         state = self.topic_search
@@ -90,7 +92,7 @@ class TopicSearchActions:
         self._show_topic_search()
 
     @while_running
-    def on_topic_search_progress(self: FlyTUIApp, event: TopicSearchProgress) -> None:
+    def on_topic_search_progress(self, event: TopicSearchProgress) -> None:
         """Progress of the running search: keep it and show it (results of an older search are dropped)."""
         state = self.topic_search
         if state is None or event.topic != state.topic or event.search_id != state.search_id:
@@ -102,12 +104,12 @@ class TopicSearchActions:
             state.cancel = None
         self._show_topic_search()
 
-    def _show_topic_search(self: FlyTUIApp) -> None:
+    def _show_topic_search(self) -> None:
         screen = self._topic_search_screen
         if screen is not None and screen.is_attached and self.topic_search is not None:
             screen.show(self.topic_search)
 
-    def open_search_match(self: FlyTUIApp, partition: int, offset: int) -> None:
+    def open_search_match(self, partition: int, offset: int) -> None:
         """Show a match in the stream among the records around it: its partition, the cursor on its offset.
 
         The stream's filter is cleared (it could hide the match); ``n``/``N`` then step between the search's

@@ -8,6 +8,7 @@ calls ``action_submit``, dismisses with the result or shows why not in the ``#er
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
@@ -95,9 +96,9 @@ class Dialog(ModalScreen[ResultT]):
         if self._flytui_dismissed:
             return
         self._flytui_dismissed = True
-        self.dismiss(result)  # type: ignore[arg-type]
+        self.dismiss(result)  # type: ignore[arg-type]  # CANCEL_RESULT is a ClassVar, which cannot be ResultT
 
-    def submit(self, build) -> None:
+    def submit(self, build: Callable[[], object]) -> None:
         """Dismiss with ``build()``; a ``ValueError`` from it is shown in the ``#error`` line instead."""
         try:
             result = build()

@@ -401,7 +401,7 @@ class CommitPlanScreen(TypedConfirmDialog):
         super().__init__()
         self.plan = plan
         self.members = members
-        self.confirm_word = confirm_word
+        self.confirm_word: str = confirm_word
         self.moves = list(moves)
         self.group_exists = group_exists
         self.heading_text = title or "Commit plan (dry run): nothing has been written yet"

@@ -12,7 +12,14 @@ Usage::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from textual.widget import Widget as _BorderedWidget
+else:  # at run time the mixin stands on object; the pane it is mixed into supplies the widget
+    _BorderedWidget = object
 
 __all__ = ["STALE_STYLE", "StaleSubtitle", "stale_label"]
 
@@ -30,7 +37,7 @@ def stale_label(age: float) -> str:
     return f"stale {seconds // 3600} h"
 
 
-class StaleSubtitle:
+class StaleSubtitle(_BorderedWidget):
     """Mixin for a widget with a border: its subtitle plus a stale mark while :meth:`set_stale` says so."""
 
     _subtitle_base: Text | None = None
@@ -59,4 +66,4 @@ class StaleSubtitle:
             if text.plain:
                 text.append(" · ")
             text.append(stale_label(self._stale_age), STALE_STYLE)
-        self.border_subtitle = text  # type: ignore[attr-defined]
+        self.border_subtitle = text

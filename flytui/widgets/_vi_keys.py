@@ -7,12 +7,12 @@ Private to ``flytui.widgets``. Usage::
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 __all__ = ["vi_bindings"]
 
 
-def vi_bindings(top: str = "scroll_top", bottom: str = "scroll_bottom") -> list[Binding]:
+def vi_bindings(top: str = "scroll_top", bottom: str = "scroll_bottom") -> list[BindingType]:
     """``j``/``k`` move the cursor; ``g``/``G`` run ``top``/``bottom`` (a DataTable's scroll actions by default)."""
     return [
         Binding("j", "cursor_down", "Down", show=False),

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from ..decode import visible_text
@@ -175,7 +177,7 @@ class GroupsPane(Vertical):
         table.clear(columns=True)
         for label, key, column_width in COLUMNS:
             if key in shown:
-                justify = "left" if key in ("group", "change") else "right"
+                justify: JustifyMethod = "left" if key in ("group", "change") else "right"
                 table.add_column(Text(label, justify=justify), key=key,
                                  width=group_width if key == "group" else column_width)
         self._cells = CellUpdater(table, shown)
@@ -214,7 +216,7 @@ class GroupsPane(Vertical):
             total = group.total_lag
             current[(gid, None)] = total
             for row in group.partitions:
-                key = (gid, row.partition)
+                key: tuple[str, int | None] = (gid, row.partition)
                 committed = current[key] = row.committed
                 if key in previous and previous[key] != committed:
                     delta = _delta(committed, previous[key])
@@ -311,7 +313,7 @@ class GroupsPane(Vertical):
         if not self.groups or table.row_count == 0:
             return None
         try:
-            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         except Exception:  # noqa: BLE001
             return None
 

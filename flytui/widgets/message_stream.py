@@ -827,7 +827,8 @@ class MessageStream(ScrollView, can_focus=True):
         self._line_cache[cache_key] = segments
         return Strip(segments, width)
 
-    def _placeholder_text(self, model, row: int, width: int, style: Style, gap: bool) -> Text:
+    def _placeholder_text(self, model: BrowseModel | FilteredModel | TailModel, row: int, width: int, style: Style,
+                          gap: bool) -> Text:
         part, offset, key, _, _ = self._columns(width)
         muted = self._style("message-stream--placeholder")
         text = Text(no_wrap=True, end="")

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -99,7 +100,7 @@ class PartitionsPane(StaleSubtitle, DataTable):
         if not self.partitions or self.cursor_row < 0:
             return None
         try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
         except Exception:  # noqa: BLE001
             return None
         return int(key.value) if key.value is not None else None

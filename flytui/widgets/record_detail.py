@@ -71,7 +71,8 @@ def _update_static(static: Static, content: RenderableType) -> None:
         static.update(content)
         return
     static.update(content, layout=False)
-    if static.visual.get_height(static.styles, width) != static.size.height:
+    # Textual annotates a RulesMap but passes widget.styles itself (Widget.get_content_height)
+    if static.visual.get_height(static.styles, width) != static.size.height:  # type: ignore[arg-type]
         static.refresh(layout=True)
 
 

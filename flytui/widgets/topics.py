@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -106,7 +106,7 @@ class TopicList(OptionList):
         *vi_bindings(top="first", bottom="last"),
     ]
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Type to filter: letters and ``-_.`` go to the filter box (``j k g G q`` and digits keep their keys)."""
         char = event.character
         if not char or not char.isprintable() or char.isspace():
@@ -278,7 +278,7 @@ class TopicsPane(StaleSubtitle, Vertical):
         if len(self.option_list.options) == 1:
             self.post_message(self.Opened(self.option_list.options[0].id or ""))
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         """``esc`` in the filter clears it; ``down`` moves to the list."""
         if not self.filter_input.has_focus:
             return

@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+from types import FrameType
 
 from .server import IDLE_TIMEOUT, MAX_CONNECTIONS, Broker
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
 
-    def on_signal(signum, frame) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)

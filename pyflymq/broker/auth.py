@@ -12,6 +12,7 @@ op but AUTH and WHOAMI is checked here.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pyflymq.wire import Op
@@ -88,7 +89,11 @@ class User:
         return out
 
 
-def parse_user(spec) -> User:
+UserSpec = str | tuple[str, str, str]
+"""A user as given to the broker: ``"NAME:PASSWORD:ROLE"`` or ``(name, password, role)``."""
+
+
+def parse_user(spec: UserSpec) -> User:
     """A :class:`User` from ``"NAME:PASSWORD:ROLE"`` or ``(name, password, role)``; ValueError if malformed."""
     if isinstance(spec, str):
         name, sep, rest = spec.partition(":")
@@ -108,7 +113,7 @@ def parse_user(spec) -> User:
 class Authenticator:
     """Checks credentials and permissions. With no users, auth is off and every op is allowed."""
 
-    def __init__(self, users=None) -> None:
+    def __init__(self, users: Iterable[UserSpec] | None = None) -> None:
         parsed = [parse_user(u) for u in (users or [])]
         self._users = {u.name: u for u in parsed}
         self.enabled = bool(parsed)

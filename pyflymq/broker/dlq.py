@@ -50,7 +50,7 @@ def _fields(doc: dict) -> dict:
     return out
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and _INT64[0] <= value <= _INT64[1]
 
 

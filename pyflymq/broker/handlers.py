@@ -21,7 +21,7 @@ from pyflymq.wire import Op
 
 from .auth import Authenticator, User
 from .compression import GzipError, gunzip
-from .dlq import DLQ_SUFFIX, REPLAY_SCAN, parse_dlq_record
+from .dlq import DLQ_SUFFIX, REPLAY_SCAN, DLQRecord, parse_dlq_record
 from .errors import OpError
 from .filters import MatcherCache
 from .log import check_record_size
@@ -70,7 +70,7 @@ class Dispatcher:
     """Answers requests against a :class:`BrokerState`; ``schedule(delay_s, fn)`` runs delayed deliveries."""
 
     def __init__(self, state: BrokerState, options: Options, authenticator: Authenticator,
-                 schedule: Callable[[float, Callable[[], None]], object] | None = None) -> None:
+                 schedule: Callable[[float, Callable[[], object]], object] | None = None) -> None:
         self.state = state
         self.options = options
         self.auth = authenticator
@@ -321,7 +321,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------------------------------ DLQ
 
-    def _dlq_records(self, topic: str, limit: int):
+    def _dlq_records(self, topic: str, limit: int) -> list[DLQRecord] | None:
         rows = self.state.head_records(topic + DLQ_SUFFIX, 0, min(limit, wire.SCAN_CAP))
         if rows is None:
             return None

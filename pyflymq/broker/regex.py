@@ -15,12 +15,15 @@ and ``$`` means end of text unless ``(?m)`` is set, as in RE2.
 
 from __future__ import annotations
 
-try:  # Python 3.11+
-    from re import _parser as _sre
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _sre  # type: ignore[no-redef]
-
 import re
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    from re import _parser as _sre
+else:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre
 
 MAX_NODES = 20_000
 MAX_REPEAT_COUNT = 1000
@@ -42,11 +45,16 @@ _PREV_START, _PREV_NEWLINE, _PREV_WORD, _PREV_OTHER = range(4)
 _MATCHED = -1
 
 
+_ParsedItem = tuple[Any, Any]
+"""One ``(opcode, argument)`` of the standard library's parse tree; the argument's shape depends on the
+opcode."""
+
+
 class RegexError(ValueError):
     """The pattern is not valid, or uses a feature RE2 does not have."""
 
 
-def _category(name: str):
+def _category(name: str) -> Callable[[str], bool]:
     table = {
         "CATEGORY_DIGIT": (_DIGIT, False), "CATEGORY_NOT_DIGIT": (_DIGIT, True),
         "CATEGORY_SPACE": (_SPACE, False), "CATEGORY_NOT_SPACE": (_SPACE, True),
@@ -65,16 +73,20 @@ def _fold(c: str) -> tuple[str, ...]:
     return (c, c.lower(), c.upper())
 
 
-def _caseless_equal(ch: str, negate: bool = False):
+def _caseless_equal(ch: str, negate: bool = False) -> Callable[[str], bool]:
     forms = _fold(ch)
     if negate:
         return lambda c: not (c in forms or c.lower() in forms)
     return lambda c: c in forms or c.lower() in forms
 
 
-def _class_predicate(items, ignorecase: bool):
+def _code_point_between(lo: int, hi: int) -> Callable[[str], bool]:
+    return lambda c: lo <= ord(c) <= hi
+
+
+def _class_predicate(items: Iterable[_ParsedItem], ignorecase: bool) -> Callable[[str], bool]:
     negate = False
-    tests = []
+    tests: list[Callable[[str], bool]] = []
     for op, av in items:
         name = str(op)
         if name == "NEGATE":
@@ -83,7 +95,7 @@ def _class_predicate(items, ignorecase: bool):
             tests.append(chr(av).__eq__)
         elif name == "RANGE":
             lo, hi = av
-            tests.append(lambda c, lo=lo, hi=hi: lo <= ord(c) <= hi)
+            tests.append(_code_point_between(lo, hi))
         elif name == "CATEGORY":
             tests.append(_category(str(av)))
         else:
@@ -108,7 +120,7 @@ class _Compiler:
         self.out2: list[int] = []
         self.has_assertions = False
 
-    def add(self, kind: int, arg=None, out: int = -1, out2: int = -1) -> int:
+    def add(self, kind: int, arg: object = None, out: int = -1, out2: int = -1) -> int:
         """Append a node; return its index."""
         if len(self.kind) >= MAX_NODES:
             raise RegexError("pattern too large")
@@ -118,13 +130,13 @@ class _Compiler:
         self.out2.append(out2)
         return len(self.kind) - 1
 
-    def seq(self, items, nxt: int, flags: int) -> int:
+    def seq(self, items: Iterable[_ParsedItem], nxt: int, flags: int) -> int:
         """Compile a sequence that continues with ``nxt``."""
         for item in reversed(list(items)):
             nxt = self.item(item, nxt, flags)
         return nxt
 
-    def item(self, item, nxt: int, flags: int) -> int:
+    def item(self, item: _ParsedItem, nxt: int, flags: int) -> int:
         """Compile one parsed item that continues with ``nxt``."""
         op, av = item
         name = str(op)
@@ -158,7 +170,7 @@ class _Compiler:
             return self.add(_ASSERT, (str(av), bool(flags & _MULTILINE)), nxt)
         raise RegexError(f"unsupported construct {name}")
 
-    def repeat(self, av, nxt: int, flags: int) -> int:
+    def repeat(self, av: Any, nxt: int, flags: int) -> int:
         """``x{lo,hi}`` as ``lo`` copies, then ``hi - lo`` optional ones (or a loop when unbounded)."""
         lo, hi, sub = av
         unbounded = hi == _sre.MAXREPEAT
@@ -218,7 +230,7 @@ class Regex:
         c = _Compiler()
         try:
             match = c.add(_MATCH)
-            self._start = c.seq(parsed, match, flags)
+            self._start = c.seq(parsed.data, match, flags)
         except RecursionError:
             raise RegexError("pattern nested too deeply") from None
         self._kind, self._arg, self._out, self._out2 = c.kind, c.arg, c.out, c.out2
@@ -244,7 +256,7 @@ class Regex:
             self._rows.append({})
         return sid
 
-    def _closure(self, nodes, prev: int, nxt: str | None) -> tuple[list[int], bool]:
+    def _closure(self, nodes: Iterable[int], prev: int, nxt: str | None) -> tuple[list[int], bool]:
         """Nodes reachable without consuming input (plus the start node: the search is unanchored)."""
         kind, arg, out, out2 = self._kind, self._arg, self._out, self._out2
         seen = set()

@@ -17,12 +17,12 @@ class Scheduler:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], object]]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self._stopped = False
 
-    def schedule(self, delay: float, callback: Callable[[], None]) -> None:
+    def schedule(self, delay: float, callback: Callable[[], object]) -> None:
         """Run ``callback`` once, ``delay`` seconds from now (ignored after :meth:`stop`)."""
         with self._cond:
             if self._stopped:

@@ -40,7 +40,7 @@ def _e2(text: str) -> OpError:
     return OpError(text, "E2")
 
 
-def _json_type(value) -> str:
+def _json_type(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -193,8 +193,10 @@ class Registry:
             old = _parse_object(previous.definition, "invalid JSON schema")
         except ValueError:
             return
-        old_props = old.get("properties") if isinstance(old.get("properties"), dict) else {}
-        required = new.get("required") if isinstance(new.get("required"), list) else []
+        old_props = old.get("properties")
+        old_props = old_props if isinstance(old_props, dict) else {}
+        required = new.get("required")
+        required = required if isinstance(required, list) else []
         for name in required:
             if isinstance(name, str) and name not in old_props:
                 raise _e2(f"schema compatibility check failed: new required field '{name}' not in old schema")

@@ -27,10 +27,11 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable
 
 from pyflymq.models import GroupInfo, RecordMetadata
 
-from .auth import Authenticator
+from .auth import Authenticator, UserSpec
 from .connection import Connection, refuse
 from .handlers import Dispatcher, Options
 from .scheduler import Scheduler
@@ -90,7 +91,8 @@ class Broker:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dlq: bool = False, transactions: bool = False,
-                 delayed: bool = False, schemas: bool = False, users=None, tls_cert: str | None = None,
+                 delayed: bool = False, schemas: bool = False, users: Iterable[UserSpec] | None = None,
+                 tls_cert: str | None = None,
                  tls_key: str | None = None, tls_ca: str | None = None, data_dir: str | None = None,
                  node_id: str = "local-1", advertised_addr: str | None = None,
                  idle_timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS) -> None:
@@ -109,7 +111,7 @@ class Broker:
         self.state = BrokerState(self._storage)
         self._options = Options(dlq=dlq, transactions=transactions, delayed=delayed, schemas=schemas,
                                 node_id=node_id)
-        self._scheduler = Scheduler()
+        self._scheduler: Scheduler | None = Scheduler()
         self.dispatcher = Dispatcher(self.state, self._options, Authenticator(users), self._schedule)
         self._connections: dict[Connection, threading.Thread] = {}
         self._conn_lock = threading.Lock()
@@ -149,7 +151,9 @@ class Broker:
             return self
 
     def _accept_loop(self) -> None:
-        listener, wake = self._listener, self._wake[0]
+        listener, wake_pair = self._listener, self._wake
+        assert listener is not None and wake_pair is not None  # start() sets both before this thread runs
+        wake = wake_pair[0]
         with selectors.DefaultSelector() as selector:
             selector.register(listener, selectors.EVENT_READ)
             selector.register(wake, selectors.EVENT_READ)
@@ -205,6 +209,7 @@ class Broker:
         with self._lifecycle:
             if self._acceptor is None:
                 return
+            assert self._listener is not None and self._wake is not None  # set together with _acceptor
             self._wake[1].send(b"x")
             self._acceptor.join(timeout=10)
             self._listener.close()
@@ -219,7 +224,8 @@ class Broker:
             deadline = time.monotonic() + 10
             for _conn, thread in connections:
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
-            self._scheduler.stop()
+            if self._scheduler is not None:
+                self._scheduler.stop()
             self._scheduler = None
             if self._storage is not None:
                 with self.state.lock:
@@ -228,13 +234,13 @@ class Broker:
     def __enter__(self) -> Broker:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:
         return f"<Broker {self.address} {'running' if self.running else 'stopped'}>"
 
-    def _schedule(self, delay: float, callback) -> None:
+    def _schedule(self, delay: float, callback: Callable[[], object]) -> None:
         scheduler = self._scheduler
         if scheduler is not None:
             scheduler.schedule(delay, callback)

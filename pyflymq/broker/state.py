@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyflymq.models import GroupInfo
@@ -51,8 +52,8 @@ class BrokerState:
                 for key, value in records:
                     partition.append(key, value)
             self.topics[loaded.name] = topic
-        for loaded in storage.load_groups():
-            self.groups[(loaded.topic, loaded.group)] = Group(dict(loaded.offsets))
+        for loaded_group in storage.load_groups():
+            self.groups[(loaded_group.topic, loaded_group.group)] = Group(dict(loaded_group.offsets))
 
     # ------------------------------------------------------------------------------------ topics
 
@@ -155,7 +156,7 @@ class BrokerState:
         return entry[8:]
 
     def fetch(self, name: str, partition: int, offset: int, max_messages: int,
-              matcher=None) -> tuple[list[bytes], int]:
+              matcher: Callable[[bytes, bytes], bool] | None = None) -> tuple[list[bytes], int]:
         """FETCH: encoded records and the next offset (flymq-wire §2.7). Filters run outside the lock."""
         with self.lock:
             part = self._partition(name, partition)

@@ -30,6 +30,7 @@ import shutil
 import struct
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 _U32 = struct.Struct(">I")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -110,7 +111,7 @@ class Storage:
         self._offsets_dir = os.path.join(self.root, "__consumer_offsets")
         os.makedirs(self._topics_dir, exist_ok=True)
         os.makedirs(self._offsets_dir, exist_ok=True)
-        self._files: OrderedDict[tuple[str, int], object] = OrderedDict()
+        self._files: OrderedDict[tuple[str, int], BinaryIO] = OrderedDict()
         self._dirs: dict[str, str] = {}  # topic name -> its directory (the current incarnation)
         self._next_generation = 1
 

@@ -34,7 +34,7 @@ class RawConnection:
     def __enter__(self) -> RawConnection:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -100,6 +100,7 @@ class BrokerProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                      cwd=source)  # -m looks in the working directory first
+        assert self.proc.stdout is not None and self.proc.stderr is not None  # both are PIPEs
         self.line = self.proc.stdout.readline()
         if not self.line.startswith("listening on "):
             self.proc.kill()
@@ -137,7 +138,7 @@ class BrokerProcess:
     def __enter__(self) -> BrokerProcess:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import OpError
@@ -31,7 +32,8 @@ class Transaction:
 class Coordinator:
     """Buffers transactional writes until commit."""
 
-    def __init__(self, timeout: float = 60.0, retention: float = 600.0, clock=time.monotonic) -> None:
+    def __init__(self, timeout: float = 60.0, retention: float = 600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._timeout = timeout
         self._retention = retention
         self._clock = clock
