@@ -167,6 +167,8 @@ class _RaftPort:
         self._hang = hang
         self._listener: socket.socket | None = None
         self._held: list[tuple[float, socket.socket]] = []
+        self.accepted = 0
+        """Connections accepted so far (a client that followed a partition leader's address)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -191,6 +193,7 @@ class _RaftPort:
         while not self._stop.is_set():
             try:
                 sock, _ = listener.accept()
+                self.accepted += 1
                 self._held.append((time.monotonic() + self._hang, sock))
             except OSError:
                 pass
@@ -320,6 +323,11 @@ class ClusterNode(Broker):
     def raft_address(self) -> str:
         """The node's Raft (cluster) address: what peers' answers name it by."""
         return self._raft_port.address
+
+    @property
+    def raft_connections(self) -> int:
+        """How many connections the Raft port has accepted (clients must never follow it)."""
+        return self._raft_port.accepted
 
     def start(self) -> ClusterNode:
         """Start serving (again); a restarted node is a follower and keeps what it had."""
