@@ -22,7 +22,7 @@ from pyflymq.wire import Op
 EXTERNAL_CLUSTER = os.environ.get("FLYMQ_TEST_CLUSTER", "").strip()
 
 # Elections in a few tenths of a second instead of 2-4 s; replication delays as on the real server.
-FAST = ClusterTiming(election_timeout=0.3, election_jitter=0.3, vote_time=0.05, raft_hang=1.0)
+FAST = ClusterTiming(election_timeout=0.2, election_jitter=0.2, vote_time=0.05, raft_hang=1.0)
 
 
 @dataclass

@@ -159,7 +159,7 @@ def test_create_without_a_majority_fails_with_the_servers_words(cluster):
     built = cluster.builtin_only("stops two nodes")
     built.stop_node(0)
     built.stop_node(1)
-    with _client(cluster.addresses[2], timeout_ms=1500) as client:
+    with _client(cluster.addresses[2], timeout_ms=800) as client:
         with pytest.raises(NotLeaderError) as info:
             client.create_topic("never", 1)
     assert "not leader" in str(info.value)

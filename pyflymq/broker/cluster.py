@@ -133,7 +133,7 @@ class RaftGroup:
             if self.leader == index:
                 self.leader = None
                 self._plan(now, index)
-            elif self._election is not None and self._election.winner == index:
+            elif self._election is not None:  # one voter fewer: the winner or the majority may be gone
                 self._plan(now, self._election.old_leader)
 
     def elected(self) -> int | None:
