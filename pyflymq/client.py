@@ -85,7 +85,7 @@ _BACKOFF_MAX_S = 0.5
 DLQ_SUFFIX = ".dlq"
 _PLACEMENT_RETRIES = 16      # unkeyed PRODUCEs re-sent to the same node after "not partition leader"
 _LEADER_BACKOFF_S = 0.05     # first pause after "no leader elected"; doubles up to the next value
-_LEADER_BACKOFF_MAX_S = 2.0
+_LEADER_BACKOFF_MAX_S = 1.0
 _VISIBLE_POLL_S = 0.005      # first pause while waiting for a topic change to reach this node; doubles
 _VISIBLE_POLL_MAX_S = 0.1
 _STANDALONE = "standalone"   # CLUSTER_METADATA's cluster_id on a server that is not part of a cluster
@@ -745,7 +745,7 @@ class FlyMQClient:
 
         On ``not leader: … leader_addr=H:P`` the change is sent to H:P on a connection of its own (the
         client's own connection, and so its data, stays where it is). With no address, ``no leader elected``,
-        or a named leader that cannot be reached, it backs off (doubling, up to 2 s) and tries the servers of
+        or a named leader that cannot be reached, it backs off (doubling, up to 1 s) and tries the servers of
         the list in turn. All within ``timeout_ms``; then the last answer is raised."""
         deadline = time.monotonic() + self._timeout
         target: str | None = None  # None: this client's own connection
