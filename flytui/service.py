@@ -37,6 +37,7 @@ from pyflymq.errors import (
     DLQError,
     FlyMQConnectionError,
     FlyMQError,
+    NodeChangedError,
     ProtocolError,
     UnsupportedOperationError,
 )
@@ -51,6 +52,7 @@ from .messages import (
     DeadLettersLoaded,
     ExportProgress,
     MatchFound,
+    NodeChanged,
     OffsetsSaved,
     OverviewLoaded,
     PageLoaded,
@@ -72,7 +74,7 @@ from .model import (
 
 __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
-    "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
+    "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag", "NodeChanged",
     "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SeekResolved",
     "ServerInfo", "TailBatch", "TopicInfo", "describe_error", "probe",
 ]
@@ -170,6 +172,7 @@ class FlyService:
         self._refreshing = threading.Lock()
         self._dlq_server_ops: bool | None = None
         self._marks: dict[tuple[str, int], tuple[int, int]] = {}
+        self._node_address: str | None = None  # the cluster node every role reads from, once one moved
         self._last_full_refresh = float("-inf")
         self.refreshed_at: float | None = None
         """``time.monotonic()`` of the last refresh pass that completed (None before the first)."""
@@ -198,9 +201,32 @@ class FlyService:
         with self._role_locks[role]:
             client = self._clients.get(role)
             if client is None:
-                client = self._connect_fn(self.settings.servers, **self.settings.client_kwargs())
+                client = self._connect_fn(self._servers_in_order(), **self.settings.client_kwargs())
                 self._clients[role] = client
             return client
+
+    def _servers_in_order(self) -> Any:
+        """The servers to connect to: after a node change, the node moved to comes first, so that every
+        role reads from the same node."""
+        node = self._node_address
+        if node is None:
+            return self.settings.servers
+        from pyflymq.connection import format_address, parse_servers
+
+        servers = [format_address(h, p) for h, p in parse_servers(self.settings.servers)]
+        return [node] + [s for s in servers if s != node]
+
+    def _node_changed(self, exc: NodeChangedError) -> None:
+        """One client moved to another cluster node: move every role there and tell the app, once per move."""
+        current = getattr(exc.current, "address", None)
+        with self._state_lock:
+            first = current != self._node_address
+            self._node_address = current
+        for role in list(self._clients):
+            self._drop_client(role)
+        self._marks.clear()  # the old node's watermarks
+        if first:
+            self._post(NodeChanged(str(exc.previous), str(exc.current)))
 
     def _drop_client(self, role: str) -> None:
         client = self._clients.pop(role, None)
@@ -231,6 +257,9 @@ class FlyService:
         except AuthenticationError as exc:
             self._drop_client(role)
             self._set_state("failed", f"login refused: {exc}")
+            raise
+        except NodeChangedError as exc:
+            self._node_changed(exc)
             raise
         except (FlyMQConnectionError, ProtocolError, OSError) as exc:
             self._drop_client(role)
@@ -267,6 +296,9 @@ class FlyService:
         self.cluster_id = meta.cluster_id
         address = self.client(role).address or ""
         node = node_label(meta.cluster_id, (p.leader_id for t in meta.topics for p in t.partitions))
+        in_cluster = bool(meta.cluster_id) and meta.cluster_id != "standalone"
+        known = {meta.cluster_id} | {r for t in meta.topics for p in t.partitions for r in p.replicas if r}
+        known_nodes = len(known) if in_cluster else 0
         names = {t.topic for t in meta.topics}
         focus = set(focus)
         total = sum(len(t.partitions) for t in meta.topics)
@@ -284,7 +316,9 @@ class FlyService:
                         self._marks[key] = self.call(
                             role, lambda c, t=tmeta.topic, p=pmeta.partition: c.watermarks(t, p))
                     low, high = self._marks[key]
-                    parts.append(PartitionInfo(tmeta.topic, pmeta.partition, low, high, pmeta.leader_id))
+                    led_here = pmeta.leader_id == meta.cluster_id if in_cluster else None
+                    parts.append(PartitionInfo(tmeta.topic, pmeta.partition, low, high, pmeta.leader_id,
+                                               led_here))
             except (TopicNotFoundError, PartitionNotFoundError):
                 continue  # deleted between the metadata and the watermarks
             topics.append(TopicInfo(tmeta.topic, tuple(parts), dlq=f"{tmeta.topic}{DLQ_SUFFIX}" in names))
@@ -292,7 +326,8 @@ class FlyService:
             groups = tuple(self.call(role, lambda c: c.list_groups()))
         except (UnsupportedOperationError, AuthError):
             groups = ()
-        return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node)
+        return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node,
+                        known_nodes=known_nodes)
 
     def refresh(self, focus: Iterable[str] = ()) -> None:
         """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.
