@@ -510,4 +510,12 @@ class Cluster:
                 delay = self._rng.uniform(*t.follower_apply_delay)
             else:
                 continue
-            self._scheduler.schedule(delay, lambda node=node: node.running and apply(node))
+            self._scheduler.schedule(delay, self._applier(node, apply))
+
+    @staticmethod
+    def _applier(node: ClusterNode, apply: Callable[[ClusterNode], None]) -> Callable[[], None]:
+        """``apply(node)``, run later, only if the node is up by then."""
+        def run() -> None:
+            if node.running:
+                apply(node)
+        return run
