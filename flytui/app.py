@@ -46,6 +46,7 @@ from .service import (
     DLQRecord,
     FlyService,
     NodeChanged,
+    NodesCompared,
     Overview,
     OverviewLoaded,
     PageLoaded,
@@ -339,6 +340,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
                             lambda: self.action_focus_pane("dlq"))
         yield SystemCommand("Open consumer groups", "Show the consumer-groups tab", lambda: self.action_focus_pane(
             "groups"))
+        yield SystemCommand("Compare cluster nodes", "Read every server of the list and show what each holds, "
+                            "side by side", self.action_compare_nodes)
         yield from super().get_system_commands(screen)
 
     def _palette_runner(self, action: str, node: Any):
@@ -499,6 +502,22 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         elif event.state == "failed":
             self.notify(f"{event.reason}. Restart flytui with the right credentials.", title="Login failed",
                         severity="error", timeout=15)
+
+    def action_compare_nodes(self) -> None:
+        """Open the nodes view and read every server of the list."""
+        from .screens.nodes import NodesScreen
+
+        self.push_screen(NodesScreen())
+        self.service.compare_nodes()
+
+    @while_running
+    def on_nodes_compared(self, event: NodesCompared) -> None:
+        """Show the nodes' readings in the nodes view, if it is still open."""
+        from .screens.nodes import NodesScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, NodesScreen):
+                screen.show_readings(event.readings)
 
     @while_running
     def on_node_changed(self, event: NodeChanged) -> None:

@@ -53,6 +53,7 @@ from .messages import (
     ExportProgress,
     MatchFound,
     NodeChanged,
+    NodesCompared,
     OffsetsSaved,
     OverviewLoaded,
     PageLoaded,
@@ -71,10 +72,16 @@ from .model import (
     TopicInfo,
     node_label,
 )
+from .node_compare import NodeReading
+
+NODE_READ_TIMEOUT_MS = 2000
+"""The nodes view's time limit for each call to one node."""
+NODE_READ_BUDGET_S = 10.0
+"""The nodes view's time limit for reading all of one node's partitions."""
 
 __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
-    "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag", "NodeChanged",
+    "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag", "NodeChanged", "NodesCompared",
     "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SeekResolved",
     "ServerInfo", "TailBatch", "TopicInfo", "describe_error", "probe",
 ]
@@ -112,6 +119,12 @@ def describe_error(exc: BaseException, settings: ConnectionSettings | None = Non
     if isinstance(exc, FlyMQError):
         return str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
+
+
+def _short_error(exc: BaseException) -> str:
+    """An error as one short cell text."""
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
@@ -598,6 +611,70 @@ class FlyService:
                 out.append(DLQRecord(dlq_topic, p, rec.offset, rec.value, DLQEntry.from_record(dlq_topic,
                                                                                              rec.value)))
         return out
+
+    # ----------------------------------------------------------------- nodes view
+
+    def server_addresses(self) -> list[str]:
+        """Every server of the list, as ``host:port``."""
+        from pyflymq.connection import format_address, parse_servers
+
+        return [format_address(h, p) for h, p in parse_servers(self.settings.servers)]
+
+    def read_node_sync(self, address: str, timeout_ms: int = NODE_READ_TIMEOUT_MS) -> NodeReading:
+        """Read one server's watermarks and committed offsets on a client of its own (blocking).
+
+        Read-only (CLUSTER_METADATA, SUBSCRIBE without a group, FETCH, LIST_GROUPS). Every call is bounded
+        by ``timeout_ms`` and the whole node by :data:`NODE_READ_BUDGET_S`; a node that cannot be reached
+        comes back with its ``error``, a partition that fails on its own with an error in its cell."""
+        kwargs = self.settings.client_kwargs(timeout_ms=timeout_ms)
+        kwargs.update(retries=1, connect_timeout_ms=timeout_ms)
+        deadline = time.monotonic() + NODE_READ_BUDGET_S
+        try:
+            client = self._connect_fn(address, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - any failure is this node's cell text
+            return NodeReading(address, error=_short_error(exc))
+        node_id = None
+        try:
+            node_id = client.node.node_id
+            meta = client.cluster_metadata()
+            marks: dict[tuple[str, int], tuple[int, int]] = {}
+            cell_errors: dict[tuple[str, int], str] = {}
+            for tmeta in meta.topics:
+                for pmeta in tmeta.partitions:
+                    key = (tmeta.topic, pmeta.partition)
+                    if time.monotonic() >= deadline:
+                        cell_errors[key] = f"not read: the node took over {NODE_READ_BUDGET_S:g} s"
+                        continue
+                    try:
+                        marks[key] = client.watermarks(*key)
+                    except FlyMQConnectionError:
+                        raise
+                    except FlyMQError as exc:
+                        cell_errors[key] = _short_error(exc)
+            try:
+                groups = {(g.topic, g.group_id): dict(g.offsets) for g in client.list_groups()}
+            except (UnsupportedOperationError, AuthError):
+                groups = {}
+            return NodeReading(address, node_id, marks, groups, None, cell_errors)
+        except Exception as exc:  # noqa: BLE001
+            return NodeReading(address, node_id, error=_short_error(exc))
+        finally:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def compare_nodes(self) -> None:
+        """Read every server of the list at once, each on its own client; posts :class:`NodesCompared`."""
+        def work() -> None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            addresses = self.server_addresses()
+            with ThreadPoolExecutor(max_workers=len(addresses), thread_name_prefix="flytui-node") as pool:
+                readings = list(pool.map(self.read_node_sync, addresses))
+            self._post(NodesCompared(readings))
+
+        self._run(work, group="nodes", exclusive=True)
 
     def load_dlq(self, topic: str, generation: int) -> None:
         """Read the DLQ of ``topic`` in a worker; posts :class:`DeadLettersLoaded`."""

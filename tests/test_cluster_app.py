@@ -43,3 +43,27 @@ async def test_the_app_names_the_node_and_reloads_every_pane_from_the_next_node_
             assert "written on node one" not in text  # neither in the stream nor in the detail pane
             assert "written on node two" in text
             assert "Now reading node node-2" in notifications(app)
+
+
+@pilot_test
+async def test_the_nodes_view_shows_each_nodes_log_side_by_side_and_a_dead_nodes_error_in_its_cells():
+    with Cluster(3, timing=FAST) as built:
+        built.create_topic("orders", 3)
+        for _ in range(4):
+            built.nodes[1].produce("orders", b"only on node two")  # round-robin over partitions 0, 1, 2, 0
+        built.nodes[0].commit("orders", "billing", 0, 1)
+        app = make_app(built.servers, topic="orders", label="")
+        async with app.run_test(size=(200, 50)) as pilot:
+            await wait_ready(pilot, app, "orders")
+            built.stop_node(2)
+            app.action_compare_nodes()
+            await wait_for(pilot, lambda: "differ" in screen_text(app), what="the nodes' readings")
+            text = screen_text(app)
+            assert "node-1 at " + built.addresses[0] in text and "node-2 at " + built.addresses[1] in text
+            assert "not answering: " + built.addresses[2] in text
+            row = next(line for line in text.splitlines() if "orders" in line and " 0 " in line
+                       and "billing" not in line)
+            assert "≠" in row and "0-0" in row and "0-2" in row  # node 1 is empty, node 2 holds 2 records
+            billing = next(line for line in text.splitlines() if "billing" in line)
+            assert "≠" in billing and "missing" in billing
+            await pilot.press("escape")
