@@ -10,6 +10,9 @@
    threads) to the error, over ``--kills`` fresh clusters. Target: within the client's timeout (10 s).
 3. Create while the leader is dead: the leader is killed and a client on a follower creates a topic at once;
    time until it returns (Raft re-election, 2-4 s on the real server). No target: it says what to expect.
+4. Nodes view: flytui's nodes view gets the readings of 3 nodes x 50 topics x 6 partitions (plus 50 groups)
+   and is drawn; time from handing it the last answer to the screen showing the table, in a headless app.
+   Target: under 1 s.
 
 The cluster runs in this process (the benchmark must kill its nodes). Prints a table; nothing here is a test.
 """
@@ -97,6 +100,45 @@ def create_while_leader_dead(elections: int) -> list[float]:
     return times
 
 
+def nodes_view_render(nodes: int = 3, topics: int = 50, partitions: int = 6) -> float:
+    """Seconds from giving the nodes view every node's reading to the table being on screen."""
+    import asyncio
+
+    from textual.app import App
+
+    from flytui.node_compare import NodeReading
+    from flytui.screens.nodes import NodesScreen
+
+    readings = []
+    for n in range(nodes):
+        marks = {(f"topic-{t:02d}", p): (0, 1000 + (n * 37 if p == n else 0)) for t in range(topics)
+                 for p in range(partitions)}
+        groups = {(f"topic-{t:02d}", "billing"): {p: 500 + n for p in range(partitions)} for t in range(topics)}
+        readings.append(NodeReading(f"127.0.0.1:{9092 + n}", f"node-{n + 1}", marks, groups))
+
+    class Host(App[None]):
+        pass
+
+    async def run() -> float:
+        app = Host()
+        async with app.run_test(size=(200, 50)) as pilot:
+            screen = NodesScreen()
+            await app.push_screen(screen)
+            await pilot.pause()
+            start = time.perf_counter()
+            screen.show_readings(readings)
+            await pilot.pause()
+            await app.animator.wait_until_complete()
+            await pilot.wait_for_scheduled_animations()
+            app.screen.refresh()
+            await pilot.pause()
+            elapsed = time.perf_counter() - start
+            assert len(screen.rows) == topics * partitions * 2
+        return elapsed
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     """Run the measurements and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -126,6 +168,9 @@ def main() -> None:
         rows.append(("create right after the leader was killed (election), median / max (s)",
                      f"{statistics.median(elections):.1f} / {max(elections):.1f}",
                      "no target: the real server re-elects in 2-4 s"))
+    render = nodes_view_render()
+    rows.append(("nodes view, 3 nodes x 50 topics x 6 partitions: last answer -> drawn (ms)",
+                 f"{render * 1000:.0f}", "< 1000 ms", render < 1.0))
     report(rows, args.json)
 
 
