@@ -35,6 +35,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "search": ("bench_search.py", ["--records", "1000000"], ["--records", "50000"]),
     "print": ("bench_print.py", ["--records", "1000000"], ["--records", "30000"]),
     "query": ("bench_query.py", ["--records", "500000", "--rounds", "3"], ["--records", "20000", "--rounds", "1"]),
+    "cluster": ("bench_cluster.py", ["--creates", "30", "--kills", "5", "--elections", "2"],
+                ["--creates", "5", "--kills", "1", "--elections", "0"]),
 }
 
 

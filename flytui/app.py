@@ -50,6 +50,8 @@ from .service import (
     ConnectionChanged,
     DLQRecord,
     FlyService,
+    NodeChanged,
+    NodesCompared,
     Overview,
     OverviewLoaded,
     PageLoaded,
@@ -154,6 +156,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._retry_timer: Timer | None = None
         self._export_cancel = None
         self._first_overview = True
+        self._reload_after_node_change = False
         self.offset_history = OffsetHistory()
         self.ready = False
 
@@ -350,6 +353,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                             lambda: self.action_focus_pane("dlq"))
         yield SystemCommand("Open consumer groups", "Show the consumer-groups tab", lambda: self.action_focus_pane(
             "groups"))
+        yield SystemCommand("Compare cluster nodes", "Read every server of the list and show what each holds, "
+                            "side by side", self.action_compare_nodes)
         yield from super().get_system_commands(screen)
 
     def _palette_runner(self, action: str, node: DOMNode) -> Callable[[], Awaitable[None]]:
@@ -512,6 +517,43 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             self.notify(f"{event.reason}. Restart flytui with the right credentials.", title="Login failed",
                         severity="error", timeout=15)
 
+    def action_compare_nodes(self) -> None:
+        """Open the nodes view and read every server of the list."""
+        from .screens.nodes import NodesScreen
+
+        self.push_screen(NodesScreen())
+        self.service.compare_nodes()
+
+    @while_running
+    def on_nodes_compared(self, event: NodesCompared) -> None:
+        """Show the nodes' readings in the nodes view, if it is still open."""
+        from .screens.nodes import NodesScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, NodesScreen):
+                screen.show_readings(event.readings)
+
+    @while_running
+    def on_node_changed(self, event: NodeChanged) -> None:
+        """The data now comes from another cluster node with a log of its own: say so where the user looks,
+        forget everything read from the old node (records, detail, Change column, growth marks, offset
+        history) and read every pane again from the new one."""
+        self._stop_tail()
+        self.header.node_changed = event.previous
+        self.notify(f"Now reading node {event.current} instead of node {event.previous}, which is unreachable. "
+                    "This node holds a different log (FlyMQ does not replicate records or committed offsets): "
+                    "offsets, records and group positions seen before do not apply here. Every pane was read "
+                    "again from the new node.", title="Another cluster node", severity="warning",
+                    timeout=30, markup=False)
+        self.offset_history = OffsetHistory()
+        self.groups.forget_changes()
+        self.partitions_pane.forget_growth()
+        self.stream.clear()
+        self.detail.show_record(None)
+        self.dlq_records = []
+        self._reload_after_node_change = True
+        self._refresh()
+
     @while_running
     def on_overview_loaded(self, event: OverviewLoaded) -> None:
         """A refresh pass: update topics, partitions, groups; open the first topic on the first pass."""
@@ -520,6 +562,17 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.overview = overview
         self.offset_history.record(overview.groups, overview.taken_at)
         self.header.address, self.header.node = overview.address, overview.node
+        self.header.known_nodes = overview.known_nodes
+        if self._reload_after_node_change and not self._first_overview:
+            self._reload_after_node_change = False
+            self.topics_pane.set_topics(overview.topics)
+            if self.topic and overview.topic(self.topic) is not None:
+                self.open_topic(self.topic)  # every pane of the open topic, from the new node
+            elif self.topic:
+                self.notify(f"Topic {self.topic!r} does not exist on node {overview.node}: it was created while "
+                            "that node was down. Pick another topic on the left.", severity="warning",
+                            timeout=15, markup=False)
+            return
         self.topics_pane.set_topics(overview.topics)
         if self._first_overview:
             self._first_overview = False

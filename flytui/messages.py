@@ -49,6 +49,22 @@ class ConnectionChanged(Message):
 
 
 @dataclass
+class NodesCompared(Message):
+    """The nodes view's reading of every server of the list (``readings``: node_compare.NodeReading)."""
+
+    readings: list[Any]
+
+
+@dataclass
+class NodeChanged(Message):
+    """The clients had to move to another node of a FlyMQ cluster, whose log is a different one: every pane
+    must be read again from ``current`` (``previous`` and ``current`` say "node-id at host:port")."""
+
+    previous: str
+    current: str
+
+
+@dataclass
 class OverviewLoaded(Message):
     """A refresh pass finished."""
 

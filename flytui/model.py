@@ -66,6 +66,9 @@ class PartitionInfo:
     low: int
     high: int
     leader: str = ""
+    led_here: bool | None = None
+    """On a cluster: whether the node read leads this partition (False: it only holds its own local log of
+    it); None on a standalone server."""
 
     @property
     def count(self) -> int:
@@ -180,6 +183,9 @@ class Overview:
     """``host:port`` of the server this pass was read from (one of the servers given)."""
     node: str = ""
     """That server's node id, as :func:`node_label` describes it."""
+    known_nodes: int = 0
+    """On a cluster: how many nodes this node's metadata names (itself and the peers in its replica lists;
+    FlyMQ has no node list). 0 on a standalone server."""
     # Derived views, computed once per overview (the refresh worker fills the open topic's lags before the
     # overview reaches the UI thread, so the UI does not compute them).
     # (init=False: dataclasses.replace() of an overview starts them empty instead of copying stale ones)

@@ -40,6 +40,7 @@ from pyflymq.errors import (
     DLQError,
     FlyMQConnectionError,
     FlyMQError,
+    NodeChangedError,
     ProtocolError,
     SchemaError,
     UnsupportedOperationError,
@@ -55,6 +56,8 @@ from .messages import (
     DeadLettersLoaded,
     ExportProgress,
     MatchFound,
+    NodeChanged,
+    NodesCompared,
     OffsetsSaved,
     OverviewLoaded,
     PageLoaded,
@@ -76,18 +79,24 @@ from .model import (
     TopicInfo,
     node_label,
 )
+from .node_compare import NodeReading
 from .schema_decode import TopicSchema
 
 if TYPE_CHECKING:
     from .offset_plan import CommitPlan, PartitionState, SeekSpec
     from .screens.seek import SeekRequest
 
+NODE_READ_TIMEOUT_MS = 2000
+"""The nodes view's time limit for each call to one node."""
+NODE_READ_BUDGET_S = 10.0
+"""The nodes view's time limit for reading all of one node's partitions."""
+
 __all__ = [
     "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
     "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
-    "MatchFound", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo", "ReadOnlyError", "SchemaLoaded",
-    "SchemasListed", "SeekResolved", "ServerInfo", "TailBatch", "TopicInfo", "TopicSearchProgress", "describe_error",
-    "probe", "record_filter",
+    "MatchFound", "NodeChanged", "NodesCompared", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo",
+    "ReadOnlyError", "SchemaLoaded", "SchemasListed", "SeekResolved", "ServerInfo", "TailBatch", "TopicInfo",
+    "TopicSearchProgress", "describe_error", "probe", "record_filter",
 ]
 
 ResultT = TypeVar("ResultT")
@@ -167,6 +176,12 @@ def describe_error(exc: BaseException, settings: ConnectionSettings | None = Non
     return f"{type(exc).__name__}: {exc}"
 
 
+def _short_error(exc: BaseException) -> str:
+    """An error as one short cell text."""
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
           connect_fn: Callable[..., FlyMQClient] = connect) -> ServerInfo:
     """Connect once with a short timeout, check the server speaks FlyMQ and the login works.
@@ -225,6 +240,7 @@ class FlyService:
         self._refreshing = threading.Lock()
         self._dlq_server_ops: bool | None = None
         self._marks: dict[tuple[str, int], tuple[int, int]] = {}
+        self._node_address: str | None = None  # the cluster node every role reads from, once one moved
         self._last_full_refresh = float("-inf")
         self.refreshed_at: float | None = None
         """``time.monotonic()`` of the last refresh pass that completed (None before the first)."""
@@ -253,9 +269,32 @@ class FlyService:
         with self._role_locks[role]:
             client = self._clients.get(role)
             if client is None:
-                client = self._connect_fn(self.settings.servers, **self.settings.client_kwargs())
+                client = self._connect_fn(self._servers_in_order(), **self.settings.client_kwargs())
                 self._clients[role] = client
             return client
+
+    def _servers_in_order(self) -> Any:
+        """The servers to connect to: after a node change, the node moved to comes first, so that every
+        role reads from the same node."""
+        node = self._node_address
+        if node is None:
+            return self.settings.servers
+        from pyflymq.connection import format_address, parse_servers
+
+        servers = [format_address(h, p) for h, p in parse_servers(self.settings.servers)]
+        return [node] + [s for s in servers if s != node]
+
+    def _node_changed(self, exc: NodeChangedError) -> None:
+        """One client moved to another cluster node: move every role there and tell the app, once per move."""
+        current = getattr(exc.current, "address", None)
+        with self._state_lock:
+            first = current != self._node_address
+            self._node_address = current
+        for role in list(self._clients):
+            self._drop_client(role)
+        self._marks.clear()  # the old node's watermarks
+        if first:
+            self._post(NodeChanged(str(exc.previous), str(exc.current)))
 
     def _drop_client(self, role: str) -> None:
         client = self._clients.pop(role, None)
@@ -288,6 +327,9 @@ class FlyService:
         except AuthenticationError as exc:
             self._drop_client(role)
             self._set_state("failed", f"login refused: {exc}")
+            raise
+        except NodeChangedError as exc:
+            self._node_changed(exc)
             raise
         except (FlyMQConnectionError, ProtocolError, OSError) as exc:
             self._drop_client(role)
@@ -324,6 +366,9 @@ class FlyService:
         self.cluster_id = meta.cluster_id
         address = self.client(role).address or ""
         node = node_label(meta.cluster_id, (p.leader_id for t in meta.topics for p in t.partitions))
+        in_cluster = bool(meta.cluster_id) and meta.cluster_id != "standalone"
+        known = {meta.cluster_id} | {r for t in meta.topics for p in t.partitions for r in p.replicas if r}
+        known_nodes = len(known) if in_cluster else 0
         names = {t.topic for t in meta.topics}
         focus = set(focus)
         total = sum(len(t.partitions) for t in meta.topics)
@@ -341,7 +386,9 @@ class FlyService:
                         self._marks[key] = self.call(
                             role, FlyMQClient.watermarks, tmeta.topic, pmeta.partition)
                     low, high = self._marks[key]
-                    parts.append(PartitionInfo(tmeta.topic, pmeta.partition, low, high, pmeta.leader_id))
+                    led_here = pmeta.leader_id == meta.cluster_id if in_cluster else None
+                    parts.append(PartitionInfo(tmeta.topic, pmeta.partition, low, high, pmeta.leader_id,
+                                               led_here))
             except (TopicNotFoundError, PartitionNotFoundError):
                 continue  # deleted between the metadata and the watermarks
             topics.append(TopicInfo(tmeta.topic, tuple(parts), dlq=f"{tmeta.topic}{DLQ_SUFFIX}" in names))
@@ -349,7 +396,8 @@ class FlyService:
             groups = tuple(self.call(role, lambda c: c.list_groups()))
         except (UnsupportedOperationError, AuthError):
             groups = ()
-        return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node)
+        return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node,
+                        known_nodes=known_nodes)
 
     def refresh(self, focus: Iterable[str] = ()) -> None:
         """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.
@@ -737,6 +785,70 @@ class FlyService:
                 out.append(DLQRecord(dlq_topic, p, rec.offset, rec.value, DLQEntry.from_record(dlq_topic,
                                                                                              rec.value)))
         return out
+
+    # ----------------------------------------------------------------- nodes view
+
+    def server_addresses(self) -> list[str]:
+        """Every server of the list, as ``host:port``."""
+        from pyflymq.connection import format_address, parse_servers
+
+        return [format_address(h, p) for h, p in parse_servers(self.settings.servers)]
+
+    def read_node_sync(self, address: str, timeout_ms: int = NODE_READ_TIMEOUT_MS) -> NodeReading:
+        """Read one server's watermarks and committed offsets on a client of its own (blocking).
+
+        Read-only (CLUSTER_METADATA, SUBSCRIBE without a group, FETCH, LIST_GROUPS). Every call is bounded
+        by ``timeout_ms`` and the whole node by :data:`NODE_READ_BUDGET_S`; a node that cannot be reached
+        comes back with its ``error``, a partition that fails on its own with an error in its cell."""
+        kwargs = self.settings.client_kwargs(timeout_ms=timeout_ms)
+        kwargs.update(retries=1, connect_timeout_ms=timeout_ms)
+        deadline = time.monotonic() + NODE_READ_BUDGET_S
+        try:
+            client = self._connect_fn(address, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - any failure is this node's cell text
+            return NodeReading(address, error=_short_error(exc))
+        node_id = None
+        try:
+            node_id = client.node.node_id
+            meta = client.cluster_metadata()
+            marks: dict[tuple[str, int], tuple[int, int]] = {}
+            cell_errors: dict[tuple[str, int], str] = {}
+            for tmeta in meta.topics:
+                for pmeta in tmeta.partitions:
+                    key = (tmeta.topic, pmeta.partition)
+                    if time.monotonic() >= deadline:
+                        cell_errors[key] = f"not read: the node took over {NODE_READ_BUDGET_S:g} s"
+                        continue
+                    try:
+                        marks[key] = client.watermarks(*key)
+                    except FlyMQConnectionError:
+                        raise
+                    except FlyMQError as exc:
+                        cell_errors[key] = _short_error(exc)
+            try:
+                groups = {(g.topic, g.group_id): dict(g.offsets) for g in client.list_groups()}
+            except (UnsupportedOperationError, AuthError):
+                groups = {}
+            return NodeReading(address, node_id, marks, groups, None, cell_errors)
+        except Exception as exc:  # noqa: BLE001
+            return NodeReading(address, node_id, error=_short_error(exc))
+        finally:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def compare_nodes(self) -> None:
+        """Read every server of the list at once, each on its own client; posts :class:`NodesCompared`."""
+        def work() -> None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            addresses = self.server_addresses()
+            with ThreadPoolExecutor(max_workers=len(addresses), thread_name_prefix="flytui-node") as pool:
+                readings = list(pool.map(self.read_node_sync, addresses))
+            self._post(NodesCompared(readings))
+
+        self._run(work, group="nodes", exclusive=True)
 
     def load_dlq(self, topic: str, generation: int) -> None:
         """Read the DLQ of ``topic`` in a worker; posts :class:`DeadLettersLoaded`."""

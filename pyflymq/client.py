@@ -32,6 +32,8 @@ from .errors import (
     FlyMQConnectionError,
     FlyMQError,
     FlyMQTimeoutError,
+    NodeChangedError,
+    NotLeaderError,
     OffsetOutOfRangeError,
     ProtocolError,
     SchemaError,
@@ -96,6 +98,7 @@ class _ClientSettings(TypedDict):
     retries: int
     connect_timeout_ms: int | None
     require_auth: bool
+    on_node_change: str
 
 
 _PROBE_TOPIC_PREFIX = "__pyflymq_auth_probe."
@@ -109,6 +112,15 @@ _TOPIC_CACHE_MAX = 4096
 _BACKOFF_S = 0.05
 _BACKOFF_MAX_S = 0.5
 DLQ_SUFFIX = ".dlq"
+_PLACEMENT_RETRIES = 16      # unkeyed PRODUCEs re-sent to the same node after "not partition leader"
+_LEADER_BACKOFF_S = 0.05     # first pause after "no leader elected"; doubles up to the next value
+_LEADER_BACKOFF_MAX_S = 1.0
+_VISIBLE_POLL_S = 0.005      # first pause while waiting for a topic change to reach this node; doubles
+_VISIBLE_POLL_MAX_S = 0.1
+_STANDALONE = "standalone"   # CLUSTER_METADATA's cluster_id on a server that is not part of a cluster
+# Ops that may go out after a node change without first telling the caller: topic metadata is the same on
+# every node of a cluster (flymq-wire §7), and the login ops concern the connection only.
+_NODE_NEUTRAL_OPS = frozenset({Op.LIST_TOPICS, Op.CREATE_TOPIC, Op.DELETE_TOPIC, Op.WHOAMI, Op.AUTH})
 
 
 def _to_bytes(value: object, what: str = "value") -> bytes:
@@ -166,13 +178,28 @@ class NodeInfo:
     address: str
     node_id: str | None
 
+    @property
+    def in_cluster(self) -> bool:
+        """True when this node answered as a member of a cluster (a node id other than ``standalone``)."""
+        return self.node_id not in (None, _STANDALONE)
+
+    def __str__(self) -> str:
+        return f"{self.node_id or 'unknown node'} at {self.address}"
+
+
+def _same_node(previous: NodeInfo, current: NodeInfo) -> bool:
+    """Whether moving from ``previous`` to ``current`` keeps the same data. Failing over between servers
+    that are not cluster nodes stays silent, as it always was; a cluster node is only the same as itself."""
+    return not previous.in_cluster or previous.node_id == current.node_id
+
 
 def connect(servers: ServerList = "localhost:9092", *, username: str | None = None,
             password: str | None = None,
             tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
             tls_key_file: str | None = None, tls_server_name: str | None = None,
             tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
-            connect_timeout_ms: int | None = None, require_auth: bool = False) -> FlyMQClient:
+            connect_timeout_ms: int | None = None, require_auth: bool = False,
+            on_node_change: str = "raise") -> FlyMQClient:
     """Connect to FlyMQ and return an open :class:`FlyMQClient` (same arguments as the class).
 
     Time limits: ``timeout_ms`` (10 s) bounds each request as a whole, sending it and reading all of its
@@ -193,7 +220,8 @@ def connect(servers: ServerList = "localhost:9092", *, username: str | None = No
     return FlyMQClient(servers, username=username, password=password, tls=tls, tls_ca_file=tls_ca_file,
                        tls_cert_file=tls_cert_file, tls_key_file=tls_key_file, tls_server_name=tls_server_name,
                        tls_insecure_skip_verify=tls_insecure_skip_verify, timeout_ms=timeout_ms, retries=retries,
-                       connect_timeout_ms=connect_timeout_ms, require_auth=require_auth)
+                       connect_timeout_ms=connect_timeout_ms, require_auth=require_auth,
+                       on_node_change=on_node_change)
 
 
 class FlyMQClient:
@@ -238,6 +266,16 @@ class FlyMQClient:
     Input that FlyMQ 1.26 crashes on (negative partitions, negative counts, flymq-wire §3.10) and numbers that
     do not fit their wire field are refused with :class:`ValueError` before anything is sent.
 
+    Clusters (flymq-wire §7: each node has its own log; only topic metadata is shared): data traffic stays on
+    one node, :attr:`node`. When a reconnect lands on another node of the cluster, the next data call raises
+    :class:`~pyflymq.errors.NodeChangedError` once (and is not carried out), then calls work on the new node;
+    ``on_node_change="follow"`` moves without telling. ``create_topic``/``delete_topic`` go to the Raft leader
+    the server names (on a connection of their own, so data traffic stays put), back off while no leader is
+    elected, and return once the change is visible on :attr:`node`. A PRODUCE refused with ``not partition
+    leader`` is re-sent to the same node when it has no key (the node's round-robin picks the next partition);
+    with a key it raises :class:`~pyflymq.errors.NotLeaderError` with the server's words. The Raft address in
+    that answer is never connected to.
+
     Use it as a context manager, or call :meth:`close` (idempotent).
     """
 
@@ -246,7 +284,13 @@ class FlyMQClient:
                  tls: bool = False, tls_ca_file: str | None = None, tls_cert_file: str | None = None,
                  tls_key_file: str | None = None, tls_server_name: str | None = None,
                  tls_insecure_skip_verify: bool = False, timeout_ms: int = 10_000, retries: int = 3,
-                 connect_timeout_ms: int | None = None, require_auth: bool = False):
+                 connect_timeout_ms: int | None = None, require_auth: bool = False,
+                 on_node_change: str = "raise", _home: NodeInfo | None = None):
+        if on_node_change not in ("raise", "follow"):
+            raise ValueError(f"on_node_change must be 'raise' or 'follow', not {on_node_change!r}")
+        self._on_node_change = on_node_change
+        self._home = _home  # the node whose data the caller has seen (None: not known yet)
+        self._pending_change: NodeChangedError | None = None
         self._servers = parse_servers(servers)
         self._credentials = (username, password or "") if username else None
         self._require_auth = bool(require_auth)
@@ -267,6 +311,7 @@ class FlyMQClient:
             "tls_cert_file": tls_cert_file, "tls_key_file": tls_key_file, "tls_server_name": tls_server_name,
             "tls_insecure_skip_verify": tls_insecure_skip_verify, "timeout_ms": timeout_ms, "retries": retries,
             "connect_timeout_ms": connect_timeout_ms, "require_auth": require_auth,
+            "on_node_change": on_node_change,
         }
         self.auth_warning: str | None = None
         """A plain sentence when credentials were given but not used (the server has authentication off),
@@ -315,15 +360,51 @@ class FlyMQClient:
         if cached is not None and cached[0] is conn:
             return cached[1]
         try:
-            meta = wire.decode_cluster_metadata_response(self._roundtrip(conn, Op.CLUSTER_METADATA, b""))
-            node_id = meta.cluster_id or None
+            return self._identify(conn)
         except ConnectionLostError as exc:
             raise FlyMQConnectionError(str(exc)) from exc
+
+    def _identify(self, conn: Connection) -> NodeInfo:
+        """Ask ``conn``'s server who it is (one CLUSTER_METADATA) and remember it for :attr:`node`."""
+        try:
+            meta = wire.decode_cluster_metadata_response(self._roundtrip(conn, Op.CLUSTER_METADATA, b""))
+            node_id = meta.cluster_id or None
         except ServerError:
             node_id = None
         info = NodeInfo(conn.address, node_id)
         self._node = (conn, info)
         return info
+
+    def _note_node(self, conn: Connection) -> None:
+        """After opening ``conn``: learn which node it reaches (only when the client could be on more than
+        one) and, when that is another cluster node than the one the caller's data came from, keep the
+        :class:`NodeChangedError` for the next data call (unless the client follows node changes)."""
+        home = self._home
+        if home is None and len(self._servers) < 2:
+            return  # a single server: there is nowhere else to go
+        try:
+            info = self._identify(conn)
+        except ConnectionLostError as exc:
+            conn.close()
+            raise FlyMQConnectionError(str(exc)) from exc
+        except FlyMQError:
+            conn.close()
+            raise
+        self._home = info
+        if home is None or _same_node(home, info) or self._on_node_change == "follow":
+            return
+        self._pending_change = NodeChangedError(
+            f"the data now comes from node {info} instead of node {home}, which is unreachable; FlyMQ does not "
+            "replicate records or committed offsets, so this node holds a different log under the same "
+            "offsets. This call was not carried out; the next one works on the new node (connect with "
+            "on_node_change='follow' to move without this error).", previous=home, current=info)
+
+    def _raise_node_change(self) -> None:
+        """Raise the pending :class:`NodeChangedError`, once."""
+        with self._connect_lock:
+            error, self._pending_change = self._pending_change, None
+        if error is not None:
+            raise error
 
     def _membership_holds(self, conn: Connection | None) -> bool:
         """True while ``conn`` (the connection a group membership was taken on) is still this client's open
@@ -340,7 +421,8 @@ class FlyMQClient:
         servers = servers[self._current:] + servers[:self._current]  # the node this client uses comes first
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AuthDisabledWarning)  # this client's own warning already said it
-            return FlyMQClient(servers, **settings)
+            # pinned to this client's node: landing anywhere else is a node change for the clone too
+            return FlyMQClient(servers, **settings, _home=self._home)
 
     def close(self) -> None:
         """Close the connection. Idempotent; later calls raise :class:`FlyMQConnectionError`."""
@@ -374,6 +456,7 @@ class FlyMQClient:
                 conn.close()
                 self._conn = None
             conn = self._open_any()
+            self._note_node(conn)
             self._conn = conn
             return conn
 
@@ -516,17 +599,22 @@ class FlyMQClient:
         conn.close()
         raise ProtocolError(f"{conn.address} answered op 0x{reply_op:02x} to a request with op 0x{op:02x}")
 
-    def _call(self, op: int, payload: bytes, *, idempotent: bool = False) -> bytes:
+    def _call(self, op: int, payload: bytes, *, idempotent: bool = False, node_neutral: bool = False) -> bytes:
         """Send one request and return the reply payload; error frames raise the mapped error.
 
         ``idempotent`` says the request is safe to repeat (a read, or a write whose repetition changes
         nothing): it is then retried once on a new connection even when it may have reached the server.
         Other requests are only sent on a connection checked to be alive, and never repeated once sent. The request, and its one retry after a broken connection, must finish within ``timeout_ms`` of the
-        start of this call (reconnecting in between is bounded by the connect budget)."""
+        start of this call (reconnecting in between is bounded by the connect budget). After a move to another
+        cluster node the call raises the pending :class:`NodeChangedError` instead, unless ``op`` (or
+        ``node_neutral``) says it does not read or write the node's own data."""
+        neutral = node_neutral or op in _NODE_NEUTRAL_OPS
         deadline = time.monotonic() + self._timeout
         conn = self._conn
         if conn is None or conn._closed:
             conn = self._get_connection(conn)
+        if self._pending_change is not None and not neutral:
+            self._raise_node_change()
         try:
             return self._roundtrip(conn, op, payload, check_alive=not idempotent, deadline=deadline)
         except ConnectionLostError as exc:
@@ -536,6 +624,8 @@ class FlyMQClient:
                     "repeat: the server may or may not have applied it (the next call reconnects)") from exc
             first = exc
             conn = self._get_connection(conn)
+            if self._pending_change is not None and not neutral:
+                self._raise_node_change()  # never repeat a read on another node's log
         except FlyMQTimeoutError as exc:
             error = self._timed_out(op, exc)
             if error is exc:
@@ -580,15 +670,28 @@ class FlyMQClient:
         ``value`` and ``key`` are bytes or str (UTF-8 encoded). FlyMQ chooses the partition itself (by a hash
         of the key, or round-robin without one) and ignores ``partition``, which is accepted for Kafka
         compatibility and sent as given; the returned metadata names the partition actually written.
-        Producing to a missing topic creates it (1 partition on a standalone server).
+        Producing to a missing topic creates it (1 partition on a standalone server, 6 on a cluster's Raft
+        leader; a cluster follower refuses with :class:`~pyflymq.errors.NotLeaderError`). On a cluster node
+        that does not lead the partition it picks, an unkeyed record is re-sent to the same node (at most
+        16 times) and a keyed one raises :class:`~pyflymq.errors.NotLeaderError` with the server's words.
 
         When this raises a :class:`FlyMQConnectionError` with ``outcome_unknown`` (a timeout or a lost
         connection after the request went out), the record may or may not have been written: see the README's
         pyflymq section for producing idempotently.
         """
         partition = -1 if partition is None else _check_int("partition", partition, -1, _I32_MAX)
-        payload = wire.encode_produce_request(topic, _to_bytes(value), _to_bytes(key, "key") or None, partition)
-        return wire.decode_record_metadata(self._call(Op.PRODUCE, payload))
+        raw_key = _to_bytes(key, "key") or None
+        payload = wire.encode_produce_request(topic, _to_bytes(value), raw_key, partition)
+        for attempt in range(_PLACEMENT_RETRIES + 1):
+            try:
+                return wire.decode_record_metadata(self._call(Op.PRODUCE, payload))
+            except NotLeaderError as exc:
+                # A cluster node refused the partition it picked itself (flymq-wire §7.2). Nothing was written.
+                # Without a key its round-robin picks another partition next time; a keyed record can only go
+                # to the one partition, and the address named is a Raft port, never to be followed.
+                if raw_key is not None or not exc.partition_leader or attempt == _PLACEMENT_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     def consume(self, topic: str, offset: int, partition: int = 0) -> Message:
         """Read the one record at ``offset`` of ``topic``/``partition``.
@@ -662,12 +765,83 @@ class FlyMQClient:
         """Create ``topic`` with ``partitions`` partitions. Creating an existing topic succeeds and changes
         nothing (its partition count stays)."""
         _check_count("partitions", partitions)  # a negative count crashes FlyMQ 1.26 (flymq-wire §3.10)
-        self._call(Op.CREATE_TOPIC, wire.encode_create_topic_request(topic, partitions), idempotent=True)
+        self._change_topic(Op.CREATE_TOPIC, wire.encode_create_topic_request(topic, partitions), topic, True)
 
     def delete_topic(self, topic: str) -> None:
         """Delete ``topic`` and all its records; deleting a missing topic succeeds. Committed offsets of
-        consumer groups on it are kept by the server."""
-        self._call(Op.DELETE_TOPIC, wire.encode_topic_request(topic))
+        consumer groups on it are kept by the server. On a cluster it goes to the Raft leader, as
+        :meth:`create_topic` does, and returns once the topic is gone from :attr:`node`."""
+        self._change_topic(Op.DELETE_TOPIC, wire.encode_topic_request(topic), topic, False)
+
+    def _change_topic(self, op: int, payload: bytes, topic: str, create: bool) -> None:
+        """Send a topic change to the Raft leader and wait until this client's node shows it.
+
+        On ``not leader: … leader_addr=H:P`` the change is sent to H:P on a connection of its own (the
+        client's own connection, and so its data, stays where it is). With no address, ``no leader elected``,
+        or a named leader that cannot be reached, it backs off (doubling, up to 1 s) and tries the servers of
+        the list in turn. All within ``timeout_ms``; then the last answer is raised."""
+        deadline = time.monotonic() + self._timeout
+        target: str | None = None  # None: this client's own connection
+        pause = _LEADER_BACKOFF_S
+        next_server = 0
+        while True:
+            try:
+                if target is None or target == self.address:
+                    self._call(op, payload, idempotent=create)
+                else:
+                    self._call_at(target, op, payload, deadline)
+                break
+            except NotLeaderError as exc:
+                named = exc.leader_addr
+                if named and not exc.no_leader and named != target:
+                    target = named  # follow the leader the server named, straight away
+                    continue
+                error: FlyMQError = exc
+            except FlyMQConnectionError as exc:
+                if target is None:
+                    raise  # this client's own node: reported like any other call
+                error = exc  # the named leader is gone: an election is coming
+            now = time.monotonic()
+            if now + pause >= deadline:
+                raise error
+            time.sleep(pause)
+            pause = min(pause * 2, _LEADER_BACKOFF_MAX_S)
+            target = self.servers[next_server % len(self._servers)]
+            next_server += 1
+        if self.node.in_cluster:
+            self._await_topic(topic, create, deadline)
+
+    def _call_at(self, address: str, op: int, payload: bytes, deadline: float) -> bytes:
+        """One request to another server (the cluster's leader) on a connection opened for it alone."""
+        host, port = parse_servers(address)[0]
+        conn = self._open(host, port, deadline)
+        try:
+            return self._roundtrip(conn, op, payload, deadline=deadline)
+        finally:
+            conn.close()
+
+    def _await_topic(self, topic: str, present: bool, deadline: float) -> None:
+        """Wait until ``topic`` exists (or is gone) on this client's node: a cluster's leader acknowledges a
+        change before it is applied, and followers apply it up to ~200 ms later (flymq-wire §7.2)."""
+        payload = wire.encode_topic_request(topic)
+        pause = _VISIBLE_POLL_S
+        while True:
+            try:
+                self._call(Op.CLUSTER_METADATA, payload, idempotent=True, node_neutral=True)
+                found = True
+            except TopicNotFoundError:
+                found = False
+            except ServerError:
+                return  # this server cannot tell (e.g. it does not implement the op): nothing to wait for
+            if found == present:
+                return
+            if time.monotonic() + pause >= deadline:
+                raise FlyMQTimeoutError(
+                    f"the cluster's leader accepted {'creating' if present else 'deleting'} {topic!r}, but node "
+                    f"{self.node} still {'does not show' if present else 'shows'} it after {self._timeout:g}s; "
+                    "a node that was down when it happened never learns it (flymq-wire §7.3)")
+            time.sleep(pause)
+            pause = min(pause * 2, _VISIBLE_POLL_MAX_S)
 
     def list_topics(self) -> list[str]:
         """Names of all topics, sorted; names starting with ``__`` are hidden by the server."""
@@ -743,6 +917,8 @@ class FlyMQClient:
         deadline = time.monotonic() + self._timeout
         for attempt in range(2):
             conn = self._get_connection()
+            if self._pending_change is not None:
+                self._raise_node_change()
             try:
                 replies = conn.pipeline(requests, deadline)
                 break

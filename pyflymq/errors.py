@@ -32,6 +32,22 @@ class FlyMQConnectionError(FlyMQError):
     outcome_unknown: bool = False
 
 
+class NodeChangedError(FlyMQConnectionError):
+    """The client had to move to another node of a FlyMQ cluster, whose log is a different one.
+
+    FlyMQ 1.26 replicates topic metadata but not records or committed offsets (flymq-wire §7): the same
+    (topic, partition, offset) holds different records on different nodes. So the first data call after the
+    move raises this instead of silently answering from the new node; ``previous`` and ``current`` are the
+    two nodes (:class:`~pyflymq.NodeInfo`). The call was not carried out; the next one works on the new node.
+    Clients made with ``on_node_change="follow"`` never raise it.
+    """
+
+    def __init__(self, message: str, *, previous: object = None, current: object = None):
+        super().__init__(message)
+        self.previous = previous
+        self.current = current
+
+
 class FlyMQTimeoutError(FlyMQConnectionError):
     """The server did not answer within the configured timeout.
 
@@ -100,7 +116,26 @@ class GroupNotFoundError(ServerError):
 
 
 class NotLeaderError(ServerError):
-    """In cluster mode, the contacted node is not the leader for this request."""
+    """In cluster mode, the contacted node is not the leader for this request: ``not leader: …`` (topic
+    changes go to the Raft leader) or ``not partition leader: …`` (the node does not lead the partition its
+    PRODUCE picked). ``leader_addr`` is the address the server named, or None; for ``not partition leader`` it
+    is a Raft port that a client must never connect to. ``no_leader`` is True for ``no leader elected``."""
+
+    @property
+    def partition_leader(self) -> bool:
+        """True for ``not partition leader`` (the record could not be placed on this node)."""
+        return self.server_text.startswith("not partition leader")
+
+    @property
+    def leader_addr(self) -> str | None:
+        """The ``leader_addr=`` the server named, or None."""
+        match = _LEADER_ADDR_RE.search(self.server_text)
+        return match.group(1) if match else None
+
+    @property
+    def no_leader(self) -> bool:
+        """True while the cluster has no elected leader (``not leader: no leader elected``)."""
+        return "no leader elected" in self.server_text
 
 
 class UnsupportedOperationError(ServerError):
@@ -173,6 +208,7 @@ class ConsumerConnectionError(ConsumerError, FlyMQConnectionError):
     """
 
 
+_LEADER_ADDR_RE = re.compile(r"leader_addr=(\S+)")
 _PARTITION_RE = re.compile(r"^partition -?\d+ (not found|out of range)")
 
 # op codes used by the mapping below (kept numeric so this module has no import of wire.py)

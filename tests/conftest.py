@@ -184,3 +184,12 @@ def flymq(request, _shared_broker, module_broker):
         server = TestServer(broker.address, broker)
         yield server
         server.close_clients()
+
+
+@pytest.fixture
+def cluster():
+    """A FlyMQ cluster for one test: three built-in nodes with fast elections, or ``FLYMQ_TEST_CLUSTER``
+    (see tests/cluster_helpers.py)."""
+    from tests.cluster_helpers import cluster_under_test
+
+    yield from cluster_under_test()

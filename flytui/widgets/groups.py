@@ -198,6 +198,11 @@ class GroupsPane(Vertical):
         message.update(visible_text(text, style="italic"))
         message.display = True
 
+    def forget_changes(self) -> None:
+        """Drop what the Change column compares with (the data now comes from another node)."""
+        self._previous = {}
+        self._changes = {}
+
     def set_groups(self, topic: str, groups: Iterable[GroupLag]) -> None:
         """Show the groups of ``topic``; changes since the previous call for the same topic are marked."""
         groups = list(groups)

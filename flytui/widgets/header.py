@@ -46,6 +46,9 @@ class FlyHeader(Widget):
     tail: reactive[str] = reactive("")
     stale_age: reactive[float | None] = reactive(None)
     login_warning: reactive[str] = reactive("")
+    known_nodes: reactive[int] = reactive(0)
+    node_changed: reactive[str] = reactive("")
+    """Set after a move to another cluster node: the node read before (shown as a warning badge)."""
 
     def __init__(self, server: str = "", *, servers: str = "", read_only: bool = False, demo: bool = False,
                  user: str | None = None, node: str = "", login_warning: str | None = None,
@@ -84,6 +87,14 @@ class FlyHeader(Widget):
         if self.node:
             text.append("   node ", "dim")
             text.append_text(visible_text(self.node))
+        if self.known_nodes > 1:
+            text.append(f" · cluster of {self.known_nodes} known nodes", "dim")
+        if self.node_changed:
+            text.append("  ")
+            badge = Text(" ⚠ OTHER NODE: was ", "bold black on yellow")
+            badge.append_text(visible_text(self.node_changed))
+            badge.append(" ")
+            text.append_text(badge)
         label, style = STATE_STYLES.get(self.state, (self.state, "bold"))
         text.append("   ")
         text.append(f" {label} " if " on " in style else label, style)

@@ -24,6 +24,16 @@ COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "
            ("Leader", "leader", 12), ("Reading", "reading", 14))
 
 
+
+def _leader_cell(p: PartitionInfo) -> Text:
+    """The Leader cell: the leader's id on a standalone server; on a cluster, whether the node read leads
+    the partition or only holds its own local log of it (the leader's id is a peer's Raft address there)."""
+    if p.led_here is None:
+        return Text(p.leader or "-", "dim", overflow="ellipsis", no_wrap=True)
+    if p.led_here:
+        return Text("this node", "bold", no_wrap=True)
+    return Text("local only", "dim yellow", no_wrap=True)
+
 class PartitionsPane(StaleSubtitle, DataTable):
     """One row per partition of the open topic."""
 
@@ -53,6 +63,10 @@ class PartitionsPane(StaleSubtitle, DataTable):
         for label, key, width in COLUMNS:
             self.add_column(Text(label, justify="left" if key in ("leader", "reading") else "right"),
                             key=key, width=width)
+
+    def forget_growth(self) -> None:
+        """Drop the previous high watermarks (the data now comes from another node)."""
+        self._previous_high = {}
 
     def set_partitions(self, topic: str | None, partitions: Iterable[PartitionInfo]) -> None:
         """Show these partitions; a new topic resets the table, the same topic updates cells in place."""
@@ -91,7 +105,7 @@ class PartitionsPane(StaleSubtitle, DataTable):
                 Text(number(p.low), justify="right"),
                 Text(number(p.high), style, justify="right"),
                 Text(number(p.count), style or ("dim" if p.count == 0 else ""), justify="right"),
-                Text(p.leader or "-", "dim", overflow="ellipsis", no_wrap=True),
+                _leader_cell(p),
                 Text(self.reading.get(p.partition, ""), "bold cyan")]
 
     @property

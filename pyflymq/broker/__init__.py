@@ -5,6 +5,7 @@ quirks (flymq-wire §2, §3, §6), minus its crashes. Run it from the shell with
 ``python -m pyflymq.broker --port 9092``.
 """
 
+from .cluster import Cluster
 from .server import Broker
 
-__all__ = ["Broker"]
+__all__ = ["Broker", "Cluster"]

@@ -1,7 +1,9 @@
 """Command line: ``python -m pyflymq.broker [--host H] [--port P] [options]`` (also ``flymq-broker``).
 
 Prints exactly one line, ``listening on HOST:PORT``, once the port is open, then serves until Ctrl-C or
-SIGTERM, which stop it cleanly with exit status 0.
+SIGTERM, which stop it cleanly with exit status 0. ``--cluster N`` runs N nodes of a FlyMQ cluster
+(flymq-wire §7, :mod:`.cluster`) on ports PORT, PORT+1, ... (free ports with ``--port 0``) and prints
+``listening on HOST:P1,HOST:P2,...``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 import threading
 from types import FrameType
 
+from .cluster import Cluster
 from .server import IDLE_TIMEOUT, MAX_CONNECTIONS, Broker
 
 
@@ -38,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="close connections idle this long (default 300)")
     p.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS, metavar="N",
                    help=f"serve at most N clients at once; more are refused with an error (default {MAX_CONNECTIONS})")
+    p.add_argument("--cluster", type=int, default=0, metavar="N",
+                   help="run N cluster nodes (topic metadata through a Raft leader, logs per node; flymq-wire §7)")
     p.add_argument("-v", "--verbose", action="store_true", help="log connection events to stderr")
     return p
 
@@ -50,16 +55,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.cluster and (args.data_dir or args.advertised_addr or args.node_id != "local-1"):
+        print("error: --cluster names its nodes itself and keeps them in memory: drop --data-dir, --node-id "
+              "and --advertised-addr", file=sys.stderr)
+        return 2
+    options = dict(dlq=args.dlq, transactions=args.transactions, delayed=args.delayed, schemas=args.schemas,
+                   users=args.user or None, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
+                   idle_timeout=args.idle_timeout, max_connections=args.max_connections)
+    server: Broker | Cluster
     try:
-        broker = Broker(args.host, args.port, dlq=args.dlq, transactions=args.transactions,
-                        delayed=args.delayed, schemas=args.schemas, users=args.user or None,
-                        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
-                        data_dir=args.data_dir, node_id=args.node_id, advertised_addr=args.advertised_addr,
-                        idle_timeout=args.idle_timeout, max_connections=args.max_connections)
-        broker.start()
+        if args.cluster:
+            server = Cluster(args.cluster, args.host, base_port=args.port, **options)
+        else:
+            server = Broker(args.host, args.port, data_dir=args.data_dir, node_id=args.node_id,
+                            advertised_addr=args.advertised_addr, **options)
+        server.start()
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    address = server.servers if isinstance(server, Cluster) else server.address
 
     stop = threading.Event()
 
@@ -68,12 +82,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(f"listening on {broker.address}", flush=True)
+    print(f"listening on {address}", flush=True)
     try:
         while not stop.wait(0.5):
             pass
     finally:
-        broker.stop()
+        server.stop()
     return 0
 
 

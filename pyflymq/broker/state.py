@@ -134,6 +134,18 @@ class BrokerState:
                 self.storage.append(name, p, key, value)
             return p, offset
 
+    def append(self, name: str, partition: int, key: bytes, value: bytes) -> int:
+        """Write a record to a partition chosen by the caller (cluster mode decides placement itself);
+        return its offset. OpError for a missing topic or partition, or a record too large to serve."""
+        check_record_size(key, value)
+        with self.lock:
+            entries = self._partition(name, partition).entries
+            offset = len(entries)
+            entries.append(b"".join((_ENTRY_HEAD(offset, len(key)), key, _U32_PACK(len(value)), value)))
+            if self.storage is not None:
+                self.storage.append(name, partition, key, value)
+            return offset
+
     def _key_hash(self, key: bytes) -> int:
         """``fnv1a32(key)``, remembered for short keys: producers repeat their keys, and hashing in Python
         costs more than the rest of a write."""
