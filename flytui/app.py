@@ -40,7 +40,9 @@ from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
 from .messages import while_running
 from .offset_history import OffsetHistory
+from .rate_history import SessionHistory
 from .service import (
+    FULL_REFRESH_PARTITIONS,
     ActionDone,
     ConnectionChanged,
     DLQRecord,
@@ -62,13 +64,14 @@ from .widgets.topics import TopicsPane
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
 WRITE_ACTIONS = {"commit", "undo_commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
 NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
-NEEDS_TOPIC = {"seek", "filter", "tail", "tail_backlog", "commit", "export", "export_offsets", "refresh_dlq"}
+NEEDS_TOPIC = {"seek", "filter", "tail", "tail_backlog", "commit", "export", "export_offsets", "refresh_dlq",
+               "lag_chart"}
 DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
 NOTIFY_LIMIT = 600
 """Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
 LETTER_ACTIONS = {"seek", "next_match", "previous_match", "tail", "decode_mode", "copy_value", "copy_record",
                   "commit", "undo_commit", "export_offsets", "export", "produce", "edit_resend", "replay_one",
-                  "replay_all", "purge_dlq", "tail_backlog"}
+                  "replay_all", "purge_dlq", "tail_backlog", "lag_chart"}
 
 
 class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, TailActions, App[int]):
@@ -105,6 +108,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         Binding("c", "commit", "Commit"),
         Binding("u", "undo_commit", "Undo commit", show=False),
         Binding("X", "export_offsets", "Save offsets", show=False),
+        Binding("v", "lag_chart", "Lag chart"),
         Binding("x", "export", "Export"),
         Binding("p", "produce", "Produce"),
         Binding("e", "edit_resend", "Edit+resend", show=False),
@@ -143,6 +147,8 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self._export_cancel = None
         self._first_overview = True
         self.offset_history = OffsetHistory()
+        self.history = SessionHistory()
+        """Watermarks and group lags of the session, for the rates, sparklines and the lag chart."""
         self.ready = False
 
     # ------------------------------------------------------------------ composition
@@ -155,13 +161,13 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         with Horizontal(id="main"):
             yield TopicsPane(id="topics")
             with Vertical(id="right"):
-                yield PartitionsPane(id="partitions")
+                yield PartitionsPane(id="partitions", history=self.history)
                 with Horizontal(id="middle"):
                     yield MessageStream(id="stream")
                     yield RecordDetail(id="detail")
                 with TabbedContent(id="bottom", initial="tab-groups"):
                     with TabPane("Consumer groups", id="tab-groups"):
-                        yield GroupsPane(id="groups")
+                        yield GroupsPane(id="groups", history=self.history)
                     with TabPane("Dead letters", id="tab-dlq"):
                         yield DeadLettersPane(id="dlq")
         yield Footer()
@@ -505,6 +511,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         previous = self.overview
         self.overview = overview
         self.offset_history.record(overview.groups, overview.taken_at)
+        self.history.record(overview, self._fresh_topics(overview))
         self.header.address, self.header.node = overview.address, overview.node
         self.topics_pane.set_topics(overview.topics)
         if self._first_overview:
@@ -539,6 +546,34 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             if (old and old.messages) != (new and new.messages):
                 self.service.load_dlq(self.topic, self.topic_generation)
             self._update_tab_labels()
+
+    def _fresh_topics(self, overview: Overview) -> set[str] | None:
+        """The topics whose watermarks this refresh read (None: all of them, on a small cluster); on a big one
+        only the open topic and its DLQ are re-read every time (see FlyService.overview_sync)."""
+        if sum(len(t.partitions) for t in overview.topics) <= FULL_REFRESH_PARTITIONS:
+            return None
+        return {self.topic, self._dlq_name(self.topic)} if self.topic else set()
+
+    def redraw_history(self) -> None:
+        """Redraw the rates and sparklines of the open topic from :attr:`history` (after it was filled by hand:
+        the demo screenshots and snapshot tests; a refresh redraws them by itself)."""
+        info = self.topic_info()
+        if info is None or self.overview is None or self.topic is None:
+            return
+        self.partitions_pane.set_partitions(self.topic, info.partitions)
+        self.groups.set_groups(self.topic, self.overview.group_lags(self.topic))
+
+    def action_lag_chart(self) -> None:
+        """Open the lag chart of the group under the cursor in the groups pane (or the one asked for)."""
+        from .screens.lag_chart import LagChartScreen
+
+        if not self.topic:
+            return
+        group = self.groups.selected_group or self.preferred_group
+        if group is None or self.groups.group(group) is None:
+            self.notify(f"No consumer group on {self.topic} to chart.", severity="warning", timeout=4)
+            return
+        self.push_screen(LagChartScreen(self.history, self.topic, group))
 
     # ------------------------------------------------------------------ opening topics and partitions
 
