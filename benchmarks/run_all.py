@@ -32,6 +32,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "paging": ("bench_paging.py", ["--records", "1000000", "--seconds", "8"], ["--records", "50000", "--seconds", "3"]),
     "broker": ("bench_broker.py", ["--records", "200000", "--runs", "3"], ["--records", "20000", "--runs", "1"]),
     "faults": ("bench_faults.py", ["--kills", "30"], ["--kills", "3"]),
+    "history": ("bench_history.py", ["--hours", "2"], ["--partitions", "100", "--groups", "40", "--hours", "1.1",
+                                                       "--timed", "20"]),
 }
 
 

@@ -42,7 +42,6 @@ from .messages import while_running
 from .offset_history import OffsetHistory
 from .rate_history import SessionHistory
 from .service import (
-    FULL_REFRESH_PARTITIONS,
     ActionDone,
     ConnectionChanged,
     DLQRecord,
@@ -148,7 +147,9 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self._first_overview = True
         self.offset_history = OffsetHistory()
         self.history = SessionHistory()
-        """Watermarks and group lags of the session, for the rates, sparklines and the lag chart."""
+        """Watermarks and group lags of the session, for the rates, sparklines and the lag chart (the service's
+        refresh worker records each pass into it)."""
+        service.history = self.history
         self.ready = False
 
     # ------------------------------------------------------------------ composition
@@ -511,7 +512,6 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         previous = self.overview
         self.overview = overview
         self.offset_history.record(overview.groups, overview.taken_at)
-        self.history.record(overview, self._fresh_topics(overview))
         self.header.address, self.header.node = overview.address, overview.node
         self.topics_pane.set_topics(overview.topics)
         if self._first_overview:
@@ -546,13 +546,6 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
             if (old and old.messages) != (new and new.messages):
                 self.service.load_dlq(self.topic, self.topic_generation)
             self._update_tab_labels()
-
-    def _fresh_topics(self, overview: Overview) -> set[str] | None:
-        """The topics whose watermarks this refresh read (None: all of them, on a small cluster); on a big one
-        only the open topic and its DLQ are re-read every time (see FlyService.overview_sync)."""
-        if sum(len(t.partitions) for t in overview.topics) <= FULL_REFRESH_PARTITIONS:
-            return None
-        return {self.topic, self._dlq_name(self.topic)} if self.topic else set()
 
     def redraw_history(self) -> None:
         """Redraw the rates and sparklines of the open topic from :attr:`history` (after it was filled by hand:

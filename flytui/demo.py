@@ -334,7 +334,7 @@ def fill_history(history: Any, overview: Any, *, end: float, minutes: int = 15, 
                 value = max(0.0, value - rate * step)
                 values.append(value)
             for when, high in zip(times, reversed(values), strict=True):
-                history.partitions.add((topic.name, mark.partition), when, round(high))
+                history.add_partition(topic.name, mark.partition, when, round(high))
     for group in overview.groups:
         topic = overview.topic(group.topic)
         if topic is None:
@@ -345,5 +345,3 @@ def fill_history(history: Any, overview: Any, *, end: float, minutes: int = 15, 
             behind = count - 1 - i
             wobble = 0 if behind == 0 or lag == 0 else rng.randint(-3, 3)
             history.add_lag(group.topic, group.group_id, when, max(0, round(lag - slope * behind * step) + wobble))
-    history.latest = end
-    history.version += 1

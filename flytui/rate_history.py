@@ -14,7 +14,9 @@ Pure: no Textual, no network.
 
 from __future__ import annotations
 
+import threading
 from array import array
+from bisect import bisect_left
 from collections.abc import Collection, Hashable, Iterator, Sequence
 
 from .model import Overview
@@ -62,15 +64,24 @@ class Ring:
             yield self._times[j], self._values[j]
 
     def since(self, when: float) -> list[Sample]:
-        """The samples at or after ``when``, and the one just before it (an interval that crosses ``when``)."""
-        n = len(self._times)
-        found: list[Sample] = []
-        for i in range(n - 1, -1, -1):
-            j = (self._start + i) % n
-            found.append((self._times[j], self._values[j]))
-            if self._times[j] < when:
-                break
-        found.reverse()
+        """The samples at or after ``when``, and the one just before it (an interval that crosses ``when``).
+
+        Found by binary search: the ring is two sorted runs, ``[start, n)`` (older) then ``[0, start)``.
+        """
+        times, n, start = self._times, len(self._times), self._start
+        if n == 0:
+            return []
+        if start == 0:
+            first = bisect_left(times, when, 0, n)
+        elif when <= times[n - 1]:
+            first = bisect_left(times, when, start, n) - start
+        else:
+            first = n - start + bisect_left(times, when, 0, start)
+        values = self._values
+        found = []
+        for k in range(max(0, first - 1), n):
+            j = (start + k) % n
+            found.append((times[j], values[j]))
         return found
 
     def last(self) -> Sample | None:
@@ -153,7 +164,11 @@ def total_lags(overview: Overview, topics: Collection[str] | None = None) -> Ite
 
 
 class SessionHistory:
-    """Partition watermarks and group lags of the whole session, fed by every refresh."""
+    """Partition watermarks and group lags of the whole session, fed by every refresh.
+
+    The refresh worker records (off the UI thread, where the lag sums cost most) while the panes read: every
+    method takes one lock, so a reader never sees a refresh half written.
+    """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, max_series: int = DEFAULT_MAX_SERIES) -> None:
         self.partitions = History(capacity, max_series)
@@ -164,40 +179,66 @@ class SessionHistory:
         """Time of the newest refresh recorded (the right edge of every picture)."""
         self.version = 0
         """Counts the refreshes recorded (a chart redraws only when it changed)."""
+        self._lock = threading.Lock()
 
     def record(self, overview: Overview, fresh: Collection[str] | None = None) -> None:
         """Add one refresh at ``overview.taken_at``. ``fresh``: the topics whose watermarks this refresh read
         (None: all); the others' reused watermarks would draw a flat line and then a spike."""
         when = overview.taken_at
-        if when <= self.latest:
-            return
-        for topic in overview.topics:
-            if fresh is not None and topic.name not in fresh:
-                continue
-            for mark in topic.partitions:
-                self.partitions.add((topic.name, mark.partition), when, mark.high)
-        for topic, group, lag in total_lags(overview, fresh):
-            self.lags.add((topic, group), when, lag)
-        self.latest = when
-        self.version += 1
+        lags = list(total_lags(overview, fresh))  # the costly part, before taking the lock
+        with self._lock:
+            if when <= self.latest:
+                return
+            for topic in overview.topics:
+                if fresh is not None and topic.name not in fresh:
+                    continue
+                for mark in topic.partitions:
+                    self.partitions.add((topic.name, mark.partition), when, mark.high)
+            for topic_name, group, lag in lags:
+                self.lags.add((topic_name, group), when, lag)
+            self.latest = when
+            self.version += 1
 
-    def add_lag(self, topic: str, group: str, when: float, lag: int) -> None:
+    def add_lag(self, topic: str, group: str, when: float, lag: float) -> None:
         """Add one lag sample by hand (tests and screenshots feed a known history this way)."""
-        self.lags.add((topic, group), when, lag)
-        self.latest = max(self.latest, when)
-        self.version += 1
+        with self._lock:
+            self.lags.add((topic, group), when, lag)
+            self.latest = max(self.latest, when)
+            self.version += 1
+
+    def add_partition(self, topic: str, partition: int, when: float, high: float) -> None:
+        """Add one high-watermark sample by hand (as :meth:`add_lag`)."""
+        with self._lock:
+            self.partitions.add((topic, partition), when, high)
+            self.latest = max(self.latest, when)
+            self.version += 1
+
+    def partition_recent(self, topic: str, partition: int, seconds: float) -> tuple[float, list[Sample]]:
+        """``(latest, samples)``: the right edge of the pictures, and the partition's high watermarks of the
+        last ``seconds`` before it (with the one just before, see :meth:`Ring.since`)."""
+        with self._lock:
+            end = self.latest
+            return end, self.partitions.recent((topic, partition), end - seconds)
+
+    def lag_recent(self, topic: str, group: str, seconds: float) -> tuple[float, list[Sample]]:
+        """``(latest, samples)`` of a group's total lag on ``topic``, as :meth:`partition_recent`."""
+        with self._lock:
+            end = self.latest
+            return end, self.lags.recent((topic, group), end - seconds)
 
     def clear(self) -> None:
         """Forget everything recorded."""
-        self.partitions.clear()
-        self.lags.clear()
-        self.latest = 0.0
-        self.version += 1
+        with self._lock:
+            self.partitions.clear()
+            self.lags.clear()
+            self.latest = 0.0
+            self.version += 1
 
     @property
     def nbytes(self) -> int:
         """Bytes held by every sample."""
-        return self.partitions.nbytes + self.lags.nbytes
+        with self._lock:
+            return self.partitions.nbytes + self.lags.nbytes
 
 
 def latest_rate(samples: Sequence[Sample]) -> float | None:
@@ -211,27 +252,35 @@ def latest_rate(samples: Sequence[Sample]) -> float | None:
 def rate_buckets(samples: Sequence[Sample], end: float, window: float, columns: int) -> list[float | None]:
     """A counter's rate per second in ``columns`` equal slices of ``(end - window, end]``.
 
-    Each interval between two samples spreads its rate over the slices it overlaps (weighted by the overlap),
-    so a refresh slower than a slice still fills every slice it spans; a slice no interval covers is None.
-    A counter that went back (a topic deleted and made again) counts as 0 for that interval.
+    The counter is taken as growing linearly between samples, so a slice's rate is its growth over the part of
+    the slice the samples cover, divided by that part's length: a refresh slower than a slice still fills every
+    slice it spans, and a slice no two samples cover is None. A counter that went back (a topic deleted and
+    made again) counts as 0. Cost: two binary searches per slice, whatever the number of samples.
     """
+    if len(samples) < 2:
+        return [None] * columns
+    times = [t for t, _ in samples]
+    values = [v for _, v in samples]
+    first, last = times[0], times[-1]
+
+    def counter_at(when: float) -> float:
+        i = bisect_left(times, when)
+        if times[i] == when or i == 0:
+            return values[i]
+        t0, t1 = times[i - 1], times[i]
+        return values[i - 1] + (values[i] - values[i - 1]) * (when - t0) / (t1 - t0)
+
     width = window / columns
     start = end - window
-    weight = [0.0] * columns
-    total = [0.0] * columns
-    for (t0, v0), (t1, v1) in zip(samples, samples[1:], strict=False):
-        if t1 <= start or t0 >= end or t1 <= t0:
-            continue
-        rate = max(0.0, v1 - v0) / (t1 - t0)
-        first = max(0, int((t0 - start) // width))
-        last = min(columns - 1, int((min(t1, end) - start) // width))
-        for column in range(first, last + 1):
-            left = start + column * width
-            overlap = min(t1, left + width) - max(t0, left)
-            if overlap > 0:
-                weight[column] += overlap
-                total[column] += rate * overlap
-    return [total[c] / weight[c] if weight[c] > 0 else None for c in range(columns)]
+    rates: list[float | None] = []
+    for column in range(columns):
+        low = max(start + column * width, first)
+        high = min(start + (column + 1) * width, last)
+        if high <= low:
+            rates.append(None)
+        else:
+            rates.append(max(0.0, counter_at(high) - counter_at(low)) / (high - low))
+    return rates
 
 
 def level_buckets(samples: Sequence[Sample], end: float, window: float, columns: int) -> list[float | None]:

@@ -28,15 +28,17 @@ def _top(values: Sequence[float | None], top: float | None) -> float:
 def sparkline(values: Sequence[float | None], *, style: str = "", top: float | None = None) -> Text:
     """One character per value: ``▁`` for 0 up to ``█`` for the largest; a space for None."""
     peak = _top(values, top)
+    scale = len(BLOCKS) / peak if peak > 0 else 0.0
+    highest = len(BLOCKS) - 1
     chars = []
-    for value in values:
+    for value in values:  # a loop per row of a pane on every refresh: kept to plain arithmetic
         if value is None:
             chars.append(" ")
-        elif value <= 0 or peak <= 0:
+        elif value <= 0 or scale == 0.0:
             chars.append(BLOCKS[0])
         else:
-            level = math.ceil(min(value, peak) / peak * len(BLOCKS)) - 1
-            chars.append(BLOCKS[max(0, min(level, len(BLOCKS) - 1))])
+            level = math.ceil(value * scale) - 1  # >= 0 for any value > 0
+            chars.append(BLOCKS[level if level < highest else highest])
     return Text("".join(chars), style=style, no_wrap=True, overflow="crop")
 
 

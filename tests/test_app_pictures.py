@@ -124,3 +124,60 @@ async def test_groups_pane_sparkline_follows_the_lag(flymq):
 
         trend = app.groups.table.get_cell(row_key("reader"), "trend")
         assert trend.plain.strip() == "████▁" and str(trend.style) == "green", "drained from 100 to 10"
+
+
+class ThreadApp:
+    """Runs the service's workers as plain threads and keeps what they post (the refresh without a UI)."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.threads: list = []
+
+    def run_worker(self, work, **kwargs):
+        import threading
+
+        thread = threading.Thread(target=work, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+        return thread
+
+    def post_message(self, message) -> bool:
+        self.messages.append(message)
+        return True
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(10)
+
+
+def test_refresh_records_only_the_watermarks_it_read(flymq, monkeypatch):
+    """On a big cluster a refresh re-reads only the open topic's watermarks; the others' reused ones must not
+    enter the history (they would draw a flat rate and then a spike)."""
+    from flytui import service as service_module
+    from flytui.rate_history import SessionHistory
+    from flytui.service import ConnectionSettings, FlyService
+
+    client = flymq.client()
+    opened, other = flymq.topic("open"), flymq.topic("other")
+    for topic in (opened, other):
+        client.create_topic(topic, 1)
+        client.produce(topic, b"x")
+    client.commit_offset(opened, "g", 0, 0)
+    monkeypatch.setattr(service_module, "FULL_REFRESH_PARTITIONS", 0)  # every cluster counts as big
+    svc = FlyService(ConnectionSettings(flymq.address, timeout_ms=3000))
+    svc.history = history = SessionHistory()
+    app = ThreadApp()
+    svc.attach(app)
+    try:
+        svc.refresh([opened])  # the first pass reads every watermark
+        app.join()
+        for topic in (opened, other):
+            client.produce(topic, b"y")
+        svc.refresh([opened])  # within FULL_REFRESH_SECONDS: only the open topic's
+        app.join()
+    finally:
+        svc.close()
+    assert sum(type(m).__name__ == "OverviewLoaded" for m in app.messages) == 2 and svc.fresh_topics == {opened}
+    assert [high for _, high in history.partition_recent(opened, 0, 3600)[1]] == [1, 2]
+    assert [high for _, high in history.partition_recent(other, 0, 3600)[1]] == [1]
+    assert [lag for _, lag in history.lag_recent(opened, "g", 3600)[1]] == [1, 2]

@@ -152,3 +152,15 @@ def test_lag_trend_colours_say_draining_or_growing():
     assert str(lag_trend([10.0, 50.0, 100.0]).style) == "red"
     assert str(lag_trend([10.0, 50.0, 10.0]).style) == "dim"
     assert str(lag_trend([41.0, 44.0, 42.0]).style) == "dim", "a lag that wobbles is steady"
+
+
+def test_ring_since_agrees_with_a_scan_at_every_fill_and_wrap():
+    for capacity in (2, 3, 7):
+        ring = Ring(capacity)
+        for i in range(3 * capacity):
+            ring.append(10.0 * i, float(i))
+            everything = list(ring)
+            for when in [-5.0, *(10.0 * k + d for k in range(3 * capacity) for d in (0.0, 5.0))]:
+                newer = [s for s in everything if s[0] >= when]
+                before = [s for s in everything if s[0] < when][-1:]
+                assert ring.since(when) == before + newer, (capacity, i, when)

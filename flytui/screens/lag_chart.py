@@ -114,18 +114,14 @@ class LagChartScreen(Dialog[None]):
         self.query_one("#lag-summary", Static).update(self.summary())
         self.query_one("#lag-chart", Static).update(self.render_chart())
 
-    def _samples(self) -> list[tuple[float, float]]:
-        return self.history.lags.recent((self.topic, self.group), self.history.latest - self.window)
-
     def summary(self) -> Text:
         """The current lag and how it moves."""
-        samples = self._samples()
+        _, samples = self.history.lag_recent(self.topic, self.group, self.window)
         return describe_trend(samples[-1][1] if samples else None, lag_slope(samples))
 
     def render_chart(self) -> Text:
         """The chart with its axes, as one Text."""
-        samples = self._samples()
-        end = self.history.latest
+        end, samples = self.history.lag_recent(self.topic, self.group, self.window)
         levels = level_buckets(samples, end, self.window, CHART_COLUMNS)
         known = [v for v in levels if v is not None]
         peak = max(known, default=0.0)

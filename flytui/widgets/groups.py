@@ -227,8 +227,7 @@ class GroupsPane(Vertical):
         history = self.history
         if history is None or self.topic is None or not history.latest:
             return Text("")
-        end = history.latest
-        samples = history.lags.recent((self.topic, group_id), end - TREND_WINDOW)
+        end, samples = history.lag_recent(self.topic, group_id, TREND_WINDOW)
         return lag_trend(level_buckets(samples, end, TREND_WINDOW, TREND_COLUMNS))
 
     def _render_rows(self, selected: str | None) -> None:

@@ -109,8 +109,7 @@ class PartitionsPane(StaleSubtitle, DataTable):
         history = self.history
         if history is None or not history.latest:
             return Text("–", "dim", justify="right"), Text("")
-        end = history.latest
-        samples = history.partitions.recent((p.topic, p.partition), end - TREND_WINDOW)
+        end, samples = history.partition_recent(p.topic, p.partition, TREND_WINDOW)
         rate = latest_rate(samples)
         if rate is None:
             rate_cell = Text("–", "dim", justify="right")
