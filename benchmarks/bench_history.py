@@ -61,8 +61,9 @@ class Cluster:
         rng = self.rng
         for key in self.high:
             self.high[key] += rng.randint(0, 20)
-        for key in self.committed:
-            self.committed[key] = min(self.high[key[1], key[2]], self.committed[key] + rng.randint(0, 20))
+        for group_key in self.committed:
+            self.committed[group_key] = min(self.high[group_key[1], group_key[2]],
+                                            self.committed[group_key] + rng.randint(0, 20))
         topics = tuple(TopicInfo(t, tuple(PartitionInfo(t, p, 0, self.high[t, p]) for p in range(self.width[t])))
                        for t in self.topics)
         groups = tuple(GroupInfo(topic=t, group_id=g, members=1,
