@@ -6,8 +6,8 @@ HELP_WHERE = {
     "seek": "Messages", "filter": "Messages", "next_match": "Messages", "previous_match": "Messages",
     "tail": "Messages", "tail_backlog": "Messages", "copy_value": "Messages", "copy_record": "Messages",
     "edit_resend": "Messages", "export": "Messages", "produce": "Messages", "commit": "Consumer groups",
-    "undo_commit": "Consumer groups", "export_offsets": "Consumer groups", "lag_chart": "Consumer groups", "replay_one": "Dead letters",
-    "replay_all": "Dead letters", "purge_dlq": "Dead letters",
+    "undo_commit": "Consumer groups", "export_offsets": "Consumer groups", "lag_chart": "Consumer groups",
+    "replay_one": "Dead letters", "replay_all": "Dead letters", "purge_dlq": "Dead letters",
 }
 """The pane each action belongs to, for grouping the help screen (default: everywhere)."""
 
