@@ -37,6 +37,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "query": ("bench_query.py", ["--records", "500000", "--rounds", "3"], ["--records", "20000", "--rounds", "1"]),
     "cluster": ("bench_cluster.py", ["--creates", "30", "--kills", "5", "--elections", "2"],
                 ["--creates", "5", "--kills", "1", "--elections", "0"]),
+    "history": ("bench_history.py", ["--hours", "2"], ["--partitions", "100", "--groups", "40", "--hours", "1.1",
+                                                       "--timed", "20"]),
 }
 
 

@@ -43,6 +43,7 @@ from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
 from .messages import while_running
 from .offset_history import OffsetHistory
+from .rate_history import SessionHistory
 from .schema_choices import SchemaChoices
 from .screens.seek import SeekRequest
 from .service import (
@@ -70,14 +71,14 @@ PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
 WRITE_ACTIONS = {"commit", "undo_commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
 NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
 NEEDS_TOPIC = {"seek", "filter", "search_topic", "tail", "tail_backlog", "commit", "export", "export_offsets",
-               "refresh_dlq", "choose_schema"}
+               "refresh_dlq", "choose_schema", "lag_chart"}
 DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
 NOTIFY_LIMIT = 600
 """Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
 LETTER_ACTIONS = {"seek", "search_topic", "next_match", "previous_match", "tail", "decode_mode", "key_decode_mode",
                   "choose_schema", "copy_value", "copy_record",
                   "commit", "undo_commit", "export_offsets", "export", "produce", "edit_resend", "replay_one",
-                  "replay_all", "purge_dlq", "tail_backlog"}
+                  "replay_all", "purge_dlq", "tail_backlog", "lag_chart"}
 
 
 class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions, DeadLetterActions, TailActions,
@@ -118,6 +119,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         Binding("c", "commit", "Commit"),
         Binding("u", "undo_commit", "Undo commit", show=False),
         Binding("X", "export_offsets", "Save offsets", show=False),
+        Binding("v", "lag_chart", "Lag chart"),
         Binding("x", "export", "Export"),
         Binding("p", "produce", "Produce"),
         Binding("e", "edit_resend", "Edit+resend", show=False),
@@ -158,6 +160,10 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._first_overview = True
         self._reload_after_node_change = False
         self.offset_history = OffsetHistory()
+        self.history = SessionHistory()
+        """Watermarks and group lags of the session, for the rates, sparklines and the lag chart (the service's
+        refresh worker records each pass into it)."""
+        service.history = self.history
         self.ready = False
 
     # ------------------------------------------------------------------ composition
@@ -170,13 +176,13 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         with Horizontal(id="main"):
             yield TopicsPane(id="topics")
             with Vertical(id="right"):
-                yield PartitionsPane(id="partitions")
+                yield PartitionsPane(id="partitions", history=self.history)
                 with Horizontal(id="middle"):
                     yield MessageStream(id="stream")
                     yield RecordDetail(id="detail")
                 with TabbedContent(id="bottom", initial="tab-groups"):
                     with TabPane("Consumer groups", id="tab-groups"):
-                        yield GroupsPane(id="groups")
+                        yield GroupsPane(id="groups", history=self.history)
                     with TabPane("Dead letters", id="tab-dlq"):
                         yield DeadLettersPane(id="dlq")
         yield Footer()
@@ -606,6 +612,27 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             if (old and old.messages) != (new and new.messages):
                 self.service.load_dlq(self.topic, self.topic_generation)
             self._update_tab_labels()
+
+    def redraw_history(self) -> None:
+        """Redraw the rates and sparklines of the open topic from :attr:`history` (after it was filled by hand:
+        the demo screenshots and snapshot tests; a refresh redraws them by itself)."""
+        info = self.topic_info()
+        if info is None or self.overview is None or self.topic is None:
+            return
+        self.partitions_pane.set_partitions(self.topic, info.partitions)
+        self.groups.set_groups(self.topic, self.overview.group_lags(self.topic))
+
+    def action_lag_chart(self) -> None:
+        """Open the lag chart of the group under the cursor in the groups pane (or the one asked for)."""
+        from .screens.lag_chart import LagChartScreen
+
+        if not self.topic:
+            return
+        group = self.groups.selected_group or self.preferred_group
+        if group is None or self.groups.group(group) is None:
+            self.notify(f"No consumer group on {self.topic} to chart.", severity="warning", timeout=4)
+            return
+        self.push_screen(LagChartScreen(self.history, self.topic, group))
 
     # ------------------------------------------------------------------ opening topics and partitions
 

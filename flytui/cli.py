@@ -13,7 +13,7 @@ import getpass
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pyflymq.errors import (
     AuthDisabledWarning,
@@ -26,6 +26,14 @@ from pyflymq.errors import (
 )
 
 from .model import ConnectionSettings, ServerInfo
+from .profiles import (
+    Profile,
+    ProfileError,
+    config_path,
+    load_profiles,
+    looks_like_profile_name,
+    profile_password,
+)
 
 EXIT_USAGE = 2
 
@@ -47,11 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "partitions, tail live, decode records, move consumer-group offsets with a previewed "
                     "plan, replay or purge dead letters.",
         epilog="Keys: press ? in the app. Examples:  flytui --demo   |   flytui localhost:9092   |   "
-               "flytui b1:9092,b2:9092 --read-only --topic orders --group billing",
+               "flytui b1:9092,b2:9092 --read-only --topic orders --group billing   |   flytui prod",
     )
-    parser.add_argument("servers", nargs="?", default="localhost:9092", metavar="SERVERS",
+    parser.add_argument("servers", nargs="?", default=None, metavar="SERVERS|PROFILE",
                         help="host:port of the FlyMQ server; a comma-separated list fails over in order "
-                             "(default: localhost:9092)")
+                             "(default: localhost:9092); or the name of a profile in "
+                             "~/.config/flytui/config.toml ($XDG_CONFIG_HOME), whose values the options "
+                             "below override (a profile's read_only = true stays on)")
     parser.add_argument("--demo", action="store_true",
                         help="start a built-in broker with demo data and explore it (no server needed)")
     parser.add_argument("--topic", metavar="T", help="open this topic at start")
@@ -161,6 +171,52 @@ def _password(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str 
     return None
 
 
+def apply_profile(args: argparse.Namespace, parser: argparse.ArgumentParser,
+                  env: Mapping[str, str] | None = None) -> Profile | None:
+    """Fill ``args`` from the profile its SERVERS argument names (options given on the command line win,
+    except that a profile's ``read_only = true`` stays on); returns the profile, or None for a server list.
+
+    A problem with the config file or the profile exits with status 2 and a plain message.
+    """
+    env = os.environ if env is None else env
+    argument = args.servers
+    if argument is None:
+        args.servers = "localhost:9092"
+        return None
+    path = config_path(env)
+    try:
+        profiles = load_profiles(path)
+        profile = profiles.get(argument)
+        if profile is None:
+            if not looks_like_profile_name(argument):
+                return None
+            if not profiles:
+                raise ProfileError(f"no profile '{argument}': {path} does not exist or has no profiles "
+                                   f"(the README shows an example). To connect to a host called {argument}, "
+                                   f"write {argument}:9092.")
+            raise ProfileError(f"no profile '{argument}' in {path}. Known profiles: "
+                               f"{', '.join(sorted(profiles))}. To connect to a host called {argument}, "
+                               f"write {argument}:9092.")
+        own_user = args.user is None or args.user == profile.user
+        password = None
+        if own_user and args.password is None and not args.password_env and not args.password_prompt:
+            password, warning = profile_password(profile, env, path)
+            if warning:
+                print(f"flytui: {warning}", file=sys.stderr)
+    except ProfileError as exc:
+        parser.exit(EXIT_USAGE, f"flytui: {exc}\n")
+    args.servers = profile.servers
+    args.password = args.password if password is None else password
+    args.user = args.user or profile.user
+    args.tls = args.tls or profile.tls
+    args.insecure = args.insecure or profile.insecure
+    for name in ("ca", "cert", "key", "topic", "group"):
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(profile, name))
+    args.read_only = args.read_only or profile.read_only
+    return profile
+
+
 def settings_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ConnectionSettings:
     """Connection settings from parsed arguments (asks for the password if told to)."""
     password = _password(args, parser)
@@ -216,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run flytui; returns the exit status (0, or 2 when the server cannot be used)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.demo:
+        apply_profile(args, parser)
     if args.refresh < 0:
         parser.exit(EXIT_USAGE, "flytui: --refresh must be 0 (off) or a number of seconds.\n")
     if args.print_records:
@@ -270,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return app.return_code or 0
 
 
-__all__ = ["main", "build_parser", "explain_failure", "settings_from_args", "ServerInfo"]
+__all__ = ["main", "apply_profile", "build_parser", "explain_failure", "settings_from_args", "ServerInfo"]
 
 
 if __name__ == "__main__":  # pragma: no cover

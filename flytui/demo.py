@@ -441,3 +441,40 @@ class DemoEnvironment:
                 _, high = client.watermarks(topic, p)
                 if committed < high:
                     client.commit_offset(topic, group, p, min(high, committed + rng.randint(1, 6)))
+
+
+def fill_history(history: Any, overview: Any, *, end: float, minutes: int = 15, step: float = 5.0) -> None:
+    """Replace what ``history`` holds with a made-up, deterministic past (a :class:`flytui.rate_history.SessionHistory`)
+    so the rates, sparklines and the lag chart have something to show in screenshots and snapshot tests.
+
+    Every partition of ``overview`` gets ``minutes`` of watermarks ending at its current high watermark, at
+    a rate that rises and falls; ``shipping-service`` drains its lag, ``analytics`` falls behind, and the
+    other groups hover around their current lag. Times are ``end - minutes * 60`` … ``end``.
+    """
+    import math
+
+    rng = random.Random(7)
+    history.clear()
+    count = int(minutes * 60 / step) + 1
+    times = [end - (count - 1 - i) * step for i in range(count)]
+    for topic in overview.topics:
+        for mark in topic.partitions:
+            base = rng.uniform(0.5, 4.0) if mark.count else 0.0
+            rates = [base * (1.0 + 0.7 * math.sin(i / 9.0 + mark.partition)) for i in range(count)]
+            value = float(mark.high)
+            values = [value]
+            for rate in reversed(rates[1:]):
+                value = max(0.0, value - rate * step)
+                values.append(value)
+            for when, high in zip(times, reversed(values), strict=True):
+                history.add_partition(topic.name, mark.partition, when, round(high))
+    for group in overview.groups:
+        topic = overview.topic(group.topic)
+        if topic is None:
+            continue
+        lag = next((g.total_lag for g in overview.group_lags(group.topic) if g.group_id == group.group_id), 0)
+        slope = {"shipping-service": -2.5, "analytics": 0.6}.get(group.group_id, 0.0)
+        for i, when in enumerate(times):
+            behind = count - 1 - i
+            wobble = 0 if behind == 0 or lag == 0 else rng.randint(-3, 3)
+            history.add_lag(group.topic, group.group_id, when, max(0, round(lag - slope * behind * step) + wobble))

@@ -7,8 +7,8 @@ HELP_WHERE = {
     "previous_match": "Messages",
     "tail": "Messages", "tail_backlog": "Messages", "copy_value": "Messages", "copy_record": "Messages",
     "edit_resend": "Messages", "export": "Messages", "produce": "Messages", "commit": "Consumer groups",
-    "undo_commit": "Consumer groups", "export_offsets": "Consumer groups", "replay_one": "Dead letters",
-    "replay_all": "Dead letters", "purge_dlq": "Dead letters",
+    "undo_commit": "Consumer groups", "export_offsets": "Consumer groups", "lag_chart": "Consumer groups",
+    "replay_one": "Dead letters", "replay_all": "Dead letters", "purge_dlq": "Dead letters",
 }
 """The pane each action belongs to, for grouping the help screen (default: everywhere)."""
 
@@ -43,6 +43,7 @@ HELP_TEXT = {
     "replay_one": "Replay the selected dead letter to its original topic",
     "replay_all": "Replay every dead letter of the topic",
     "purge_dlq": "Delete the dead-letter queue of the topic",
+    "lag_chart": "Chart of the selected group's lag over the last 5 / 15 / 60 minutes: is it draining?",
     "refresh_now": "Refresh topics, watermarks and groups now",
 }
 """One line per action, shown in the help screen and the palette."""

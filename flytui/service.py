@@ -80,6 +80,7 @@ from .model import (
     node_label,
 )
 from .node_compare import NodeReading
+from .rate_history import SessionHistory
 from .schema_decode import TopicSchema
 
 if TYPE_CHECKING:
@@ -246,6 +247,10 @@ class FlyService:
         """``time.monotonic()`` of the last refresh pass that completed (None before the first)."""
         self.tail_polled_at: float | None = None
         """``time.monotonic()`` of the live tail's last poll of every partition that succeeded."""
+        self.history: SessionHistory | None = None
+        """When set, every refresh pass is recorded here (in the worker) for the rates and lag pictures."""
+        self.fresh_topics: frozenset[str] | None = None
+        """The topics whose watermarks the last :meth:`overview_sync` read (None: every topic)."""
         self.closed = False
 
     # ----------------------------------------------------------------- lifecycle
@@ -376,6 +381,7 @@ class FlyService:
         full = total <= FULL_REFRESH_PARTITIONS or now - self._last_full_refresh >= FULL_REFRESH_SECONDS
         if full:
             self._last_full_refresh = now
+        self.fresh_topics = None if full else frozenset(focus)
         topics = []
         for tmeta in sorted(meta.topics, key=lambda t: t.topic):
             parts = []
@@ -413,6 +419,8 @@ class FlyService:
                 overview = self.overview_sync("refresh", focus)
                 for topic in focus:
                     overview.group_lags(topic)  # computed here, not on the UI thread
+                if self.history is not None:
+                    self.history.record(overview, self.fresh_topics)
             except Exception as exc:  # noqa: BLE001 - reported through the connection state
                 if self.state == "connected":
                     self._set_state("reconnecting", describe_error(exc, self.settings))

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flytui.app import FlyTUIApp  # noqa: E402
-from flytui.demo import DemoData, DemoEnvironment  # noqa: E402
+from flytui.demo import DemoData, DemoEnvironment, fill_history  # noqa: E402
 from flytui.service import ConnectionSettings, FlyService  # noqa: E402
 
 
@@ -149,6 +149,15 @@ async def view_search(pilot, app, demo) -> None:
     state = app.topic_search  # the rate and timings depend on the machine: show fixed ones
     state.snapshot = dataclasses.replace(state.snapshot, elapsed=0.5, first_match_after=0.01)
     app.screen.show(state)
+
+
+async def view_lag_chart(pilot, app, demo) -> None:
+    """``v``: the lag chart of shipping-service over rates and sparklines (a made-up 15 minutes, fixed times)."""
+    fill_history(app.history, app.overview, end=1767436923.0)
+    app.redraw_history()
+    await wait_for(pilot, lambda: app.groups.select_group("shipping-service"))
+    await pilot.press("3", "v")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "LagChartScreen")
     await settle(pilot, app)
 
 
@@ -161,7 +170,8 @@ async def view_help(pilot, app, demo) -> None:
 
 VIEWS = [("main", view_main), ("detail", view_detail), ("groups", view_groups),
          ("commit-plan", view_commit_plan), ("undo-plan", view_undo_plan), ("dead-letters", view_dead_letters),
-         ("filter", view_filter), ("search", view_search), ("help", view_help), ("live-tail", view_tail)]  # the tail writes to the broker: keep it last
+         ("filter", view_filter), ("search", view_search), ("lag-chart", view_lag_chart), ("help", view_help),
+         ("live-tail", view_tail)]  # the tail writes to the broker: keep it last
 
 
 async def shoot(demo: DemoEnvironment, name: str, view, out: Path, size: tuple[int, int]) -> Path:

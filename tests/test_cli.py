@@ -129,7 +129,7 @@ def test_version_and_help():
 
 def test_parser_defaults():
     args = build_parser().parse_args([])
-    assert args.servers == "localhost:9092" and args.refresh == 5.0 and not args.read_only
+    assert args.servers is None and args.refresh == 5.0 and not args.read_only  # None: localhost:9092
 
 
 def test_explanations_are_plain_words():

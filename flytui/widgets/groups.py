@@ -1,6 +1,7 @@
 """The consumer-groups pane: for the open topic, each group's members and per-partition committed / log end /
-lag, with the total lag. Updated by the background refresh; values that changed since the previous refresh
-are marked (``▲``/``▼`` with the difference).
+lag, with the total lag and a sparkline of the total lag over the last minutes (green while it drains, red
+while it grows; ``v`` opens a larger chart). Updated by the background refresh; values that changed since the
+previous refresh are marked (``▲``/``▼`` with the difference).
 
 The row under the cursor selects the group that ``c`` (commit) acts on.
 
@@ -23,7 +24,9 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from ..decode import visible_text
+from ..rate_history import SessionHistory, level_buckets
 from ..service import GroupLag
+from ..sparkline import sparkline
 from ._cells import CellUpdater
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
@@ -31,8 +34,9 @@ from ._vi_keys import vi_bindings
 EXPANDED_ROW_LIMIT = 400
 """Above this many rows in all, groups start collapsed (``enter`` expands one)."""
 
-COLUMNS = (("Group", "group", 26), ("Lag", "lag", 10), ("Members", "members", 7), ("Partition", "partition", 9),
-           ("Committed", "committed", 11), ("Log end", "log_end", 11), ("Change", "change", 16))
+COLUMNS = (("Group", "group", 26), ("Lag", "lag", 10), ("Members", "members", 7), ("Lag, 5 min", "trend", 12),
+           ("Partition", "partition", 9), ("Committed", "committed", 11), ("Log end", "log_end", 11),
+           ("Change", "change", 16))
 """(label, key, width) in the order shown: what matters most first, so a narrow table drops the least."""
 
 GROUP_MIN_WIDTH = 14
@@ -62,6 +66,13 @@ def fit_columns(table_width: int) -> tuple[tuple[str, ...], int]:
         used += width + CELL_PADDING
     group_width = GROUP_MIN_WIDTH + min(COLUMNS[0][2] - GROUP_MIN_WIDTH, max(0, room - used))
     return tuple(shown), group_width
+
+TREND_WINDOW = 300.0
+"""Seconds of lag history the sparkline of a group shows."""
+TREND_COLUMNS = 12
+"""Characters of that sparkline (25 s each)."""
+STEADY = 0.05
+"""A lag that moved less than this share of its highest over the window is drawn as steady (dim)."""
 
 
 def row_key(group: str, partition: int | None = None) -> str:
@@ -94,6 +105,20 @@ def _delta(now: int | None, before: int | None) -> Text:
     return Text(f"{'▲' if diff > 0 else '▼'} {diff:+,}", "bold green" if diff > 0 else "bold yellow")
 
 
+def lag_trend(levels: list[float | None]) -> Text:
+    """The sparkline of a group's lag: green when the lag went down over the window, red when it went up
+    (by more than :data:`STEADY` of its highest), dim otherwise; empty until two columns are known (one value
+    alone would draw a full bar and say nothing)."""
+    known = [value for value in levels if value is not None]
+    if len(known) < 2:
+        return Text("")
+    if abs(known[-1] - known[0]) <= STEADY * max(known):
+        style = "dim"
+    else:
+        style = "green" if known[-1] < known[0] else "red"
+    return sparkline(levels, style=style)
+
+
 class GroupsTable(StaleSubtitle, DataTable):
     """The table of groups and their partitions."""
 
@@ -103,8 +128,9 @@ class GroupsTable(StaleSubtitle, DataTable):
 class GroupsPane(Vertical):
     """Consumer groups of the open topic: a state line (loading / none) or the table."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, history: SessionHistory | None = None) -> None:
         super().__init__(id=id)
+        self.history = history
         self.topic: str | None = None
         self.groups: list[GroupLag] = []
         self._previous: dict[tuple[str, int | None], int | None] = {}
@@ -177,7 +203,7 @@ class GroupsPane(Vertical):
         table.clear(columns=True)
         for label, key, column_width in COLUMNS:
             if key in shown:
-                justify: JustifyMethod = "left" if key in ("group", "change") else "right"
+                justify: JustifyMethod = "left" if key in ("group", "trend", "change") else "right"
                 table.add_column(Text(label, justify=justify), key=key,
                                  width=group_width if key == "group" else column_width)
         self._cells = CellUpdater(table, shown)
@@ -254,8 +280,8 @@ class GroupsPane(Vertical):
             scope = "all" if expanded else f"{len(group.partitions)} parts"
             rows.append((row_key(gid), [name, Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold",
                                                          justify="right"),
-                                        members, Text(scope, "dim", justify="right"), Text(""), Text(""),
-                                        self._changes.get((gid, None), Text(""))]))
+                                        members, self._trend(gid), Text(scope, "dim", justify="right"), Text(""),
+                                        Text(""), self._changes.get((gid, None), Text(""))]))
             if not expanded:
                 continue
             last = len(group.partitions) - 1
@@ -264,12 +290,19 @@ class GroupsPane(Vertical):
                              else Text(f"{row.committed:,}", justify="right"))
                 rows.append((row_key(gid, row.partition), [
                     Text("  └" if index == last else "  ├", "dim"),
-                    Text(f"{row.lag:,}", lag_style(row.lag), justify="right"), Text(""),
+                    Text(f"{row.lag:,}", lag_style(row.lag), justify="right"), Text(""), Text(""),
                     Text(str(row.partition), justify="right"), committed,
                     Text(f"{row.log_end:,}", justify="right"),
                     self._changes.get((gid, row.partition), Text(""))]))
         shown = [index for index, (_, key, _) in enumerate(COLUMNS) if key in self.shown_columns]
         return [(key, [cells[index] for index in shown]) for key, cells in rows]
+
+    def _trend(self, group_id: str) -> Text:
+        history = self.history
+        if history is None or self.topic is None or not history.latest:
+            return Text("")
+        end, samples = history.lag_recent(self.topic, group_id, TREND_WINDOW)
+        return lag_trend(level_buckets(samples, end, TREND_WINDOW, TREND_COLUMNS))
 
     def _render_rows(self, selected: str | None) -> None:
         table = self.table

@@ -1,4 +1,8 @@
-"""The partitions pane: low/high watermarks, message count, leader, and where the stream reads.
+"""The partitions pane: low/high watermarks, message count, records per second with a sparkline of the last
+minutes, leader, and where the stream reads.
+
+The rates come from the session's watermark history (:class:`flytui.rate_history.SessionHistory`, fed by the
+background refresh); a refresh rewrites only the cells that changed, so quiet partitions cost nothing.
 
 ``enter`` (or a click) on a row posts :class:`PartitionsPane.Opened` to browse that partition.
 """
@@ -15,13 +19,19 @@ from textual.widgets import DataTable
 
 from ..decode import visible_text
 from ..numbers import number
+from ..rate_history import SessionHistory, latest_rate, rate_buckets
 from ..service import PartitionInfo
+from ..sparkline import compact_number, sparkline
 from ._cells import CellUpdater
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
 COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
-           ("Leader", "leader", 12), ("Reading", "reading", 14))
+           ("Rate/s", "rate", 6), ("Last 5 min", "trend", 20), ("Leader", "leader", 12), ("Reading", "reading", 14))
+TREND_WINDOW = 300.0
+"""Seconds of history the sparkline shows."""
+TREND_COLUMNS = 20
+"""Characters of the sparkline (15 s each)."""
 
 
 
@@ -50,8 +60,9 @@ class PartitionsPane(StaleSubtitle, DataTable):
             super().__init__()
             self.partition = partition
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, history: SessionHistory | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.history = history
         self.topic: str | None = None
         self.partitions: dict[int, PartitionInfo] = {}
         self._previous_high: dict[int, int] = {}
@@ -61,7 +72,7 @@ class PartitionsPane(StaleSubtitle, DataTable):
     def on_mount(self) -> None:
         """Create the columns."""
         for label, key, width in COLUMNS:
-            self.add_column(Text(label, justify="left" if key in ("leader", "reading") else "right"),
+            self.add_column(Text(label, justify="left" if key in ("trend", "leader", "reading") else "right"),
                             key=key, width=width)
 
     def forget_growth(self) -> None:
@@ -105,8 +116,24 @@ class PartitionsPane(StaleSubtitle, DataTable):
                 Text(number(p.low), justify="right"),
                 Text(number(p.high), style, justify="right"),
                 Text(number(p.count), style or ("dim" if p.count == 0 else ""), justify="right"),
+                *self._rate_cells(p),
                 _leader_cell(p),
                 Text(self.reading.get(p.partition, ""), "bold cyan")]
+
+    def _rate_cells(self, p: PartitionInfo) -> tuple[Text, Text]:
+        """Records per second at the last refresh, and the sparkline of the last :data:`TREND_WINDOW` s."""
+        history = self.history
+        if history is None or not history.latest:
+            return Text("–", "dim", justify="right"), Text("")
+        end, samples = history.partition_recent(p.topic, p.partition, TREND_WINDOW)
+        rate = latest_rate(samples)
+        if rate is None:
+            rate_cell = Text("–", "dim", justify="right")
+        else:
+            rate_cell = Text(compact_number(rate), "bold green" if rate > 0 else "dim", justify="right")
+        buckets = rate_buckets(samples, end, TREND_WINDOW, TREND_COLUMNS)
+        busy = any(value for value in buckets)
+        return rate_cell, sparkline(buckets, style="green" if busy else "dim")
 
     @property
     def selected_partition(self) -> int | None:
