@@ -660,6 +660,7 @@ class FlyTUIApp(RecordActions, SearchActions, CommitActions, DeadLetterActions, 
         self.stream.add_page(event.generation, event.partition, event.offset, event.records,
                              next_offset=event.next_offset)
 
+    @while_running
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
         """Show the record under the cursor in the detail pane."""
         event.stop()
