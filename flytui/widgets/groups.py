@@ -50,21 +50,34 @@ RESERVED = 4
 """Cells of the table's width not available to columns: its border and a vertical scrollbar."""
 
 
+WIDEN_GROUP_BEFORE = "change"
+"""The column that is shown only once the group column has its full width (names matter more than it)."""
+
+
 def fit_columns(table_width: int) -> tuple[tuple[str, ...], int]:
     """The columns a table ``table_width`` cells wide shows, and the group column's width.
 
     Columns go in the order of :data:`COLUMNS` while they fit; the first that does not, and every one after
-    it, is dropped (a table cut on the right never shows a column whose left neighbour is missing).
+    it, is dropped (a table cut on the right never shows a column whose left neighbour is missing). Room left
+    widens the group column, before :data:`WIDEN_GROUP_BEFORE` is considered.
     """
     room = table_width - RESERVED
     shown = ["group"]
     used = GROUP_MIN_WIDTH + CELL_PADDING
+    group_width = GROUP_MIN_WIDTH
+    widened = False
     for _, key, width in COLUMNS[1:]:
+        if key == WIDEN_GROUP_BEFORE:
+            widened = True
+            extra = min(COLUMNS[0][2] - GROUP_MIN_WIDTH, max(0, room - used))
+            group_width += extra
+            used += extra
         if used + width + CELL_PADDING > room:
             break
         shown.append(key)
         used += width + CELL_PADDING
-    group_width = GROUP_MIN_WIDTH + min(COLUMNS[0][2] - GROUP_MIN_WIDTH, max(0, room - used))
+    if not widened:
+        group_width += min(COLUMNS[0][2] - GROUP_MIN_WIDTH, max(0, room - used))
     return tuple(shown), group_width
 
 TREND_WINDOW = 300.0
