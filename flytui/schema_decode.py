@@ -45,6 +45,7 @@ from .decode import (
     visible_text,
 )
 from .json_schema import check
+from .protobuf_raw import Field, parse_message
 
 _fastavro: Any
 try:  # a dependency (pyproject), guarded so a broken install still decodes everything else
@@ -112,6 +113,39 @@ def decode_with_schema(data: bytes | None, mode: DecodeMode | str, schema: Topic
                 style=DIM_STYLE, end="")
     return Decoded(StackedLines(TextBlock(note), decoded.lines), decoded.mode_used, decoded.error,
                    False, len(data), len(data), schema.label)
+
+
+def schema_preview(data: bytes, schema: TopicSchema) -> str | None:
+    """One line showing ``data`` decoded with ``schema``, for the stream's value column: an Avro record as
+    compact JSON, a protobuf value as ``number: value`` pairs; None when the schema does not decode it (or is
+    a JSON schema, whose values preview as text already)."""
+    try:
+        if schema.type == "avro":
+            stream = io.BytesIO(data)
+            record = _fastavro.schemaless_reader(stream, _parsed_avro(schema.definition), None)
+            if stream.tell() != len(data):
+                return None
+            return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        if schema.type == "protobuf":
+            return _fields_inline(parse_message(data))
+    except Exception:  # noqa: BLE001 - any value the schema cannot read previews as it would without one
+        return None
+    return None
+
+
+def _fields_inline(fields: tuple[Field, ...]) -> str:
+    parts: list[str] = []
+    for field in fields:
+        value = field.value
+        if isinstance(value, tuple):
+            parts.append(f"{field.number} {{{_fields_inline(value)}}}")
+        elif isinstance(value, str):
+            parts.append(f"{field.number}: {json.dumps(value, ensure_ascii=False)}")
+        elif isinstance(value, bytes):
+            parts.append(f"{field.number}: hex:{value[:32].hex()}")
+        else:
+            parts.append(f"{field.number}: {value}")
+    return " ".join(parts)
 
 
 def _fallback(data: bytes, schema: TopicSchema, why: str) -> Decoded:

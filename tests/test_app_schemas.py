@@ -103,6 +103,10 @@ async def test_detail_shows_the_avro_record_and_keys_keep_their_decoder(broker, 
                                                                   "parcels": 1}
         text = screen_text(app)
         assert f"Avro schema {topic} v1" in text and '"shipment_id": "shp-0"' in text
+        # the stream's value column reads each record through the schema too, not as hex
+        await wait_for(pilot, lambda: '{"shipment_id":"shp-2","carrier"' in screen_text(app),
+                       what="Avro preview in the stream")
+        assert "‹bin›" not in screen_text(app)
         # keys to hex (auto -> text -> json -> hex): the value keeps its mode and its schema
         await pilot.press("K", "K", "K")
         await wait_for(pilot, lambda: app.detail.key_mode is DecodeMode.HEX, what="hex for keys")
@@ -160,6 +164,7 @@ async def test_detail_shows_the_protobuf_tree(broker, flymq):
                                                      "}"]
         text = screen_text(app)
         assert '1 len: "SKU-7"' in text and "  2 varint: 7" in text
+        assert '1: "SKU-7" 2 {1: 3 2: 7}' in text  # the stream's one-line preview of the same value
 
 
 @pilot_test

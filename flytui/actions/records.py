@@ -5,6 +5,7 @@ A mixin of :class:`flytui.app.FlyTUIApp`.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pyflymq.models import Message as Record
@@ -12,6 +13,7 @@ from pyflymq.models import Message as Record
 from ..clipboard import copy_to_clipboard, record_as_json, value_as_text
 from ..decode import next_mode, visible_str
 from ..messages import ExportProgress, SchemaLoaded, SchemasListed, while_running
+from ..schema_decode import schema_preview
 from ..screens.export import ExportProgressScreen, ExportRequest, ExportScope, ExportScreen
 from ..screens.produce import ProduceRequest, ProduceScreen
 from ..screens.schema_pick import SchemaPickScreen
@@ -45,6 +47,7 @@ class RecordActions(ActionHost):
     def load_topic_schema(self) -> None:
         """Ask for the schema that decodes the open topic's values (the one picked, else named like it)."""
         self.detail.set_schema(None, None)
+        self.stream.set_value_preview(None)
         if self.topic:
             self.service.load_schema(self.topic, self.schema_choices.schema_for(self.topic), self.topic_generation)
 
@@ -54,6 +57,9 @@ class RecordActions(ActionHost):
         if event.topic != self.topic or event.generation != self.topic_generation:
             return
         self.detail.set_schema(event.topic, event.schema)
+        schema = event.schema
+        self.stream.set_value_preview(None if schema is None or schema.type == "json"
+                                      else partial(schema_preview, schema=schema))
         picked = self.schema_choices.chosen(event.topic) is not None
         if event.error:
             self.notify(f"Could not read schema {visible_str(event.name, limit=80)}: {event.error}",

@@ -35,7 +35,7 @@ Keys: up/down/j/k, pageup/pagedown, home/g, end/G (G also resumes following), mo
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from typing import ClassVar
 
@@ -207,6 +207,7 @@ class MessageStream(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._titles_shown: tuple[str, str | None, bool] | None = None
         self._header_cache: tuple[int, Strip] | None = None
+        self._value_preview: Callable[[bytes], str | None] | None = None
         self._page_timer: Timer | None = None
         self._page_check_since = 0.0
         self._page_check_queued = False
@@ -395,6 +396,15 @@ class MessageStream(ScrollView, can_focus=True):
         self._schedule_page_check(immediate=True)
         self.refresh()
         return True
+
+    def set_value_preview(self, previewer: Callable[[bytes], str | None] | None) -> None:
+        """Show values through ``previewer`` (a registered schema's one-line decoding; None: it cannot), or
+        as text/hex again when ``previewer`` is None."""
+        if previewer is self._value_preview:
+            return
+        self._value_preview = previewer
+        self._line_cache.clear()
+        self.refresh()
 
     def set_high_watermark(self, high: int) -> None:
         """The partition grew (browse): more rows below; in a filtered browse the scan may go on."""
@@ -849,8 +859,14 @@ class MessageStream(ScrollView, can_focus=True):
         key_text.truncate(key_width, pad=True)
         text.append_text(key_text)
         text.append(" ")
-        value_text = preview(value, value_width)
-        value_text.truncate(value_width, pad=True)
+        shown = self._value_preview(value) if self._value_preview is not None and value else None
+        if shown is not None:
+            value_text = visible_text(shown)
+            value_text.no_wrap = True
+            value_text.truncate(value_width, overflow="ellipsis", pad=True)
+        else:
+            value_text = preview(value, value_width)
+            value_text.truncate(value_width, pad=True)
         text.append_text(value_text)
         text.append(f" {human_size(len(value)):>{size}}")
         text.truncate(width, pad=True)
