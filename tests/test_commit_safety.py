@@ -190,7 +190,8 @@ async def test_plan_warns_when_offsets_moved_in_the_last_refreshes_with_no_membe
 
 
 @pilot_test
-async def test_save_offsets_to_csv_then_plan_a_commit_from_the_file(flymq, tmp_path):
+async def test_save_offsets_to_csv_then_plan_a_commit_from_the_file(flymq, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a short relative path to type: every key press is a full app round trip
     topic, client = topic_with(flymq)
     client.commit_offset(topic, "billing", 0, 5)
     client.commit_offset(topic, "billing", 1, 7)
@@ -201,7 +202,7 @@ async def test_save_offsets_to_csv_then_plan_a_commit_from_the_file(flymq, tmp_p
         await pilot.press("3", "X")
         await wait_for(pilot, lambda: name(app) == "OffsetsExportScreen", what="save dialog")
         assert app.focused.id == "path"
-        await pilot.press("ctrl+u", *str(saved), "enter")
+        await pilot.press("ctrl+u", *saved.name, "enter")
         await wait_for(pilot, lambda: saved.exists() and "Saved 2 committed offset(s)" in notifications(app),
                        what="file written")
         assert saved.read_text() == f"{topic},0,5\n{topic},1,7\n"
@@ -211,12 +212,12 @@ async def test_save_offsets_to_csv_then_plan_a_commit_from_the_file(flymq, tmp_p
         await wait_for(pilot, lambda: name(app) == "CommitTargetScreen", what="target")
         await pilot.press(*["down"] * 6, "enter")  # the last kind: a CSV file; the focus moves to its path
         assert app.focused.id == "path"
-        await pilot.press(*str(saved), "enter")
+        await pilot.press(*saved.name, "enter")
         await wait_for(pilot, lambda: name(app) == "CommitPlanScreen", what="plan from the file")
         assert "to the offsets in billing.csv on partitions 0, 1" in screen_text(app)
         await pilot.press("escape")  # back to the target: the file kind and its path are kept
         await wait_for(pilot, lambda: name(app) == "CommitTargetScreen", what="target again")
-        assert app.screen.kind == "file" and app.screen.query_one("#path").value == str(saved)
+        assert app.screen.kind == "file" and app.screen.query_one("#path").value == saved.name
         await pilot.press("p")
         await wait_for(pilot, lambda: name(app) == "CommitPlanScreen", what="plan again")
         await confirm_and_close(pilot, app)
