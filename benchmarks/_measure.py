@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,6 +21,20 @@ def put_tree_first(argv: list[str], default: Path) -> Path:
     tree = Path(argv[argv.index("--tree") + 1]).resolve() if "--tree" in argv else default
     sys.path.insert(0, str(tree))
     return tree
+
+
+def start_broker(tree: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """The built-in broker of ``tree`` (default: the installed one) in its own process, so the client side
+    gets this process's core; returns it and its address. Not ``pyflymq.broker.testing.BrokerProcess``: a
+    tree measured with ``--tree`` may predate it."""
+    proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--host", "127.0.0.1", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True, cwd=tree)
+    assert proc.stdout is not None  # a PIPE
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise SystemExit(f"broker did not start: {line!r}")
+    return proc, line.removeprefix("listening on ")
 
 
 def rss_mb() -> tuple[float, float]:

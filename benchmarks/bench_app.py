@@ -68,7 +68,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _measure import GcPauses, percentiles, report, rss_mb, triple  # noqa: E402  (benchmarks/ is on sys.path)
+from _measure import GcPauses, percentiles, report, rss_mb, start_broker, triple  # noqa: E402  (benchmarks/ is on sys.path)
 
 from pyflymq import connect, wire  # noqa: E402
 from pyflymq.wire import Op  # noqa: E402
@@ -195,17 +195,6 @@ class Producer:
 
 
 # ------------------------------------------------------------------------------------------- helpers
-
-
-def start_broker() -> tuple[subprocess.Popen, str]:
-    """The built-in broker in its own process; returns it and its address."""
-    proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--host", "127.0.0.1", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"broker did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
 
 
 class ViewCounter:
@@ -649,7 +638,7 @@ def main() -> None:
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
     if not (args.skip_tail and args.skip_memory):
-        broker, address = start_broker()
+        broker, address = start_broker(ROOT)
         try:
             rows += asyncio.run(run_app(args, address))
         finally:

@@ -18,7 +18,6 @@ import argparse
 import socket
 import statistics
 import struct
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 from pyflymq import connect, wire
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import report  # noqa: E402  (benchmarks/ is on sys.path)
+from _measure import report, start_broker  # noqa: E402  (benchmarks/ is on sys.path)
 
 HEADER = struct.Struct(">BBBBI")
 REC = struct.Struct(">QI")
@@ -46,17 +45,6 @@ def bench_decode(value_size: int, keyed: bool, rounds: int = 300) -> float:
         elapsed = time.perf_counter() - start
         best = max(best, (rounds // 5) * 1000 / elapsed)
     return best
-
-
-def start_broker() -> tuple[subprocess.Popen, str]:
-    """Start the built-in broker in its own process; return it and its address."""
-    proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--host", "127.0.0.1", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"broker did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
 
 
 def fill(address: str, topic: str, count: int, value_size: int) -> None:

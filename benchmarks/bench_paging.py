@@ -33,25 +33,11 @@ ROOT = HERE.parent
 
 
 sys.path.insert(0, str(HERE))
-from _measure import percentiles, put_tree_first, report, triple  # noqa: E402
+from _measure import percentiles, put_tree_first, report, start_broker, triple  # noqa: E402
 
 put_tree_first(sys.argv, ROOT)  # flytui and pyflymq from the tree measured
 
 TOPIC = "paging-1m"
-
-
-def start_broker(tree: Path) -> tuple[subprocess.Popen, str]:
-    """The tree's built-in broker in its own process; returns it and its address.
-
-    Not ``pyflymq.broker.testing.BrokerProcess``: the tree measured (``--tree``) may predate it.
-    """
-    proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--host", "127.0.0.1", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True, cwd=tree)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"broker did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
 
 
 def fill(address: str, records: int, tree: Path) -> float:

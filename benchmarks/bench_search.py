@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 sys.path.insert(0, str(HERE))
-from _measure import put_tree_first, report  # noqa: E402
+from _measure import put_tree_first, report, start_broker  # noqa: E402
 
 put_tree_first(sys.argv, ROOT)  # flytui and pyflymq from the tree measured
 
@@ -41,17 +41,6 @@ NEEDLE = "incident-42"
 SUBSTRING = NEEDLE
 PREDICATE = '$.event == "refunded" and $.amount > 990'
 SUBSTRING_TARGET = 200_000
-
-
-def start_broker(tree: Path) -> tuple[subprocess.Popen, str]:
-    """The tree's built-in broker in its own process (the client side gets this process's core)."""
-    proc = subprocess.Popen([sys.executable, "-m", "pyflymq.broker", "--host", "127.0.0.1", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True, cwd=tree)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"broker did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
 
 
 def fill(address: str, records: int, partitions: int, tree: Path) -> float:
