@@ -249,7 +249,9 @@ async def _drive(address: str, drawn: list[tuple[str, str, str, str]]) -> None:
         await pilot.pause(0.05)
         heading = app.screen.query_one("#plan-heading").render().plain  # wrapped on screen, whole here
         assert f"Group {visible_str(group)}, topic {visible_str(topic)}." in heading
-        assert _shown(topic, 8) in screen_text(app)  # the plan table's topic column
+        # the plan table's topic column (waited for: the plan paints a frame after it is pushed)
+        await wait_for(pilot, lambda: _shown(topic, 8) in screen_text(app), what="the plan's topic column")
+        assert _shown(topic, 8) in screen_text(app)
         _assert_nothing_raw(app)
         await pilot.press("escape")  # back to the target dialog (the choices kept)
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommitTargetScreen", what="target again")
