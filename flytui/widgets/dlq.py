@@ -20,6 +20,7 @@ from pyflymq.models import Message as Record
 
 from ..decode import preview, visible_text
 from ..service import DLQRecord
+from ._fast_cells import FastTextCells
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -28,7 +29,7 @@ COLUMNS = (("Offset", "offset", 6), ("ID", "id", 10), ("Orig", "orig", 6), ("Rea
 FIXED = sum(width + 2 for _, key, width in COLUMNS if key != "error")
 
 
-class DeadLettersTable(StaleSubtitle, DataTable):
+class DeadLettersTable(StaleSubtitle, FastTextCells):
     """The list of dead letters."""
 
     BINDINGS = vi_bindings()

@@ -28,6 +28,7 @@ from ..rate_history import SessionHistory, level_buckets
 from ..service import GroupLag
 from ..sparkline import sparkline
 from ._cells import CellUpdater
+from ._fast_cells import FastTextCells
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -132,7 +133,7 @@ def lag_trend(levels: list[float | None]) -> Text:
     return sparkline(levels, style=style)
 
 
-class GroupsTable(StaleSubtitle, DataTable):
+class GroupsTable(StaleSubtitle, FastTextCells):
     """The table of groups and their partitions."""
 
     BINDINGS = vi_bindings()

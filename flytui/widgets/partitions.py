@@ -23,6 +23,7 @@ from ..rate_history import SessionHistory, latest_rate, rate_buckets
 from ..service import PartitionInfo
 from ..sparkline import compact_number, sparkline
 from ._cells import CellUpdater
+from ._fast_cells import FastTextCells
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -44,7 +45,7 @@ def _leader_cell(p: PartitionInfo) -> Text:
         return Text("this node", "bold", no_wrap=True)
     return Text("local only", "dim yellow", no_wrap=True)
 
-class PartitionsPane(StaleSubtitle, DataTable):
+class PartitionsPane(StaleSubtitle, FastTextCells):
     """One row per partition of the open topic."""
 
     BORDER_TITLE = "Partitions"
