@@ -26,8 +26,6 @@ to the UI), refresh timer, detail pane and partitions pane.
    * key -> painted: from sending the key to the end of the next compositor update (the next frame).
    * frame render: each compositor update; full layouts: calls of ``Screen._refresh_layout``.
    * full GC pauses: generation-2 collections (``gc.callbacks``) while the keys were pressed.
-   * FooterKeys held: a diagnostic. Every ``refresh_bindings()`` makes Textual's Footer recompose, and each
-     key it mounts stays referenced by the Footer's ``compact`` watcher list (so never freed).
    * RSS: VmRSS of this process (the app, its tail worker and the client) before and after.
    Targets: the view keeps up with 20,000 records/s; a key press is handled within 100 ms.
 2. Memory: another 4-partition topic is opened while the tail is on (so the tail moves to it), and the
@@ -334,14 +332,6 @@ class KeyProbe:
         return "up" if presses % 3 else "down"
 
 
-def footer_keys_held(app) -> int:
-    """FooterKey widgets the Footer's ``compact`` watchers still hold (one per key of every recompose:
-    ``Footer.compose`` data-binds each key, and the watcher list is only pruned when ``compact`` changes)."""
-    from textual.widgets import Footer
-
-    return len(getattr(app.query_one(Footer), "__watchers", {}).get("compact", ()))
-
-
 async def wait_until(condition, timeout: float, step: float = 0.01) -> bool:
     """Poll ``condition()`` until true or ``timeout`` seconds passed."""
     deadline = time.monotonic() + timeout
@@ -465,8 +455,6 @@ async def live_tail(args, app, pilot, address, counter: ViewCounter, probe: KeyP
          f"{len(probe.frames) / span:.0f} frames/s, {probe.layouts / span:.0f} full layouts/s"),
         ("app process CPU / UI thread CPU", f"{cpu:.0%} / {ui_cpu:.0%}", "of one core"),
         ("full GC (gen 2) pauses: count, max (ms)", gc_summary, "while keys were pressed"),
-        ("FooterKeys held by Footer watchers (leaked)", f"{footer_keys_held(app):,}",
-         "each refresh_bindings() recomposes the Footer"),
         ("RSS before / after (MB)", f"{rss_before:.0f} / {rss_after:.0f}", f"peak {hwm:.0f}"),
         ("records in the view buffer", f"{stream.row_count:,}", "bounded"),
     ]
@@ -519,8 +507,6 @@ async def memory(args, app, pilot, address, counter: ViewCounter) -> list:
         ("peak RSS, VmHWM (MB)", f"{hwm:.0f}", ""),
         ("records in the view buffer", f"{app.stream.row_count:,}", "bounded"),
         ("full GC (gen 2) pauses: count, max (ms)", gc_summary, ""),
-        ("FooterKeys held by Footer watchers (leaked)", f"{footer_keys_held(app):,}",
-         "since the app started"),
     ]
 
 
