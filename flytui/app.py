@@ -373,6 +373,12 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
     def _help_text(action: str) -> str:
         return HELP_TEXT.get(action.split("(")[0], "")
 
+    def _warm_dialog_styles(self) -> None:
+        """Parse the dialogs' CSS now, while idle, not at the first opening of each (see style_warmup)."""
+        from .style_warmup import warm_dialog_styles
+
+        warm_dialog_styles(self)
+
     # ------------------------------------------------------------------ navigation
 
     def _focus(self, widget: Widget) -> None:
@@ -596,6 +602,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                 if self.preferred_group:
                     self.seek_group_at_start(self.preferred_group)
             self.ready = True
+            self.set_timer(0.3, self._warm_dialog_styles)
             return
         if self.topic:
             info = overview.topic(self.topic)

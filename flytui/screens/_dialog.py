@@ -33,6 +33,11 @@ class Dialog(ModalScreen[ResultT]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
+    # The app's size breakpoints (-narrow, -tall ...) style the main screen only. Without these, a new dialog
+    # gains those classes on its first resize, and Textual restyles the whole dialog a second time.
+    HORIZONTAL_BREAKPOINTS = []
+    VERTICAL_BREAKPOINTS = []
+
     # An opaque backdrop: a translucent one makes Textual re-render and tint every cell of the screen beneath
     # on each full paint of the dialog, which was ~40% of the time from the key to the open dialog.
     DEFAULT_CSS = """
