@@ -87,6 +87,6 @@ async def test_quick_cells_draw_what_the_data_table_draws(monkeypatch: pytest.Mo
                 await pilot.pause()
                 quick_lines = lines_of(quick)
                 assert len(quick_lines) == len(plain_lines) > len(rows())
-                for y, (mine, theirs) in enumerate(zip(quick_lines, plain_lines)):
+                for y, (mine, theirs) in enumerate(zip(quick_lines, plain_lines, strict=True)):
                     assert mine == theirs, f"line {y} differs (focused {focused}, cursor on row {cursor_row})"
     assert quick_calls > 12, "the quick path was not taken"
