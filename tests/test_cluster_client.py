@@ -190,3 +190,22 @@ def test_consumer_and_its_membership_stay_on_the_clients_node(cluster):
             assert built.nodes[2].groups() == []
         finally:
             consumer.close()
+
+
+def test_ttl_delayed_and_transactional_writes_are_placed_on_partitions_this_node_leads(cluster):
+    # The node refuses the partitions its round-robin picks that it does not lead; as for an unkeyed
+    # produce, the client sends the write to the same node again and never follows the Raft address.
+    topic = _topic_on_all(cluster)
+    with _client(cluster.addresses[0]) as client:
+        leaders = {p.partition for p in client.cluster_metadata(topic).topics[0].partitions
+                   if p.leader_addr == cluster.addresses[0]}
+        for i in range(4):
+            client.produce_with_ttl(topic, f"ttl{i}", 60_000)
+            client.produce_delayed(topic, f"delayed{i}", 1)  # delayed delivery is off by default: written now
+            client.begin_transaction().produce(topic, f"txn{i}")  # coordinator off by default: written now
+        held = {p: [m.value for m in client.fetch(topic, p).messages] for p in range(6)}
+    assert {p for p, values in held.items() if values} <= leaders
+    assert sorted(v for values in held.values() for v in values) == sorted(
+        f"{kind}{i}".encode() for kind in ("ttl", "delayed", "txn") for i in range(4))
+    if cluster.cluster is not None:
+        assert all(node.raft_connections == 0 for node in cluster.cluster.nodes)
