@@ -9,8 +9,8 @@ import pytest
 from pyflymq import connect
 from pyflymq.broker.cluster import Cluster
 from pyflymq.broker.log import fnv1a32
-from pyflymq.errors import ConsumerConnectionError, NodeChangedError, NotLeaderError
-from tests.cluster_helpers import FAST
+from pyflymq.errors import ConsumerConnectionError, FlyMQConnectionError, NodeChangedError, NotLeaderError
+from tests.cluster_helpers import FAST, unanswering_servers
 
 TIMEOUT_MS = 3000
 
@@ -209,3 +209,36 @@ def test_ttl_delayed_and_transactional_writes_are_placed_on_partitions_this_node
         f"{kind}{i}".encode() for kind in ("ttl", "delayed", "txn") for i in range(4))
     if cluster.cluster is not None:
         assert all(node.raft_connections == 0 for node in cluster.cluster.nodes)
+
+
+def test_a_node_that_hangs_and_one_that_refuses_are_skipped_when_the_clients_node_dies(cluster):
+    built = cluster.builtin_only("kills a node")
+    topic = _topic_on_all(cluster, 3)
+    built.nodes[1].produce(topic, b"on node 2")
+    with unanswering_servers() as (hanging, refusing):
+        servers = [cluster.addresses[0], hanging, refusing, cluster.addresses[1]]
+        with _client(servers) as client:
+            built.stop_node(0)
+            with pytest.raises(NodeChangedError) as info:  # bounded by the client's timeout, not a hang
+                client.fetch(topic, 0)
+            assert info.value.current.address == cluster.addresses[1]
+            assert [m.value for m in client.fetch(topic, 0).messages] == [b"on node 2"]
+
+
+def test_when_only_a_hanging_and_a_refusing_server_are_left_the_client_says_so_and_recovers(cluster):
+    built = cluster.builtin_only("kills and restarts a node")
+    topic = _topic_on_all(cluster, 3)
+    built.nodes[0].produce(topic, b"on node 1")
+    with unanswering_servers() as (hanging, refusing):
+        with _client([cluster.addresses[0], hanging, refusing], timeout_ms=2000) as client:
+            built.stop_node(0)
+            for _ in range(2):  # every call is bounded and says what each server did
+                with pytest.raises(FlyMQConnectionError) as info:
+                    client.fetch(topic, 0)
+                assert not isinstance(info.value, NodeChangedError)
+                text = str(info.value)
+                assert f"{hanging}: did not answer" in text
+                assert f"{refusing}: Connection refused" in text
+            built.start_node(0)
+            assert [m.value for m in client.fetch(topic, 0).messages] == [b"on node 1"]  # the same node again
+            assert client.node.node_id == "node-1"
