@@ -113,3 +113,28 @@ async def test_the_nodes_key_shows_a_hanging_node_as_a_timeout_and_a_refusing_on
                 assert "differ" not in screen_text(app)
         finally:
             stalls.close()
+
+
+@pilot_test
+async def test_after_a_node_change_the_groups_change_column_marks_no_movement_between_the_two_nodes():
+    with Cluster(3, timing=FAST) as built:
+        built.create_topic("orders", 1)
+        for node, records, committed in ((built.nodes[0], 4, 1), (built.nodes[1], 6, 3)):
+            for i in range(records):
+                node.produce("orders", f"r{i}".encode())
+            node.commit("orders", "billing", 0, committed)  # the same group, a different position per node
+        app = make_app(built.servers, topic="orders", label="")
+        async with app.run_test(size=(200, 40)) as pilot:
+            await wait_ready(pilot, app, "orders")
+            await wait_for(pilot, lambda: app.groups.loaded and app.groups.groups, what="node 1's groups")
+            assert [row.committed for g in app.groups.groups for row in g.partitions] == [1]
+
+            built.stop_node(0)
+            app.action_refresh_now()
+            await wait_for(pilot, lambda: "OTHER NODE" in screen_text(app).splitlines()[0], what="banner")
+            await wait_for(pilot, lambda: [row.committed for g in app.groups.groups for row in g.partitions] == [3],
+                           what="node 2's groups")
+            await wait_idle(pilot, app)
+            text = screen_text(app)
+            assert "billing" in text
+            assert "▲" not in text and "▼" not in text and "lag +" not in text and "lag -" not in text
