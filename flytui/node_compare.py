@@ -59,14 +59,17 @@ def _name(reading: NodeReading) -> str:
 
 
 def difference(names: Sequence[str], amounts: Sequence[int | None], unit: str) -> str:
-    """How the nodes that answered differ, in a few words: ``"missing on node-1"`` when a node lacks the row,
+    """How the nodes that answered differ, in a few words: ``"missing on node-1"`` when a node lacks the row
+    (``"missing on 2 nodes"`` when several do),
     else ``"+1,200 on node-2"``, what the node with the most has over the node with the least (records held
     for a partition, the committed offset for a group), or ``"other range"`` when the counts are equal but
     the offsets are not. ``names`` and ``amounts`` are the answering nodes' names and amounts (None:
     missing); ``unit`` follows the number (``" records"`` or ``""``)."""
     missing = [name for name, amount in zip(names, amounts, strict=True) if amount is None]
+    if len(missing) == 1:
+        return f"missing on {missing[0]}"
     if missing:
-        return "missing on " + ", ".join(missing)
+        return f"missing on {len(missing)} nodes"
     known = [amount for amount in amounts if amount is not None]
     most, least = max(known), min(known)
     if most == least:

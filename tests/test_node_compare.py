@@ -48,3 +48,9 @@ def test_rows_where_the_answering_nodes_agree_have_no_difference():
     same = [NodeReading("h:1", marks={("t", 0): (0, 4)}), NodeReading("h:2", marks={("t", 0): (0, 4)}),
             NodeReading("h:3", error="connection refused")]
     assert [r.difference for r in compare(same)] == [""]
+
+
+def test_a_row_missing_on_several_nodes_says_how_many():
+    rows = compare([NodeReading("h:1", "node-1", groups={("t", "g"): {0: 5}}), NodeReading("h:2", "node-2"),
+                    NodeReading("h:3", "node-3")])
+    assert rows[0].difference == "missing on 2 nodes"

@@ -62,7 +62,8 @@ class NodesScreen(Dialog[None]):
         with self.dialog_box():
             yield title_line("Nodes: what each server holds (FlyMQ does not replicate records or offsets)")
             yield Static(Text("Reading every node…", style="italic"), id="nodes-summary")
-            yield DataTable(id="nodes-table", cursor_type="row", zebra_stripes=True)
+            # the row's name stays in view while the node columns scroll sideways (→ / ←)
+            yield DataTable(id="nodes-table", cursor_type="row", zebra_stripes=True, fixed_columns=3)
             yield hint_line("esc / q: close · r: read again · ≠: the nodes disagree")
 
     def action_reread(self) -> None:
