@@ -75,6 +75,11 @@ async def test_the_nodes_view_shows_each_nodes_log_side_by_side_and_a_dead_nodes
             billing = next(line for line in text.splitlines() if "billing" in line)
             assert "≠" in billing and "missing" in billing
             await pilot.press("escape")
+        # the view only read: no group joined or created, no record written on any node
+        assert [(g.topic, g.group_id) for g in built.nodes[0].groups()] == [("orders", "billing")]
+        assert built.nodes[1].groups() == []
+        assert [len(built.nodes[1].records("orders", p)) for p in range(3)] == [2, 1, 1]
+        assert [len(built.nodes[0].records("orders", p)) for p in range(3)] == [0, 0, 0]
 
 
 @pilot_test

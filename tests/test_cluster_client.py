@@ -10,7 +10,7 @@ from pyflymq import connect
 from pyflymq.broker.cluster import Cluster
 from pyflymq.broker.log import fnv1a32
 from pyflymq.errors import ConsumerConnectionError, FlyMQConnectionError, NodeChangedError, NotLeaderError
-from tests.cluster_helpers import FAST, unanswering_servers
+from tests.cluster_helpers import FAST, unanswering_servers, wait_until
 
 TIMEOUT_MS = 3000
 
@@ -242,3 +242,25 @@ def test_when_only_a_hanging_and_a_refusing_server_are_left_the_client_says_so_a
             built.start_node(0)
             assert [m.value for m in client.fetch(topic, 0).messages] == [b"on node 1"]  # the same node again
             assert client.node.node_id == "node-1"
+
+
+def test_two_consumers_of_one_group_on_two_clients_of_the_cluster_share_its_partitions(cluster):
+    # FlyMQ does not share a group's members between nodes: members on two nodes would each take every
+    # partition. Both clients start from the same server list and so keep to the same node.
+    topic = _topic_on_all(cluster, 6)
+    everything = {(topic, p) for p in range(6)}
+    with _client(cluster.servers) as first, _client(cluster.servers) as second:
+        assert first.node.address == second.node.address
+        one = first.consumer(topic, "shared", auto_commit=False, session_timeout_ms=900)
+        two = second.consumer(topic, "shared", auto_commit=False, session_timeout_ms=900)
+        try:
+            def split() -> bool:
+                one.poll(timeout_ms=20)
+                two.poll(timeout_ms=20)
+                mine, theirs = one.assignment(), two.assignment()
+                return bool(mine) and bool(theirs) and not mine & theirs and mine | theirs == everything
+
+            wait_until(split, timeout=10.0)
+        finally:
+            one.close()
+            two.close()
