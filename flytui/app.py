@@ -128,6 +128,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         Binding("R", "replay_all", "Replay all"),
         Binding("D", "purge_dlq", "Purge DLQ"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False),
+        Binding("C", "compare_nodes", "Compare cluster nodes", show=False),
     ]
 
     def __init__(self, service: FlyService, *, server_label: str = "", demo: bool = False,
@@ -360,8 +361,6 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                             lambda: self.action_focus_pane("dlq"))
         yield SystemCommand("Open consumer groups", "Show the consumer-groups tab", lambda: self.action_focus_pane(
             "groups"))
-        yield SystemCommand("Compare cluster nodes", "Read every server of the list and show what each holds, "
-                            "side by side", self.action_compare_nodes)
         yield from super().get_system_commands(screen)
 
     def _palette_runner(self, action: str, node: DOMNode) -> Callable[[], Awaitable[None]]:

@@ -45,5 +45,7 @@ HELP_TEXT = {
     "purge_dlq": "Delete the dead-letter queue of the topic",
     "lag_chart": "Chart of the selected group's lag over the last 5 / 15 / 60 minutes: is it draining?",
     "refresh_now": "Refresh topics, watermarks and groups now",
+    "compare_nodes": "Nodes view: every server of the list read on its own, watermarks and group offsets side by "
+                     "side, where the nodes differ marked",
 }
 """One line per action, shown in the help screen and the palette."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CompareRow", "NodeReading", "compare"]
+__all__ = ["CompareRow", "NodeReading", "compare", "difference"]
 
 MISSING = "missing"
 
@@ -43,7 +43,7 @@ class CompareRow:
 
     A cell is ``"low-high"`` / a committed offset, ``"missing"`` when that node does not have it, or the
     error text (``errors`` says which cells are errors). ``diverges`` is True when the nodes that answered
-    do not all say the same."""
+    do not all say the same; ``difference`` then says how, in a few words (see :func:`difference`)."""
 
     topic: str
     partition: int
@@ -51,11 +51,39 @@ class CompareRow:
     cells: tuple[str, ...]
     errors: tuple[bool, ...]
     diverges: bool
+    difference: str = ""
 
 
-def _row(topic: str, partition: int, group: str | None, cells: list[str], errors: list[bool]) -> CompareRow:
+def _name(reading: NodeReading) -> str:
+    return reading.node_id or reading.address
+
+
+def difference(names: Sequence[str], amounts: Sequence[int | None], unit: str) -> str:
+    """How the nodes that answered differ, in a few words: ``"missing on node-1"`` when a node lacks the row
+    (``"missing on 2 nodes"`` when several do),
+    else ``"+1,200 on node-2"``, what the node with the most has over the node with the least (records held
+    for a partition, the committed offset for a group), or ``"other range"`` when the counts are equal but
+    the offsets are not. ``names`` and ``amounts`` are the answering nodes' names and amounts (None:
+    missing); ``unit`` follows the number (``" records"`` or ``""``)."""
+    missing = [name for name, amount in zip(names, amounts, strict=True) if amount is None]
+    if len(missing) == 1:
+        return f"missing on {missing[0]}"
+    if missing:
+        return f"missing on {len(missing)} nodes"
+    known = [amount for amount in amounts if amount is not None]
+    most, least = max(known), min(known)
+    if most == least:
+        return "other range"
+    leader = names[known.index(most)]
+    return f"+{most - least:,}{unit} on {leader}"
+
+
+def _row(topic: str, partition: int, group: str | None, cells: list[str], errors: list[bool],
+         answering: list[tuple[str, int | None]], unit: str) -> CompareRow:
     answered = {cell for cell, failed in zip(cells, errors, strict=True) if not failed}
-    return CompareRow(topic, partition, group, tuple(cells), tuple(errors), len(answered) > 1)
+    diverges = len(answered) > 1
+    note = difference([n for n, _ in answering], [a for _, a in answering], unit) if diverges else ""
+    return CompareRow(topic, partition, group, tuple(cells), tuple(errors), diverges, note)
 
 
 def compare(readings: Sequence[NodeReading]) -> list[CompareRow]:
@@ -64,6 +92,7 @@ def compare(readings: Sequence[NodeReading]) -> list[CompareRow]:
     rows: list[CompareRow] = []
     for topic, partition in partitions:
         cells, errors = [], []
+        held: list[tuple[str, int | None]] = []
         for r in readings:
             if r.error is not None:
                 cells.append(r.error)
@@ -75,14 +104,17 @@ def compare(readings: Sequence[NodeReading]) -> list[CompareRow]:
                 low, high = r.marks[(topic, partition)]
                 cells.append(f"{low:,}-{high:,}")
                 errors.append(False)
+                held.append((_name(r), high - low))
             else:
                 cells.append(MISSING)
                 errors.append(False)
-        rows.append(_row(topic, partition, None, cells, errors))
+                held.append((_name(r), None))
+        rows.append(_row(topic, partition, None, cells, errors, held, " records"))
     group_keys = sorted({(topic, group, p) for r in readings for (topic, group), offsets in r.groups.items()
                          for p in offsets})
     for topic, group, partition in group_keys:
         cells, errors = [], []
+        committed: list[tuple[str, int | None]] = []
         for r in readings:
             if r.error is not None:
                 cells.append(r.error)
@@ -91,5 +123,6 @@ def compare(readings: Sequence[NodeReading]) -> list[CompareRow]:
             offset = r.groups.get((topic, group), {}).get(partition)
             cells.append(MISSING if offset is None else f"{offset:,}")
             errors.append(False)
-        rows.append(_row(topic, partition, group, cells, errors))
+            committed.append((_name(r), offset))
+        rows.append(_row(topic, partition, group, cells, errors, committed, ""))
     return rows

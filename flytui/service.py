@@ -40,6 +40,7 @@ from pyflymq.errors import (
     DLQError,
     FlyMQConnectionError,
     FlyMQError,
+    FlyMQTimeoutError,
     NodeChangedError,
     ProtocolError,
     SchemaError,
@@ -181,6 +182,18 @@ def _short_error(exc: BaseException) -> str:
     """An error as one short cell text."""
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _node_error(exc: BaseException, timeout_ms: int) -> str:
+    """Why one node could not be read, short enough for a cell of the nodes view: a node that hangs and one
+    that refuses connections say so in the first words (the cell shows ~25 characters); anything else is the
+    error's own text."""
+    if isinstance(exc, FlyMQTimeoutError):
+        return f"timeout: no answer in {timeout_ms / 1000:g} s"
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    return _short_error(exc)
 
 
 def probe(settings: ConnectionSettings, *, timeout_ms: int = 3000,
@@ -814,7 +827,7 @@ class FlyService:
         try:
             client = self._connect_fn(address, **kwargs)
         except Exception as exc:  # noqa: BLE001 - any failure is this node's cell text
-            return NodeReading(address, error=_short_error(exc))
+            return NodeReading(address, error=_node_error(exc, timeout_ms))
         node_id = None
         try:
             node_id = client.node.node_id
@@ -839,7 +852,7 @@ class FlyService:
                 groups = {}
             return NodeReading(address, node_id, marks, groups, None, cell_errors)
         except Exception as exc:  # noqa: BLE001
-            return NodeReading(address, node_id, error=_short_error(exc))
+            return NodeReading(address, node_id, error=_node_error(exc, timeout_ms))
         finally:
             try:
                 client.close()

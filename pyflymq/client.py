@@ -751,13 +751,25 @@ class FlyMQClient:
         """
         delay = _check_int("delay_ms", int(delay_ms), 0, _I64_MAX)
         payload = wire.encode_timed_produce_request(topic, _to_bytes(value), delay)
-        return wire.decode_record_metadata(self._call(Op.PRODUCE_DELAYED, payload))
+        return wire.decode_record_metadata(self._call_unkeyed(Op.PRODUCE_DELAYED, payload))
 
     def produce_with_ttl(self, topic: str, value: Payload, ttl_ms: int) -> RecordMetadata:
         """Write a record with a time-to-live. FlyMQ records the TTL but expires nothing (flymq-wire §2.15)."""
         ttl = _check_int("ttl_ms", int(ttl_ms), 0, _I64_MAX)
         payload = wire.encode_timed_produce_request(topic, _to_bytes(value), ttl)
-        return wire.decode_record_metadata(self._call(Op.PRODUCE_WITH_TTL, payload))
+        return wire.decode_record_metadata(self._call_unkeyed(Op.PRODUCE_WITH_TTL, payload))
+
+    def _call_unkeyed(self, op: int, payload: bytes) -> bytes:
+        """A keyless write (delayed, TTL, schema, transactional), re-sent to the same node while a cluster
+        node refuses the partition its round-robin picked: nothing was written, and the next try gets the
+        next partition (flymq-wire §7.2). The address in the refusal is a Raft port, never followed."""
+        for attempt in range(_PLACEMENT_RETRIES + 1):
+            try:
+                return self._call(op, payload)
+            except NotLeaderError as exc:
+                if not exc.partition_leader or attempt == _PLACEMENT_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     # -------------------------------------------------------------------------------------- topics
 
@@ -1118,7 +1130,7 @@ class FlyMQClient:
     def produce_with_schema(self, topic: str, value: Payload, schema: str) -> RecordMetadata:
         """Write a record checked against schema ``schema`` (when the server validates schemas)."""
         payload = wire.encode_produce_with_schema_request(topic, schema, _to_bytes(value))
-        return wire.decode_record_metadata(self._call(Op.PRODUCE_WITH_SCHEMA, payload))
+        return wire.decode_record_metadata(self._call_unkeyed(Op.PRODUCE_WITH_SCHEMA, payload))
 
     def delete_schema(self, name: str, version: int) -> None:
         """Delete one version of a schema."""
@@ -1171,7 +1183,7 @@ class Transaction:
         partition are 0: the record is only written at commit."""
         self._require_active(Op.TXN_PRODUCE)
         payload = wire.encode_txn_produce_request(self.id, topic, _to_bytes(value))
-        return wire.decode_record_metadata(self.client._call(Op.TXN_PRODUCE, payload))
+        return wire.decode_record_metadata(self.client._call_unkeyed(Op.TXN_PRODUCE, payload))
 
     def _finish(self, op: int, state: str) -> None:
         self._require_active(op)
@@ -1180,7 +1192,8 @@ class Transaction:
             self.state = "failed"
             verb = "commit" if op == Op.TXN_COMMIT else "abort"
             raise TransactionError(f"the server refused to {verb} transaction {self.id} "
-                                   "(unknown, expired or already finished)", op=op)
+                                   "(unknown, expired or already finished, or a cluster node refused one of "
+                                   "its writes)", op=op)
         self.state = state
 
     def commit(self) -> None:

@@ -8,8 +8,11 @@ and are skipped on an external cluster with the reason.
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,6 +21,7 @@ from pyflymq import wire
 from pyflymq.broker.cluster import Cluster, ClusterNode, ClusterTiming
 from pyflymq.broker.testing import RawConnection
 from pyflymq.wire import Op
+from tests.standin_server import StandInServer
 
 EXTERNAL_CLUSTER = os.environ.get("FLYMQ_TEST_CLUSTER", "").strip()
 
@@ -99,3 +103,17 @@ def wait_until(predicate, timeout: float = 5.0, step: float = 0.01):
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout:g}s")
         time.sleep(step)
+
+
+@contextmanager
+def unanswering_servers() -> Iterator[tuple[str, str]]:
+    """``(hanging, refusing)``: the address of a server that accepts connections and reads requests but never
+    answers one, and an address where nothing listens (connections are refused). Both on 127.0.0.1."""
+    hanging = StandInServer(silent_ops="all")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        refusing = f"127.0.0.1:{probe.getsockname()[1]}"
+    try:
+        yield hanging.address, refusing
+    finally:
+        hanging.close()

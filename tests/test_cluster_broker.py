@@ -207,3 +207,96 @@ def test_cli_runs_a_cluster():
         assert raw_error(_create(addresses[1], "cli", 2)).endswith(f"leader_addr={addresses[0]}")
         status, _out, _err = proc.stop()
         assert status == 0
+
+
+# ------------------------------------------------------------------------- the other write paths
+
+def _refusals(address: str, op: int, payloads: list[bytes]) -> list[str]:
+    """Send each write once; the error texts of the refused ones (the accepted ones must answer ``op``)."""
+    refused = []
+    for payload in payloads:
+        reply = _request(address, op, payload)
+        if reply.op == Op.ERROR:
+            refused.append(raw_error(reply))
+        else:
+            assert reply.op == op
+    return refused
+
+
+def _held_partitions(address: str, topic: str, partitions: int) -> set[int]:
+    return {p for p in range(partitions) if _fetch(address, topic, p)}
+
+
+@pytest.mark.parametrize("op, encode", [
+    (Op.PRODUCE_WITH_TTL, lambda topic, i: wire.encode_timed_produce_request(topic, b"v%d" % i, 60_000)),
+    (Op.PRODUCE_DELAYED, lambda topic, i: wire.encode_timed_produce_request(topic, b"v%d" % i, 5_000)),
+    (Op.TXN_PRODUCE, lambda topic, i: wire.encode_txn_produce_request("txn-1", topic, b"v%d" % i)),
+], ids=["ttl", "delayed", "txn"])
+def test_ttl_delayed_and_transactional_writes_refuse_partitions_led_elsewhere_like_produce(cluster, op, encode):
+    # With delayed delivery and the transaction coordinator off (the defaults) all three write at once, and on
+    # FlyMQ they all go through the node's one produce path: its round-robin and its partition-leader check.
+    topic, _leader = _made_topic(cluster, 6)
+    nodes = len(cluster.addresses)
+    address = cluster.addresses[0]
+    refused = _refusals(address, op, [encode(topic, i) for i in range(6)])
+    assert len(refused) == 6 - 6 // nodes
+    assert all(t.startswith("not partition leader: partition=") and " leader_addr=" in t for t in refused)
+    assert all(t.rpartition("leader_addr=")[2] not in cluster.addresses for t in refused)  # Raft addresses
+    led_here = {p for p in range(6) if p % nodes == 0}
+    assert _held_partitions(address, topic, 6) == led_here
+    for other in cluster.addresses[1:]:
+        assert _held_partitions(other, topic, 6) == set()  # written to this node's log only
+
+
+def test_a_ttl_write_to_a_missing_topic_through_a_follower_names_the_leader(cluster):
+    leader = cluster.leader_index()
+    follower = (leader + 1) % len(cluster.addresses)
+    topic = cluster.topic()
+    reply = _request(cluster.addresses[follower], Op.PRODUCE_WITH_TTL,
+                     wire.encode_timed_produce_request(topic, b"v", 1000))
+    assert raw_error(reply) == f"not leader: leader_addr={cluster.addresses[leader]}"
+    assert not _visible(cluster.addresses[follower], topic)
+
+
+def test_a_transaction_commit_that_meets_a_partition_led_elsewhere_answers_success_0():
+    from pyflymq.broker.cluster import Cluster
+
+    with Cluster(3, transactions=True) as built:
+        built.create_topic("t", 3)
+        node = built.nodes[0]
+        with RawConnection(node.address, timeout=5.0) as conn:
+            txn_id, ok = wire.decode_txn_response(conn.request(Op.TXN_BEGIN, b"").payload)
+            for value in (b"a", b"b", b"c"):
+                assert conn.request(Op.TXN_PRODUCE, wire.encode_txn_produce_request(txn_id, "t", value)).op \
+                    == Op.TXN_PRODUCE  # buffered: nothing is placed yet
+            commit = conn.request(Op.TXN_COMMIT, wire.encode_txn_id_request(txn_id))
+            assert wire.decode_txn_response(commit.payload) == (txn_id, False)
+            again = conn.request(Op.TXN_COMMIT, wire.encode_txn_id_request(txn_id))
+            assert wire.decode_txn_response(again.payload) == (txn_id, False)  # it ended aborted
+        assert [value for _, _, value in node.records("t", 0)] == [b"a"]  # the write before the refusal stays
+        assert node.records("t", 1) == [] and node.records("t", 2) == []
+
+
+def test_schema_writes_and_dlq_replays_are_placed_like_produce():
+    import json
+
+    from pyflymq.broker.cluster import Cluster
+
+    with Cluster(3, dlq=True) as built:
+        built.create_topic("t", 3)
+        node = built.nodes[0]
+        record = json.dumps({"id": "m", "original_topic": "t", "payload": "eA=="}).encode()
+        node.produce("t.dlq", record)  # "t.dlq" has one partition, led by the node itself
+        with RawConnection(node.address, timeout=5.0) as conn:
+            refused = []
+            for _ in range(3):
+                reply = conn.request(Op.PRODUCE_WITH_SCHEMA, wire.encode_produce_with_schema_request("t", "s", b"s"))
+                if reply.op == Op.ERROR:
+                    refused.append(raw_error(reply))
+            assert len(refused) == 2 and all(t.startswith("not partition leader: partition=") for t in refused)
+            statuses = [wire.decode_status_response(conn.request(
+                Op.REPLAY_DLQ, wire.encode_replay_dlq_request("t", "m")).payload) for _ in range(3)]
+        assert statuses[0] == (True, "OK")  # the round-robin is back on partition 0
+        assert [ok for ok, _ in statuses[1:]] == [False, False]
+        assert all(text.startswith("not partition leader: partition=") for _, text in statuses[1:])
+        assert [value for _, _, value in node.records("t", 0)] == [b"s", b"x"]

@@ -9,8 +9,8 @@ import pytest
 from pyflymq import connect
 from pyflymq.broker.cluster import Cluster
 from pyflymq.broker.log import fnv1a32
-from pyflymq.errors import ConsumerConnectionError, NodeChangedError, NotLeaderError
-from tests.cluster_helpers import FAST
+from pyflymq.errors import ConsumerConnectionError, FlyMQConnectionError, NodeChangedError, NotLeaderError
+from tests.cluster_helpers import FAST, unanswering_servers, wait_until
 
 TIMEOUT_MS = 3000
 
@@ -190,3 +190,77 @@ def test_consumer_and_its_membership_stay_on_the_clients_node(cluster):
             assert built.nodes[2].groups() == []
         finally:
             consumer.close()
+
+
+def test_ttl_delayed_and_transactional_writes_are_placed_on_partitions_this_node_leads(cluster):
+    # The node refuses the partitions its round-robin picks that it does not lead; as for an unkeyed
+    # produce, the client sends the write to the same node again and never follows the Raft address.
+    topic = _topic_on_all(cluster)
+    with _client(cluster.addresses[0]) as client:
+        leaders = {p.partition for p in client.cluster_metadata(topic).topics[0].partitions
+                   if p.leader_addr == cluster.addresses[0]}
+        for i in range(4):
+            client.produce_with_ttl(topic, f"ttl{i}", 60_000)
+            client.produce_delayed(topic, f"delayed{i}", 1)  # delayed delivery is off by default: written now
+            client.begin_transaction().produce(topic, f"txn{i}")  # coordinator off by default: written now
+        held = {p: [m.value for m in client.fetch(topic, p).messages] for p in range(6)}
+    assert {p for p, values in held.items() if values} <= leaders
+    assert sorted(v for values in held.values() for v in values) == sorted(
+        f"{kind}{i}".encode() for kind in ("ttl", "delayed", "txn") for i in range(4))
+    if cluster.cluster is not None:
+        assert all(node.raft_connections == 0 for node in cluster.cluster.nodes)
+
+
+def test_a_node_that_hangs_and_one_that_refuses_are_skipped_when_the_clients_node_dies(cluster):
+    built = cluster.builtin_only("kills a node")
+    topic = _topic_on_all(cluster, 3)
+    built.nodes[1].produce(topic, b"on node 2")
+    with unanswering_servers() as (hanging, refusing):
+        servers = [cluster.addresses[0], hanging, refusing, cluster.addresses[1]]
+        with _client(servers) as client:
+            built.stop_node(0)
+            with pytest.raises(NodeChangedError) as info:  # bounded by the client's timeout, not a hang
+                client.fetch(topic, 0)
+            assert info.value.current.address == cluster.addresses[1]
+            assert [m.value for m in client.fetch(topic, 0).messages] == [b"on node 2"]
+
+
+def test_when_only_a_hanging_and_a_refusing_server_are_left_the_client_says_so_and_recovers(cluster):
+    built = cluster.builtin_only("kills and restarts a node")
+    topic = _topic_on_all(cluster, 3)
+    built.nodes[0].produce(topic, b"on node 1")
+    with unanswering_servers() as (hanging, refusing):
+        with _client([cluster.addresses[0], hanging, refusing], timeout_ms=2000) as client:
+            built.stop_node(0)
+            for _ in range(2):  # every call is bounded and says what each server did
+                with pytest.raises(FlyMQConnectionError) as info:
+                    client.fetch(topic, 0)
+                assert not isinstance(info.value, NodeChangedError)
+                text = str(info.value)
+                assert f"{hanging}: did not answer" in text
+                assert f"{refusing}: Connection refused" in text
+            built.start_node(0)
+            assert [m.value for m in client.fetch(topic, 0).messages] == [b"on node 1"]  # the same node again
+            assert client.node.node_id == "node-1"
+
+
+def test_two_consumers_of_one_group_on_two_clients_of_the_cluster_share_its_partitions(cluster):
+    # FlyMQ does not share a group's members between nodes: members on two nodes would each take every
+    # partition. Both clients start from the same server list and so keep to the same node.
+    topic = _topic_on_all(cluster, 6)
+    everything = {(topic, p) for p in range(6)}
+    with _client(cluster.servers) as first, _client(cluster.servers) as second:
+        assert first.node.address == second.node.address
+        one = first.consumer(topic, "shared", auto_commit=False, session_timeout_ms=900)
+        two = second.consumer(topic, "shared", auto_commit=False, session_timeout_ms=900)
+        try:
+            def split() -> bool:
+                one.poll(timeout_ms=20)
+                two.poll(timeout_ms=20)
+                mine, theirs = one.assignment(), two.assignment()
+                return bool(mine) and bool(theirs) and not mine & theirs and mine | theirs == everything
+
+            wait_until(split, timeout=10.0)
+        finally:
+            one.close()
+            two.close()

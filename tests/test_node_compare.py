@@ -30,3 +30,27 @@ def test_a_node_that_cannot_be_read_shows_its_error_in_its_own_cells_and_does_no
 def test_a_topic_missing_on_one_node_diverges():
     rows = compare([NodeReading("h:1", marks={("t", 0): (0, 0)}), NodeReading("h:2")])
     assert rows[0].cells == ("0-0", "missing") and rows[0].diverges
+
+
+def test_the_difference_says_which_node_holds_how_many_more_records_or_lacks_the_row():
+    one = NodeReading("h:1", "node-1", {("orders", 3): (0, 10), ("orders", 4): (5, 8), ("t", 0): (0, 1)},
+                      {("orders", "g"): {0: 7}})
+    two = NodeReading("h:2", "node-2", {("orders", 3): (0, 1210), ("orders", 4): (0, 3)}, {("orders", "g"): {0: 9}})
+    down = NodeReading("h:3", error="timeout: no answer in 2 s")
+    rows = {(r.topic, r.partition, r.group): r for r in compare([one, two, down])}
+    assert rows[("orders", 3, None)].difference == "+1,200 records on node-2"
+    assert rows[("orders", 4, None)].difference == "other range"  # 3 records each, at other offsets
+    assert rows[("t", 0, None)].difference == "missing on node-2"
+    assert rows[("orders", 0, "g")].difference == "+2 on node-2"
+
+
+def test_rows_where_the_answering_nodes_agree_have_no_difference():
+    same = [NodeReading("h:1", marks={("t", 0): (0, 4)}), NodeReading("h:2", marks={("t", 0): (0, 4)}),
+            NodeReading("h:3", error="connection refused")]
+    assert [r.difference for r in compare(same)] == [""]
+
+
+def test_a_row_missing_on_several_nodes_says_how_many():
+    rows = compare([NodeReading("h:1", "node-1", groups={("t", "g"): {0: 5}}), NodeReading("h:2", "node-2"),
+                    NodeReading("h:3", "node-3")])
+    assert rows[0].difference == "missing on 2 nodes"

@@ -6,7 +6,8 @@ Public API
 gets the :class:`~flytui.node_compare.NodeReading` of every node. One row per (topic, partition) with each
 node's ``low-high`` watermarks, then one row per group partition with each node's committed offset; rows
 where the nodes that answered disagree are marked ``≠``, and a node (or a cell) that could not be read shows
-its own error in its own cell. ``esc`` / ``q`` close it, ``r`` reads the nodes again. Every string from the
+its own error in its own cell, and a DIFFERENCE column says how the nodes differ (``+1,200 records on
+node-2``, ``missing on node-1``). ``esc`` / ``q`` close it, ``r`` reads the nodes again. Every string from the
 server is shown as data, never markup.
 """
 
@@ -26,7 +27,8 @@ from flytui.screens._dialog import Dialog, hint_line, title_line
 
 __all__ = ["NodesScreen"]
 
-_CELL_WIDTH = 28
+_CELL_WIDTH = 26
+_NOTE_WIDTH = 24
 
 
 class NodesScreen(Dialog[None]):
@@ -60,7 +62,8 @@ class NodesScreen(Dialog[None]):
         with self.dialog_box():
             yield title_line("Nodes: what each server holds (FlyMQ does not replicate records or offsets)")
             yield Static(Text("Reading every node…", style="italic"), id="nodes-summary")
-            yield DataTable(id="nodes-table", cursor_type="row", zebra_stripes=True)
+            # the row's name stays in view while the node columns scroll sideways (→ / ←)
+            yield DataTable(id="nodes-table", cursor_type="row", zebra_stripes=True, fixed_columns=3)
             yield hint_line("esc / q: close · r: read again · ≠: the nodes disagree")
 
     def action_reread(self) -> None:
@@ -76,8 +79,9 @@ class NodesScreen(Dialog[None]):
         table = self.query_one("#nodes-table", DataTable)
         table.clear(columns=True)
         table.add_column("", width=1)
-        table.add_column("TOPIC / GROUP", width=30)
+        table.add_column("TOPIC / GROUP", width=26)
         table.add_column("PART", width=5)
+        table.add_column("DIFFERENCE", width=_NOTE_WIDTH)
         for reading in readings:
             table.add_column(visible_text(reading.label, style="bold"), width=_CELL_WIDTH)
         table.add_rows(self._cells(row) for row in self.rows)
@@ -95,7 +99,8 @@ class NodesScreen(Dialog[None]):
         name = visible_text(row.topic) if row.group is None else visible_text(f"  {row.topic} · {row.group}",
                                                                               style="italic")
         cells = [Text("≠", "bold red") if row.diverges else Text(""), name, Text(str(row.partition),
-                                                                                  justify="right")]
+                                                                                  justify="right"),
+                 visible_text(row.difference, style="bold")]
         for text, failed in zip(row.cells, row.errors, strict=True):
             style = "red" if failed else ("bold yellow" if row.diverges else "")
             cells.append(visible_text(text, style=style))

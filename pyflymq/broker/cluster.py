@@ -26,8 +26,11 @@ What is shared and what is not, as on the real server:
 
 PRODUCE to a missing topic creates it with 6 partitions on the Raft leader; a follower answers ``not leader:
 leader_addr=<addr>`` (or ``not leader: no leader elected``). CLUSTER_METADATA's ``cluster_id`` is the answering
-node's id and peers appear with their Raft address as id and address. The delayed, TTL, schema and
-transactional write paths of a node write to its own log without the partition-leader check.
+node's id and peers appear with their Raft address as id and address. Every other write path (PRODUCE_DELAYED,
+PRODUCE_WITH_TTL, TXN_PRODUCE and a transaction's commit, PRODUCE_WITH_SCHEMA, REPLAY_DLQ) goes through the
+same placement as an unkeyed PRODUCE, as on the real server where they all end in its one produce function:
+the node's round-robin picks the partition, and a partition led elsewhere gets the same ``not partition
+leader`` answer (a failed commit answers success 0, a failed replay its status text).
 """
 
 from __future__ import annotations
@@ -254,15 +257,10 @@ class ClusterDispatcher(Dispatcher):
         self.node.cluster.replicate(self.node, lambda node: node.apply_delete(topic))
         return frame(Op.DELETE_TOPIC, wire.OK_BYTE)
 
-    def produce(self, session: Session, payload: bytes) -> bytes:
-        """PRODUCE: the node places the record (key hash or its own round-robin) and writes it to its own
-        log, or refuses a partition it does not lead in its own view."""
-        fields = wire.split_produce_request(payload)
-        if fields is None:
-            wire.decode_produce_request(payload)
-            raise OpError(wire.INVALID_FORMAT)
-        topic_raw, key, value = fields
-        name = self._topic_name(topic_raw)
+    def _place(self, name: str, key: bytes) -> int:
+        """The partition this node writes a record of ``name`` to: key hash or its own round-robin, after
+        creating a missing topic when it leads the cluster. OpError with the real server's words when it
+        does not lead the cluster (missing topic) or that partition (in its own view)."""
         node = self.node
         if self.state.partition_count(name) is None:
             if not self._leads_cluster():
@@ -279,8 +277,24 @@ class ClusterDispatcher(Dispatcher):
         leader = node.partition_leader(name, partition)
         if leader is not node:
             raise OpError(f"not partition leader: partition={partition} leader_addr={leader.raft_address}")
+        return partition
+
+    def produce(self, session: Session, payload: bytes) -> bytes:
+        """PRODUCE: the node places the record (key hash or its own round-robin) and writes it to its own
+        log, or refuses a partition it does not lead in its own view."""
+        fields = wire.split_produce_request(payload)
+        if fields is None:
+            wire.decode_produce_request(payload)
+            raise OpError(wire.INVALID_FORMAT)
+        topic_raw, key, value = fields
+        name = self._topic_name(topic_raw)
+        partition = self._place(name, key)
         offset = self.state.append(name, partition, key, value)
         return self._produce_replies.reply(topic_raw, partition, offset, len(key) if key else -1, len(value))
+
+    def _produce_keyless(self, topic: str, value: bytes) -> int:
+        """The delayed, TTL, transactional, schema and DLQ-replay writes: placed as an unkeyed PRODUCE."""
+        return self.state.append(topic, self._place(topic, b""), b"", value)
 
     def cluster_metadata(self, session: Session, payload: bytes) -> bytes:
         """CLUSTER_METADATA: this node's own opinion of every partition's leader."""

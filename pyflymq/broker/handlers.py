@@ -353,7 +353,10 @@ class Dispatcher:
                 False, f"topic not found: {req.topic}{DLQ_SUFFIX}"))
         for record in records:
             if record.id == req.message_id:
-                self._produce_keyless(record.original_topic, record.payload)
+                try:
+                    self._produce_keyless(record.original_topic, record.payload)
+                except OpError as exc:  # a store error is a status, never an error frame
+                    return frame(Op.REPLAY_DLQ, wire.encode_status_response(False, exc.text))
                 return frame(Op.REPLAY_DLQ, wire.encode_status_response(True, "OK"))
         return frame(Op.REPLAY_DLQ, wire.encode_status_response(False, "message not found"))
 
@@ -397,14 +400,19 @@ class Dispatcher:
         return frame(Op.TXN_BEGIN, wire.encode_txn_response(txn_id, True))
 
     def txn_commit(self, session: Session, payload: bytes) -> bytes:
-        """TXN_COMMIT: writes the buffered messages; success 0 when the transaction cannot commit."""
+        """TXN_COMMIT: writes the buffered messages; success 0 when the transaction cannot commit, or when a
+        write fails (the writes before it stay, the transaction ends aborted, as FlyMQ's coordinator does)."""
         txn_id = wire.decode_txn_id_request(payload)
         ok = True
         if self.coordinator:
             writes = self.coordinator.commit(txn_id)
             ok = writes is not None
-            for topic, value in writes or []:
-                self._produce_keyless(topic, value)
+            try:
+                for topic, value in writes or []:
+                    self._produce_keyless(topic, value)
+            except OpError:
+                self.coordinator.write_failed(txn_id)
+                ok = False
         return frame(Op.TXN_COMMIT, wire.encode_txn_response(txn_id, ok))
 
     def txn_abort(self, session: Session, payload: bytes) -> bytes:

@@ -89,6 +89,13 @@ class Coordinator:
             txn.state, txn.finished = COMMITTED, self._clock()
             return writes
 
+    def write_failed(self, txn_id: str) -> None:
+        """A write of a committing transaction failed: it ends aborted (the writes before it stay)."""
+        with self._lock:
+            txn = self._txns.get(txn_id)
+            if txn is not None:
+                txn.state, txn.finished = ABORTED, self._clock()
+
     def abort(self, txn_id: str) -> bool:
         """Discard the writes; False for an unknown or committed transaction (aborting twice is fine)."""
         with self._lock:
