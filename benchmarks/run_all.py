@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "stream": ("bench_stream.py", ["--seconds", "10", "--total", "1000000"], ["--seconds", "3", "--total", "50000"]),
     "app": ("bench_app.py", ["--seconds", "10", "--records", "1000000", "--runs", "5"],
             ["--seconds", "3", "--records", "50000", "--runs", "1"]),
+    "incident": ("bench_incident.py", ["--rounds", "3"], ["--rounds", "1"]),
     "scale": ("bench_scale.py", ["--seconds", "20"], ["--seconds", "4"]),
     "paging": ("bench_paging.py", ["--records", "1000000", "--seconds", "8"], ["--records", "50000", "--seconds", "3"]),
     "broker": ("bench_broker.py", ["--records", "200000", "--runs", "3"], ["--records", "20000", "--runs", "1"]),
