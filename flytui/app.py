@@ -45,6 +45,7 @@ from .messages import while_running
 from .offset_history import OffsetHistory
 from .rate_history import SessionHistory
 from .schema_choices import SchemaChoices
+from .screens._dialog import KeptDialogs
 from .screens.seek import SeekRequest
 from .service import (
     ActionDone,
@@ -162,6 +163,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._first_overview = True
         self._reload_after_node_change = False
         self.offset_history = OffsetHistory()
+        self.dialogs = KeptDialogs(self)
+        """Dialogs kept between openings (building one anew took most of the time from its key to it)."""
         self.history = SessionHistory()
         """Watermarks and group lags of the session, for the rates, sparklines and the lag chart (the service's
         refresh worker records each pass into it)."""

@@ -56,9 +56,9 @@ class CommitActions(ActionHost):
         selected_offset = record.offset if record is not None else None
 
         def open_target(initial: CommitChoice | None = None) -> None:
-            screen = CommitTargetScreen(topic, group, partition, selected_offset,
-                                        partition_count=info.partition_count if info else None, groups=known,
-                                        initial=initial)
+            screen = self.dialogs.open(CommitTargetScreen, topic, group, partition, selected_offset,
+                                       partition_count=info.partition_count if info else None, groups=known,
+                                       initial=initial)
 
             def chosen(choice: CommitChoice | None) -> None:
                 if choice is None:

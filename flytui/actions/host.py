@@ -21,6 +21,7 @@ from ..decode import DecodeMode
 from ..model import DLQRecord, Overview, TopicInfo
 from ..offset_history import OffsetHistory
 from ..schema_choices import SchemaChoices
+from ..screens._dialog import KeptDialogs
 from ..screens.export import ExportProgressScreen
 from ..screens.seek import SeekRequest
 from ..service import FlyService
@@ -50,6 +51,7 @@ class ActionHost(App[int]):
     tailing: bool
     preferred_group: str | None
     offset_history: OffsetHistory
+    dialogs: KeptDialogs
     schema_choices: SchemaChoices
     _partitions_updated_at: float
     _export_cancel: threading.Event | None

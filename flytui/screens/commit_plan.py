@@ -132,6 +132,13 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
                  partition_count: int | None = None, groups: Sequence[str] = (),
                  initial: CommitChoice | None = None) -> None:
         super().__init__()
+        self.configure(topic, group, partition, selected_offset, partition_count=partition_count, groups=groups,
+                       initial=initial)
+
+    def configure(self, topic: str, group: str, partition: int, selected_offset: int | None = None, *,
+                  partition_count: int | None = None, groups: Sequence[str] = (),
+                  initial: CommitChoice | None = None) -> None:
+        """What this opening is about (the dialog is kept between openings: see ``KeptDialogs``)."""
         self.topic = topic
         self.group = group
         self.partition = partition
@@ -139,6 +146,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
         self.partition_count = partition_count
         self.groups = list(groups)
         self.initial = initial
+        self._applied_kind: str | None = None
 
     # layout ---------------------------------------------------------------------------------------
 
@@ -162,19 +170,31 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
             return "shift by ±N from the committed offset (-N replays N, +N skips N)"
         return "the offsets in a CSV file of topic,partition,offset lines (X saves a group's)"
 
+    def _chosen_kind(self) -> str:
+        if self.initial is not None:
+            return self.initial.kind
+        return TargetKind.SELECTED.value if self.selected_offset is not None else TargetKind.EARLIEST.value
+
+    def _heading(self) -> Text:
+        heading = Text("Move the committed offset of a consumer group on topic ")
+        heading.append_text(visible_text(self.topic, style="bold"))
+        return heading
+
+    def _all_label(self) -> Text:
+        return Text("all partitions" if self.partition_count is None
+                    else f"all partitions ({self.partition_count})")
+
     def compose(self) -> ComposeResult:
         """Group, kind list, amount and file inputs, scope, errors and buttons."""
         has_record = self.selected_offset is not None
         initial = self.initial
-        if initial is not None:
-            chosen = initial.kind
-        else:
-            chosen = TargetKind.SELECTED.value if has_record else TargetKind.EARLIEST.value
+        chosen = self._chosen_kind()
+        self._applied_kind = chosen
         one_only = chosen in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
-        heading = Text("Move the committed offset of a consumer group on topic ")
-        heading.append_text(visible_text(self.topic, style="bold"))
         with self.dialog_box():
-            yield title_line(heading)
+            title = title_line(self._heading())
+            title.id = "title"
+            yield title
             yield hint_line("The committed offset is the next offset the group will read. "
                             "Nothing is written until you confirm the plan.")
             yield label_line("Group (a new name creates the group)")
@@ -197,13 +217,11 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
                     yield Input(value=initial.path if initial else "", id="path",
                                 placeholder="e.g. ~/billing-offsets.csv", disabled=chosen != FILE_KIND)
             yield label_line("Partitions (ctrl+a: all / this one)")
-            all_label = ("all partitions" if self.partition_count is None
-                         else f"all partitions ({self.partition_count})")
             all_partitions = bool(initial and initial.all_partitions and not one_only)
             with RadioSet(id="scope", disabled=chosen == FILE_KIND):
                 yield RadioButton(Text(f"this partition ({self.partition})"), value=not all_partitions,
                                   id="scope-one")
-                yield RadioButton(Text(all_label), id="scope-all", value=all_partitions, disabled=one_only)
+                yield RadioButton(self._all_label(), id="scope-all", value=all_partitions, disabled=one_only)
             yield error_line()
             yield hint_line("tab / shift+tab: next / previous field · ↑↓ + enter or space: choose · ctrl+a: all "
                             "partitions on/off · p, or enter in a text field: preview the plan · esc: cancel")
@@ -213,10 +231,40 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
 
     def on_mount(self) -> None:
         """Focus the group when it is empty, else the kind list."""
+        self._focus_first()
+
+    def _focus_first(self) -> None:
         if not self.query_one("#group", Input).value.strip():
-            self.query_one("#group", Input).focus()
+            self.set_focus(self.query_one("#group", Input))
         else:
-            self.query_one("#kind", RadioSet).focus()
+            self.set_focus(self.query_one("#kind", RadioSet))
+
+    def refill(self) -> None:
+        """Show this opening's topic, group, record and choices in the widgets of an earlier opening."""
+        has_record = self.selected_offset is not None
+        initial = self.initial
+        chosen = self._chosen_kind()
+        self.query_one("#title", Static).update(self._heading())
+        group = self.query_one("#group", Input)
+        group.value = initial.group if initial else self.group
+        group.suggester = SuggestFromList(self.groups) if self.groups else None
+        for kind in _DIALOG_KINDS:
+            button = self.query_one(f"#kind-{kind}", RadioButton)
+            button.label = Text(self._kind_label(kind))
+            needs_record = kind in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
+            button.disabled = needs_record and not has_record
+        self.query_one(f"#kind-{chosen}", RadioButton).value = True
+        self.query_one("#amount", Input).value = initial.amount if initial else ""
+        self.query_one("#path", Input).value = initial.path if initial else ""
+        self.query_one("#scope-one", RadioButton).label = Text(f"this partition ({self.partition})")
+        self.query_one("#scope-all", RadioButton).label = self._all_label()
+        one_only = chosen in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
+        all_partitions = bool(initial and initial.all_partitions and not one_only)
+        self.query_one("#scope-all" if all_partitions else "#scope-one", RadioButton).value = True
+        self._apply_kind(chosen, move_focus=False)
+        self.query_one("#error", Static).update("")
+        self.query_one(".dialog-box").scroll_home(animate=False)
+        self._focus_first()
 
     # state ----------------------------------------------------------------------------------------
 
@@ -235,7 +283,12 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
 
     @on(RadioSet.Changed, "#kind")
     def _kind_changed(self) -> None:
-        kind = self.kind
+        if self.kind != self._applied_kind:  # not the echo of a refill, which applied it already
+            self._apply_kind(self.kind, move_focus=True)
+
+    def _apply_kind(self, kind: str, *, move_focus: bool) -> None:
+        """Enable the fields ``kind`` needs; with ``move_focus``, go to the first of them."""
+        self._applied_kind = kind
         amount = self.query_one("#amount", Input)
         amount.disabled = kind not in (TargetKind.OFFSET.value, TargetKind.SHIFT.value)
         amount.placeholder = _AMOUNT_PLACEHOLDERS.get(kind, "")
@@ -248,6 +301,8 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
         if one_only:
             self.query_one("#scope-one", RadioButton).value = True
         self.query_one("#error", Static).update("")
+        if not move_focus:
+            return
         if not amount.disabled:
             amount.focus()
         elif not path.disabled:

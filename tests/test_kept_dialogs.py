@@ -1,0 +1,78 @@
+"""Dialogs kept between openings show exactly what a new one would, and work the same to the end.
+
+The commit target is built once and shown again at the next ``c`` with the new topic, record and group
+(building it anew took ~110 ms of the key's time). What the last opening left (another kind chosen, all
+partitions, an error) must not leak into the next one.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import RadioButton
+
+from flytui.screens._dialog import KeptDialogs
+from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
+from tests.test_dialog_keys import ends, open_dialog, screen_name, seed
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+def dialog_state(app) -> tuple[str, str | None, list[tuple[str, bool, bool]]]:
+    """What the open dialog shows: its text, the focused widget, and each radio button (id, on, disabled)."""
+    buttons = [(b.id or "", b.value, b.disabled) for b in app.screen.query(RadioButton)]
+    return screen_text(app), app.focused.id if app.focused else None, buttons
+
+
+@pilot_test
+async def test_a_kept_commit_dialog_shows_what_a_new_one_shows(flymq):
+    topic, client = seed(flymq, partitions=2, per_partition=20, prefix="kept")
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        first = app.screen
+        await pilot.press("down", "down", "down", "enter", "ctrl+a")  # latest, all partitions
+        await pilot.pause(0.05)
+        assert first.query_one("#scope-all", RadioButton).value
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await pilot.press("3", "down", "down")  # another record: the labels name its offset
+        await pilot.pause(0.1)
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        assert app.screen is first, "the dialog was built again instead of kept"
+        await pilot.pause(0.1)
+        kept = dialog_state(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+
+        app.dialogs = KeptDialogs(app)  # forget the kept one: the next c builds a new dialog
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        assert app.screen is not first
+        await pilot.pause(0.1)
+        new = dialog_state(app)
+        assert "offset 2" in new[0]
+        assert kept == new
+        await pilot.press("escape")
+        await wait_idle(pilot, app)
+    app.service.close()
+
+
+@pilot_test
+async def test_a_kept_commit_dialog_commits_like_a_new_one(flymq):
+    topic, client = seed(flymq, partitions=2, per_partition=10, prefix="kept")
+    client.commit_offset(topic, "billing", 0, 1)
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        await pilot.press("down", "down", "down", "enter", "ctrl+a", "enter")  # latest, all partitions, plan
+        await wait_for(pilot, lambda: screen_name(app) == "CommitPlanScreen", what="plan")
+        await pilot.press(*"commit", "enter")
+        await wait_for(pilot, lambda: screen_name(app) == "CommitResultScreen", what="result")
+        await pilot.press("escape")
+        await wait_idle(pilot, app)
+    app.service.close()
+    assert [client.get_committed_offset(topic, "billing", p) for p in (0, 1)] == ends(client, topic, 2)
