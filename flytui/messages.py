@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from textual.app import ScreenStackError
+from textual.css.query import NoMatches
 from textual.message import Message
 
 from pyflymq.models import Message as Record
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
     from .screens.seek import SeekRequest
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+PANES_GONE = (NoMatches, ScreenStackError)
+"""What asking the app for a pane raises when there is none: ``ScreenStackError`` before the app has a screen,
+``NoMatches`` while its screen is being composed or after it was taken down."""
 
 
 def while_running(handler: Handler) -> Handler:
@@ -131,13 +137,76 @@ class DeadLettersLoaded(Message):
 
 
 @dataclass
-class ActionDone(Message):
-    """A write (produce, replay, purge) or another one-off action finished."""
+class PageFailed(Message):
+    """A page for the message stream (:class:`PageLoaded`) could not be read: ``error`` says why."""
 
-    action: str
-    ok: bool
-    detail: str
-    context: dict[str, Any] = field(default_factory=dict)
+    topic: str
+    partition: int
+    offset: int
+    generation: int
+    error: str
+
+
+@dataclass
+class MatchFailed(Message):
+    """A search step (``n``/``N``, :class:`MatchFound`) could not read the partition: ``error`` says why."""
+
+    topic: str
+    partition: int
+    generation: int
+    pattern: str
+    forward: bool
+    error: str
+
+
+@dataclass
+class ProduceDone(Message):
+    """A record was produced to ``topic``: where the broker stored it."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class ProduceFailed(Message):
+    """A record could not be produced to ``topic``: ``error`` says why."""
+
+    topic: str
+    error: str
+
+
+@dataclass
+class ReplayDone(Message):
+    """Dead letters were replayed to ``topic`` (their original topic): how many, and the ones that could
+    not be (``problems``, one sentence each)."""
+
+    topic: str
+    replayed: int
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReplayFailed(Message):
+    """Replaying dead letters to ``topic`` failed: ``error`` says why."""
+
+    topic: str
+    error: str
+
+
+@dataclass
+class PurgeDone(Message):
+    """Every dead letter of ``topic`` was deleted."""
+
+    topic: str
+
+
+@dataclass
+class PurgeFailed(Message):
+    """Purging the dead letters of ``topic`` failed: ``error`` says why."""
+
+    topic: str
+    error: str
 
 
 @dataclass

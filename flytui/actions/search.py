@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..messages import MatchFound, SeekResolved, while_running
+from ..messages import MatchFailed, MatchFound, SeekResolved, while_running
 from ..offset_plan import parse_seek_spec
 from ..screens.filter import FilterScreen
 from ..screens.seek import SeekRequest, SeekScreen
@@ -207,3 +207,8 @@ class SearchActions(ActionHost):
             self.browse(event.partition, event.offset)
         else:
             self.stream.jump_to_offset(event.offset)
+
+    @while_running
+    def on_match_failed(self, event: MatchFailed) -> None:
+        """A search step could not read the partition: say why."""
+        self.notify(event.error, severity="error", title="Search", timeout=10)
