@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.app import ScreenStackError
@@ -20,6 +21,7 @@ from pyflymq.models import Message as Record
 from .model import DLQRecord, Overview
 
 if TYPE_CHECKING:
+    from .actions.commit import CommitRequest
     from .offset_plan import CommitPlan, PartitionState
     from .screens.seek import SeekRequest
 
@@ -211,14 +213,15 @@ class PurgeFailed(Message):
 
 @dataclass
 class CommitStateLoaded(Message):
-    """Current committed offsets, watermarks and members of a group, read before planning a commit."""
+    """Current committed offsets, watermarks and members of a group, read before planning the commit
+    ``request`` asks for."""
 
     topic: str
     group: str
     states: dict[int, PartitionState]
     members: int
-    error: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
+    error: str
+    request: CommitRequest
 
 
 @dataclass
@@ -242,6 +245,17 @@ class ExportProgress(Message):
     error: str = ""
 
 
+class SeekPurpose(Enum):
+    """Why a seek is resolved, which decides what the app does with its result."""
+
+    SEEK = "seek"
+    """The user's seek dialog: an error reopens it."""
+    START = "start"
+    """``--group`` at start: the stream goes to the group's offset unless the user moved on meanwhile."""
+    BROWSE = "browse"
+    """An all-partitions seek applied to a partition the user just opened."""
+
+
 @dataclass
 class SeekResolved(Message):
     """A seek resolved against the watermarks (and the group's committed offset) read when the user pressed
@@ -255,7 +269,9 @@ class SeekResolved(Message):
     low: int = 0
     high: int = 0
     error: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
+    purpose: SeekPurpose = SeekPurpose.SEEK
+    stream_generation: int | None = None
+    """For :attr:`SeekPurpose.START`: the stream's generation when it was asked for."""
 
 
 @dataclass

@@ -70,6 +70,7 @@ from .messages import (
     ReplayFailed,
     SchemaLoaded,
     SchemasListed,
+    SeekPurpose,
     SeekResolved,
     TailBatch,
     TopicSearchProgress,
@@ -91,6 +92,7 @@ from .rate_history import SessionHistory
 from .schema_decode import TopicSchema
 
 if TYPE_CHECKING:
+    from .actions.commit import CommitRequest
     from .offset_plan import CommitPlan, PartitionState, SeekSpec
     from .screens.seek import SeekRequest
 
@@ -643,13 +645,15 @@ class FlyService:
         return spec.resolve(current, low, high, committed=committed, clamp=clamp), low, high
 
     def resolve_seek(self, topic: str, partition: int, request: SeekRequest, current: int, generation: int,
-                     context: dict[str, Any] | None = None) -> None:
-        """Resolve a seek request in a worker; posts :class:`SeekResolved` (with ``error`` when it fails)."""
+                     purpose: SeekPurpose = SeekPurpose.SEEK, stream_generation: int | None = None) -> None:
+        """Resolve a seek request in a worker; posts :class:`SeekResolved` (with ``error`` when it fails)
+        carrying ``purpose`` and ``stream_generation``."""
         self._in_worker(
             lambda: self.resolve_seek_sync(topic, partition, request.spec, current, clamp=request.all_partitions),
-            lambda where: SeekResolved(topic, partition, generation, request, *where, context=context or {}),
-            lambda error: SeekResolved(topic, partition, generation, request, None, error=error,
-                                       context=context or {}),
+            lambda where: SeekResolved(topic, partition, generation, request, *where, purpose=purpose,
+                                       stream_generation=stream_generation),
+            lambda error: SeekResolved(topic, partition, generation, request, None, error=error, purpose=purpose,
+                                       stream_generation=stream_generation),
             group="seek", exclusive=True, texts=USER_ERROR_TEXTS)
 
     # ----------------------------------------------------------------- live tail
@@ -966,11 +970,11 @@ class FlyService:
             states[p] = PartitionState(low=low, high=high, committed=offsets.get(p))
         return states, members
 
-    def load_commit_state(self, topic: str, group: str, context: dict[str, Any] | None = None) -> None:
-        """Read the state a commit plan needs, in a worker; posts :class:`CommitStateLoaded`."""
+    def load_commit_state(self, topic: str, group: str, request: CommitRequest) -> None:
+        """Read the state the plan of ``request`` needs, in a worker; posts :class:`CommitStateLoaded`."""
         self._in_worker(lambda: self.commit_state_sync(topic, group),
-                        lambda state: CommitStateLoaded(topic, group, *state, "", context or {}),
-                        lambda error: CommitStateLoaded(topic, group, {}, 0, error, context or {}),
+                        lambda state: CommitStateLoaded(topic, group, *state, "", request),
+                        lambda error: CommitStateLoaded(topic, group, {}, 0, error, request),
                         group="commit-state", exclusive=True)
 
     def execute_commit_sync(self, topic: str, group: str, changes: dict[int, int],

@@ -12,6 +12,7 @@ import socket
 
 import pytest
 
+from flytui.actions.commit import CommitRequest
 from flytui.messages import (
     CommitExecuted,
     CommitStateLoaded,
@@ -26,6 +27,7 @@ from flytui.messages import (
     ReplayFailed,
     SchemaLoaded,
     SchemasListed,
+    SeekPurpose,
     SeekResolved,
     TopicSearchProgress,
 )
@@ -90,20 +92,21 @@ def test_reads_post_their_failure_with_the_connection_error(refused):
     service.fetch_page("orders", 2, 40, 100, generation=7)
     service.find_match("orders", 2, 40, "needle", True, 0, 100, generation=7)
     service.resolve_seek("orders", 2, SeekRequest(parse_seek_spec("end"), False, None, "end"), 40, 7,
-                         {"purpose": "seek"})
+                         SeekPurpose.START, stream_generation=5)
     service.load_schema("orders", "orders-value", generation=7)
     service.list_schemas("orders")
     service.load_dlq("orders", generation=7)
-    service.load_commit_state("orders", "billing", {"kind": "commit"})
+    commit = CommitRequest(CommitTarget.latest(), "undo")
+    service.load_commit_state("orders", "billing", commit)
     service.search_topic("orders", 3, parse_seek_spec("beginning"))
     assert only(host, PageFailed) == PageFailed("orders", 2, 40, 7, error)
     assert only(host, MatchFailed) == MatchFailed("orders", 2, 7, "needle", True, error)
     seek = only(host, SeekResolved)
-    assert (seek.offset, seek.error, seek.context) == (None, error, {"purpose": "seek"})
+    assert (seek.offset, seek.error, seek.purpose, seek.stream_generation) == (None, error, SeekPurpose.START, 5)
     assert only(host, SchemaLoaded) == SchemaLoaded("orders", "orders-value", 7, None, error)
     assert only(host, SchemasListed) == SchemasListed("orders", [], error)
     assert only(host, DeadLettersLoaded) == DeadLettersLoaded("orders", 7, [], error)
-    assert only(host, CommitStateLoaded) == CommitStateLoaded("orders", "billing", {}, 0, error, {"kind": "commit"})
+    assert only(host, CommitStateLoaded) == CommitStateLoaded("orders", "billing", {}, 0, error, commit)
     search = only(host, TopicSearchProgress)
     assert (search.search_id, search.error, search.snapshot.matches) == (3, error, ())
     assert host.groups == [("page-2", False), ("search", True), ("seek", True), ("schema", True),
