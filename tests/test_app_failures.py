@@ -53,6 +53,16 @@ def dead_letter(topic: str, i: int) -> str:
                        "reason": "max_retries_exceeded", "error_message": f"boom {i}", "retry_count": 1})
 
 
+def topic_with(flymq, prefix: str, partitions: int, values: list[str]):
+    """A client of the server and a new topic holding ``values``, dealt over its partitions in turn."""
+    client = flymq.client()
+    topic = flymq.topic(prefix)
+    client.create_topic(topic, partitions)
+    for i, value in enumerate(values):
+        client.produce(topic, value, partition=i % partitions)
+    return client, topic
+
+
 def fetch_error(client, topic: str, partition: int) -> str:
     """What describe_error says for a FETCH of ``topic`` now (it is expected to fail)."""
     with pytest.raises(FlyMQError) as caught:
@@ -65,11 +75,7 @@ def fetch_error(client, topic: str, partition: int) -> str:
 
 @pilot_test
 async def test_a_page_of_a_deleted_topic_says_why_it_cannot_be_read(flymq):
-    client = flymq.client()
-    topic = flymq.topic("gone")
-    client.create_topic(topic, 2)
-    for i in range(6):
-        client.produce(topic, f"record {i}", partition=i % 2)
+    client, topic = topic_with(flymq, "gone", 2, [f"record {i}" for i in range(6)])
     app = make_app(flymq.address, topic=topic)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await wait_ready(pilot, app, topic)
@@ -85,11 +91,7 @@ async def test_a_page_of_a_deleted_topic_says_why_it_cannot_be_read(flymq):
 
 @pilot_test
 async def test_a_search_step_on_a_deleted_topic_says_why(flymq):
-    client = flymq.client()
-    topic = flymq.topic("gone")
-    client.create_topic(topic, 1)
-    for i in range(8):
-        client.produce(topic, "needle" if i in (3, 6) else "hay")
+    client, topic = topic_with(flymq, "gone", 1, ["needle" if i in (3, 6) else "hay" for i in range(8)])
     app = make_app(flymq.address, topic=topic)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await wait_ready(pilot, app, topic)
@@ -110,10 +112,7 @@ async def test_a_search_step_on_a_deleted_topic_says_why(flymq):
 
 @pilot_test
 async def test_produce_replay_and_purge_say_what_they_did(flymq):
-    client = flymq.client()
-    topic = flymq.topic("writes")
-    client.create_topic(topic, 1)
-    client.produce(topic, "first")
+    client, topic = topic_with(flymq, "writes", 1, ["first"])
     client.produce(f"{topic}.dlq", dead_letter(topic, 0))
     client.produce(f"{topic}.dlq", b"not json at all")
     app = make_app(flymq.address, topic=topic)
@@ -133,7 +132,8 @@ async def test_produce_replay_and_purge_say_what_they_did(flymq):
         await pilot.press("r")
         await wait_for(pilot, lambda: name(app) == "ConfirmScreen", what="confirm the replay")
         await pilot.press("y")
-        await wait_for(pilot, lambda: shows(app, "Replay", f"Replayed 1 record to {topic}.", "information"), what="replayed")
+        await wait_for(pilot, lambda: shows(app, "Replay", f"Replayed 1 record to {topic}.", "information"),
+                       what="replayed")
         await pilot.press("j", "r")  # the record that is no DLQ entry: nothing to replay, which is an error
         await wait_for(pilot, lambda: name(app) == "ConfirmScreen", what="confirm the second replay")
         await pilot.press("y")

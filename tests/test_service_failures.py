@@ -12,25 +12,8 @@ import socket
 
 import pytest
 
+from flytui import messages
 from flytui.actions.commit import CommitRequest
-from flytui.messages import (
-    CommitExecuted,
-    CommitStateLoaded,
-    ConnectionChanged,
-    DeadLettersLoaded,
-    ExportProgress,
-    MatchFailed,
-    OffsetsSaved,
-    PageFailed,
-    ProduceFailed,
-    PurgeFailed,
-    ReplayFailed,
-    SchemaLoaded,
-    SchemasListed,
-    SeekPurpose,
-    SeekResolved,
-    TopicSearchProgress,
-)
 from flytui.model import DLQRecord
 from flytui.offset_plan import CommitTarget, PartitionState, parse_seek_spec, plan_commit
 from flytui.screens.seek import SeekRequest
@@ -92,22 +75,24 @@ def test_reads_post_their_failure_with_the_connection_error(refused):
     service.fetch_page("orders", 2, 40, 100, generation=7)
     service.find_match("orders", 2, 40, "needle", True, 0, 100, generation=7)
     service.resolve_seek("orders", 2, SeekRequest(parse_seek_spec("end"), False, None, "end"), 40, 7,
-                         SeekPurpose.START, stream_generation=5)
+                         messages.SeekPurpose.START, stream_generation=5)
     service.load_schema("orders", "orders-value", generation=7)
     service.list_schemas("orders")
     service.load_dlq("orders", generation=7)
     commit = CommitRequest(CommitTarget.latest(), "undo")
     service.load_commit_state("orders", "billing", commit)
     service.search_topic("orders", 3, parse_seek_spec("beginning"))
-    assert only(host, PageFailed) == PageFailed("orders", 2, 40, 7, error)
-    assert only(host, MatchFailed) == MatchFailed("orders", 2, 7, "needle", True, error)
-    seek = only(host, SeekResolved)
-    assert (seek.offset, seek.error, seek.purpose, seek.stream_generation) == (None, error, SeekPurpose.START, 5)
-    assert only(host, SchemaLoaded) == SchemaLoaded("orders", "orders-value", 7, None, error)
-    assert only(host, SchemasListed) == SchemasListed("orders", [], error)
-    assert only(host, DeadLettersLoaded) == DeadLettersLoaded("orders", 7, [], error)
-    assert only(host, CommitStateLoaded) == CommitStateLoaded("orders", "billing", {}, 0, error, commit)
-    search = only(host, TopicSearchProgress)
+    assert only(host, messages.PageFailed) == messages.PageFailed("orders", 2, 40, 7, error)
+    assert only(host, messages.MatchFailed) == messages.MatchFailed("orders", 2, 7, "needle", True, error)
+    seek = only(host, messages.SeekResolved)
+    assert (seek.offset, seek.error, seek.purpose, seek.stream_generation) == (
+        None, error, messages.SeekPurpose.START, 5)
+    assert only(host, messages.SchemaLoaded) == messages.SchemaLoaded("orders", "orders-value", 7, None, error)
+    assert only(host, messages.SchemasListed) == messages.SchemasListed("orders", [], error)
+    assert only(host, messages.DeadLettersLoaded) == messages.DeadLettersLoaded("orders", 7, [], error)
+    assert only(host, messages.CommitStateLoaded) == messages.CommitStateLoaded("orders", "billing", {}, 0, error,
+                                                                                commit)
+    search = only(host, messages.TopicSearchProgress)
     assert (search.search_id, search.error, search.snapshot.matches) == (3, error, ())
     assert host.groups == [("page-2", False), ("search", True), ("seek", True), ("schema", True),
                            ("schema-list", True), ("dlq", True), ("commit-state", True), ("topic-search", False)]
@@ -123,10 +108,10 @@ def test_writes_post_their_failure_with_the_connection_error(refused):
     service.replay([dead])
     service.purge("orders")
     service.execute_commit(plan)
-    assert only(host, ProduceFailed) == ProduceFailed("orders", error)
-    assert only(host, ReplayFailed) == ReplayFailed("orders", error)
-    assert only(host, PurgeFailed) == PurgeFailed("orders", error)
-    commit = only(host, CommitExecuted)
+    assert only(host, messages.ProduceFailed) == messages.ProduceFailed("orders", error)
+    assert only(host, messages.ReplayFailed) == messages.ReplayFailed("orders", error)
+    assert only(host, messages.PurgeFailed) == messages.PurgeFailed("orders", error)
+    commit = only(host, messages.CommitExecuted)
     assert (commit.plan, commit.readback, commit.errors) == (plan, {0: None}, {0: error})
     assert host.groups == [("admin", False)] * 4
 
@@ -136,8 +121,8 @@ def test_saving_to_files_posts_the_failure_and_writes_nothing(refused, tmp_path)
     offsets, records = tmp_path / "offsets.csv", tmp_path / "records.jsonl"
     service.export_group_offsets("orders", "billing", str(offsets))
     service.export("orders", {0: (0, 10)}, str(records))
-    assert only(host, OffsetsSaved) == OffsetsSaved("orders", "billing", str(offsets), 0, error)
-    assert only(host, ExportProgress) == ExportProgress(str(records), 0, 10, True, error)
+    assert only(host, messages.OffsetsSaved) == messages.OffsetsSaved("orders", "billing", str(offsets), 0, error)
+    assert only(host, messages.ExportProgress) == messages.ExportProgress(str(records), 0, 10, True, error)
     assert not offsets.exists() and not records.exists()
     assert host.groups == [("export-offsets", False), ("export", False)]
 
@@ -147,5 +132,5 @@ def test_a_failed_refresh_reports_through_the_connection_state_and_can_run_again
     service.refresh()
     service.refresh()  # the first one's lock was released though it failed
     assert host.groups == [("refresh", False)] * 2
-    assert [type(m) for m in host.posted] == [ConnectionChanged]
+    assert [type(m) for m in host.posted] == [messages.ConnectionChanged]
     assert service.state == "reconnecting" and service.reason
