@@ -2,8 +2,10 @@
 
 The UI thread never waits on the network. Every call below starts a Textual thread worker on the app and
 returns at once; the worker does the blocking pyflymq call and posts one of the small ``Message``
-dataclasses defined here back to the app. Each result carries its context (topic, partition, generation)
-so the app can drop results for a topic or position the user has already left.
+dataclasses of :mod:`flytui.messages` back to the app: the operation's success message, or its failure
+message with the error in the user's words (:meth:`FlyService._in_worker`, the one shape of every one-shot
+operation). Each result carries its context (topic, partition, generation) so the app can drop results for
+a topic or position the user has already left.
 
 Clients: one per *role* (``browse`` for pages and metadata, ``tail`` for the live tail, ``refresh`` for the
 background refresh, ``admin`` for writes), so a slow call in one role never queues behind another. Clients
