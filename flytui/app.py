@@ -41,14 +41,13 @@ from .actions.topic_search import TopicSearchActions
 from .decode import DecodeMode, visible_str
 from .gc_policy import IdleCollector
 from .keys import HELP_TEXT, HELP_WHERE
-from .messages import while_running
+from .messages import PANES_GONE, PageFailed, while_running
 from .offset_history import OffsetHistory
 from .rate_history import SessionHistory
 from .schema_choices import SchemaChoices
 from .screens._dialog import KeptDialogs
 from .screens.seek import SeekRequest
 from .service import (
-    ActionDone,
     ConnectionChanged,
     DLQRecord,
     FlyService,
@@ -512,7 +511,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         """Show the connection state in the header; retry every 2 s while it is down."""
         try:
             header = self.header
-        except Exception:  # noqa: BLE001 - shutting down
+        except PANES_GONE:  # shutting down
             return
         previous = header.state
         header.set_state(event.state, event.reason)
@@ -782,25 +781,17 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             return Record(rec.original_topic, -1, -1 if original is None else original, None, rec.entry.value)
         try:
             return self.stream.selected_record
-        except Exception:  # noqa: BLE001 - before mount
+        except PANES_GONE:  # before the panes are composed
             return None
 
     # ------------------------------------------------------------------ errors and results
 
     @while_running
-    def on_action_done(self, event: ActionDone) -> None:
-        """A write or lookup finished: say so, refresh what it changed."""
-        if event.action == "fetch":
-            if event.context.get("topic") == self.topic:
-                self.notify(f"Could not read {event.context.get('topic')} partition "
-                            f"{event.context.get('partition')}: {event.detail}", severity="error", timeout=6)
-            return
-        self.notify(event.detail, severity="information" if event.ok else "error",
-                    title=event.action.capitalize(), timeout=5 if event.ok else 10)
-        if event.action in ("replay", "purge", "produce") and event.ok:
-            self._refresh()
-            if self.topic and self._has_dlq(self.topic):
-                self.service.load_dlq(self.topic, self.topic_generation)
+    def on_page_failed(self, event: PageFailed) -> None:
+        """A page of the open topic could not be read: say why (a page of a topic left meanwhile is dropped)."""
+        if event.topic == self.topic:
+            self.notify(f"Could not read {event.topic} partition {event.partition}: {event.error}",
+                        severity="error", timeout=6)
 
     def _refuse(self, exc: Exception) -> None:
         self.notify(describe_error(exc), severity="error", timeout=8)

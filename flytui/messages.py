@@ -9,8 +9,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from textual.app import ScreenStackError
+from textual.css.query import NoMatches
 from textual.message import Message
 
 from pyflymq.models import Message as Record
@@ -18,10 +21,15 @@ from pyflymq.models import Message as Record
 from .model import DLQRecord, Overview
 
 if TYPE_CHECKING:
+    from .actions.commit import CommitRequest
     from .offset_plan import CommitPlan, PartitionState
     from .screens.seek import SeekRequest
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+PANES_GONE = (NoMatches, ScreenStackError)
+"""What asking the app for a pane raises when there is none: ``ScreenStackError`` before the app has a screen,
+``NoMatches`` while its screen is being composed or after it was taken down."""
 
 
 def while_running(handler: Handler) -> Handler:
@@ -131,25 +139,89 @@ class DeadLettersLoaded(Message):
 
 
 @dataclass
-class ActionDone(Message):
-    """A write (produce, replay, purge) or another one-off action finished."""
+class PageFailed(Message):
+    """A page for the message stream (:class:`PageLoaded`) could not be read: ``error`` says why."""
 
-    action: str
-    ok: bool
-    detail: str
-    context: dict[str, Any] = field(default_factory=dict)
+    topic: str
+    partition: int
+    offset: int
+    generation: int
+    error: str
+
+
+@dataclass
+class MatchFailed(Message):
+    """A search step (``n``/``N``, :class:`MatchFound`) could not read the partition: ``error`` says why."""
+
+    topic: str
+    partition: int
+    generation: int
+    pattern: str
+    forward: bool
+    error: str
+
+
+@dataclass
+class ProduceDone(Message):
+    """A record was produced to ``topic``: where the broker stored it."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class ProduceFailed(Message):
+    """A record could not be produced to ``topic``: ``error`` says why."""
+
+    topic: str
+    error: str
+
+
+@dataclass
+class ReplayDone(Message):
+    """Dead letters were replayed to ``topic`` (their original topic): how many, and the ones that could
+    not be (``problems``, one sentence each)."""
+
+    topic: str
+    replayed: int
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReplayFailed(Message):
+    """Replaying dead letters to ``topic`` failed: ``error`` says why."""
+
+    topic: str
+    error: str
+
+
+@dataclass
+class PurgeDone(Message):
+    """Every dead letter of ``topic`` was deleted."""
+
+    topic: str
+
+
+@dataclass
+class PurgeFailed(Message):
+    """Purging the dead letters of ``topic`` failed: ``error`` says why."""
+
+    topic: str
+    error: str
 
 
 @dataclass
 class CommitStateLoaded(Message):
-    """Current committed offsets, watermarks and members of a group, read before planning a commit."""
+    """Current committed offsets, watermarks and members of a group, read before planning the commit
+    ``request`` asks for."""
 
     topic: str
     group: str
     states: dict[int, PartitionState]
     members: int
-    error: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
+    error: str
+    request: CommitRequest
 
 
 @dataclass
@@ -173,6 +245,17 @@ class ExportProgress(Message):
     error: str = ""
 
 
+class SeekPurpose(Enum):
+    """Why a seek is resolved, which decides what the app does with its result."""
+
+    SEEK = "seek"
+    """The user's seek dialog: an error reopens it."""
+    START = "start"
+    """``--group`` at start: the stream goes to the group's offset unless the user moved on meanwhile."""
+    BROWSE = "browse"
+    """An all-partitions seek applied to a partition the user just opened."""
+
+
 @dataclass
 class SeekResolved(Message):
     """A seek resolved against the watermarks (and the group's committed offset) read when the user pressed
@@ -186,7 +269,9 @@ class SeekResolved(Message):
     low: int = 0
     high: int = 0
     error: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
+    purpose: SeekPurpose = SeekPurpose.SEEK
+    stream_generation: int | None = None
+    """For :attr:`SeekPurpose.START`: the stream's generation when it was asked for."""
 
 
 @dataclass

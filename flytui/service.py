@@ -2,8 +2,10 @@
 
 The UI thread never waits on the network. Every call below starts a Textual thread worker on the app and
 returns at once; the worker does the blocking pyflymq call and posts one of the small ``Message``
-dataclasses defined here back to the app. Each result carries its context (topic, partition, generation)
-so the app can drop results for a topic or position the user has already left.
+dataclasses of :mod:`flytui.messages` back to the app: the operation's success message, or its failure
+message with the error in the user's words (:meth:`FlyService._in_worker`, the one shape of every one-shot
+operation). Each result carries its context (topic, partition, generation) so the app can drop results for
+a topic or position the user has already left.
 
 Clients: one per *role* (``browse`` for pages and metadata, ``tail`` for the live tail, ``refresh`` for the
 background refresh, ``admin`` for writes), so a slow call in one role never queues behind another. Clients
@@ -26,7 +28,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from textual.dom import DOMNode
@@ -50,20 +52,28 @@ from pyflymq.models import DLQEntry
 from pyflymq.models import Message as Record
 
 from .messages import (
-    ActionDone,
     CommitExecuted,
     CommitStateLoaded,
     ConnectionChanged,
     DeadLettersLoaded,
     ExportProgress,
+    MatchFailed,
     MatchFound,
     NodeChanged,
     NodesCompared,
     OffsetsSaved,
     OverviewLoaded,
+    PageFailed,
     PageLoaded,
+    ProduceDone,
+    ProduceFailed,
+    PurgeDone,
+    PurgeFailed,
+    ReplayDone,
+    ReplayFailed,
     SchemaLoaded,
     SchemasListed,
+    SeekPurpose,
     SeekResolved,
     TailBatch,
     TopicSearchProgress,
@@ -85,6 +95,7 @@ from .rate_history import SessionHistory
 from .schema_decode import TopicSchema
 
 if TYPE_CHECKING:
+    from .actions.commit import CommitRequest
     from .offset_plan import CommitPlan, PartitionState, SeekSpec
     from .screens.seek import SeekRequest
 
@@ -94,7 +105,7 @@ NODE_READ_BUDGET_S = 10.0
 """The nodes view's time limit for reading all of one node's partitions."""
 
 __all__ = [
-    "DLQ_SUFFIX", "ActionDone", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
+    "DLQ_SUFFIX", "CommitExecuted", "CommitStateLoaded", "ConnectionChanged", "ConnectionSettings",
     "DLQRecord", "DeadLettersLoaded", "ExportProgress", "FlyService", "GroupLag", "GroupPartitionLag",
     "MatchFound", "NodeChanged", "NodesCompared", "Overview", "OverviewLoaded", "PageLoaded", "PartitionInfo",
     "ReadOnlyError", "SchemaLoaded", "SchemasListed", "SeekResolved", "ServerInfo", "TailBatch", "TopicInfo",
@@ -102,8 +113,14 @@ __all__ = [
 ]
 
 ResultT = TypeVar("ResultT")
-CallArgs = ParamSpec("CallArgs")
 """What the function given to :meth:`FlyService.call` returns."""
+CallArgs = ParamSpec("CallArgs")
+Outcome = TypeVar("Outcome")
+"""What the work given to :meth:`FlyService._in_worker` returns."""
+FailureTexts = Sequence[tuple[type[Exception], Callable[[Exception], str]]]
+"""The texts of the errors an operation expects, by class: ``((ValueError, str), ...)``."""
+USER_ERROR_TEXTS: FailureTexts = ((ValueError, str),)
+"""A ValueError of the service's own says in words why a request has no answer (no such group, ...)."""
 
 FETCH_PAGE_MAX = 1000
 FULL_REFRESH_PARTITIONS = 200
@@ -364,6 +381,34 @@ class FlyService:
         return self._app.run_worker(work, thread=True, group=group, exclusive=exclusive,
                                     name=name or group, exit_on_error=False)
 
+    def _in_worker(self, work: Callable[[], Outcome], done: Callable[[Outcome], Message | None],
+                   failed: Callable[[str], Message | None], *, group: str, exclusive: bool = False,
+                   name: str = "", texts: FailureTexts = ()) -> Worker[None]:
+        """Run ``work()`` in a worker of ``group`` (see :meth:`_run`), then post ``done(result)``, or
+        ``failed(text)`` when it raised: the user's text for the error is the one ``texts`` gives for its
+        class (the first that matches), else :func:`describe_error`'s. A ``None`` from either posts nothing.
+
+        Every one-shot background operation goes through here; the live tail, which posts as it reads and
+        retries by itself, runs on :meth:`_run` directly."""
+        def run() -> None:
+            try:
+                outcome = work()
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the user is told in the failure message
+                message = failed(self._failure_text(exc, texts))
+            else:
+                message = done(outcome)
+            if message is not None:
+                self._post(message)
+
+        return self._run(run, group=group, exclusive=exclusive, name=name)
+
+    def _failure_text(self, exc: Exception, texts: FailureTexts) -> str:
+        """The sentence the user reads for ``exc`` (see :meth:`_in_worker`)."""
+        for kind, text in texts:
+            if isinstance(exc, kind):
+                return text(exc)
+        return describe_error(exc, self.settings)
+
     def _check_writable(self, what: str) -> None:
         if self.read_only:
             raise ReadOnlyError(what)
@@ -427,24 +472,27 @@ class FlyService:
             return
         focus = tuple(focus)
 
-        def work() -> None:
+        def read() -> Overview:
             try:
                 overview = self.overview_sync("refresh", focus)
                 for topic in focus:
                     overview.group_lags(topic)  # computed here, not on the UI thread
                 if self.history is not None:
                     self.history.record(overview, self.fresh_topics)
-            except Exception as exc:  # noqa: BLE001 - reported through the connection state
-                if self.state == "connected":
-                    self._set_state("reconnecting", describe_error(exc, self.settings))
-                return
             finally:
                 self._refreshing.release()
+            return overview
+
+        def done(overview: Overview) -> Message:
             self.refreshed_at = time.monotonic()
-            self._post(OverviewLoaded(overview))
+            return OverviewLoaded(overview)
+
+        def failed(error: str) -> None:  # reported through the connection state
+            if self.state == "connected":
+                self._set_state("reconnecting", error)
 
         try:
-            self._run(work, group="refresh")
+            self._in_worker(read, done, failed, group="refresh")
         except Exception:
             self._refreshing.release()
             raise
@@ -475,18 +523,11 @@ class FlyService:
 
     def fetch_page(self, topic: str, partition: int, offset: int, count: int, generation: int,
                    filter: str | None = None) -> None:
-        """Fetch a page for the message stream; posts :class:`PageLoaded` (or an error ActionDone)."""
-        def work() -> None:
-            try:
-                records, next_offset = self.fetch_page_sync(topic, partition, offset, count, filter)
-            except Exception as exc:  # noqa: BLE001
-                self._post(ActionDone("fetch", False, describe_error(exc, self.settings),
-                                      {"topic": topic, "partition": partition, "offset": offset,
-                                       "generation": generation}))
-                return
-            self._post(PageLoaded(topic, partition, offset, generation, records, next_offset))
-
-        self._run(work, group=f"page-{partition}")
+        """Fetch a page for the message stream; posts :class:`PageLoaded` or :class:`PageFailed`."""
+        self._in_worker(lambda: self.fetch_page_sync(topic, partition, offset, count, filter),
+                        lambda page: PageLoaded(topic, partition, offset, generation, *page),
+                        lambda error: PageFailed(topic, partition, offset, generation, error),
+                        group=f"page-{partition}")
 
     def find_match_sync(self, topic: str, partition: int, start: int, pattern: str, forward: bool,
                         low: int, high: int, role: str = "browse",
@@ -519,17 +560,15 @@ class FlyService:
 
     def find_match(self, topic: str, partition: int, start: int, pattern: str, forward: bool,
                    low: int, high: int, generation: int) -> None:
-        """Search for the next/previous match in a worker; posts :class:`MatchFound`."""
-        def work() -> None:
-            try:
-                record, reached = self.find_match_sync(topic, partition, start, pattern, forward, low, high)
-            except Exception as exc:  # noqa: BLE001
-                self._post(ActionDone("search", False, describe_error(exc, self.settings)))
-                return
-            self._post(MatchFound(topic, partition, generation, pattern, forward,
-                                  record.offset if record else None, record, reached))
+        """Search for the next/previous match in a worker; posts :class:`MatchFound` or :class:`MatchFailed`."""
+        def found(match: tuple[Record | None, int]) -> Message:
+            record, reached = match
+            return MatchFound(topic, partition, generation, pattern, forward,
+                              record.offset if record else None, record, reached)
 
-        self._run(work, group="search", exclusive=True)
+        self._in_worker(lambda: self.find_match_sync(topic, partition, start, pattern, forward, low, high),
+                        found, lambda error: MatchFailed(topic, partition, generation, pattern, forward, error),
+                        group="search", exclusive=True)
 
     # ----------------------------------------------------------------- whole-topic search
 
@@ -575,17 +614,10 @@ class FlyService:
         def open_reader() -> Any:
             return self._connect_fn(self.settings.servers, **self.settings.client_kwargs())
 
-        def work() -> None:
-            tally = SearchTally(limit=limit or RESULT_LIMIT)
-            try:
-                ranges, skipped = self.search_ranges_sync(topic, start, chosen)
-            except ValueError as exc:
-                self._post(TopicSearchProgress(topic, search_id, tally.snapshot(), error=str(exc)))
-                return
-            except Exception as exc:  # noqa: BLE001
-                self._post(TopicSearchProgress(topic, search_id, tally.snapshot(),
-                                               error=describe_error(exc, self.settings)))
-                return
+        tally = SearchTally(limit=limit or RESULT_LIMIT)
+
+        def scan() -> Message:
+            ranges, skipped = self.search_ranges_sync(topic, start, chosen)
             found = tuple(skipped)
 
             def progress(snapshot: Any) -> None:
@@ -594,9 +626,11 @@ class FlyService:
 
             final = run_search(open_reader, topic, ranges, tally, server_filter=server_filter, matches=matches,
                                stop=cancel, workers=workers or DEFAULT_WORKERS, progress=progress)
-            self._post(TopicSearchProgress(topic, search_id, final, found))
+            return TopicSearchProgress(topic, search_id, final, found)
 
-        self._run(work, group="topic-search", name=f"search {topic}")
+        self._in_worker(scan, lambda last: last,
+                        lambda error: TopicSearchProgress(topic, search_id, tally.snapshot(), error=error),
+                        group="topic-search", name=f"search {topic}", texts=USER_ERROR_TEXTS)
         return cancel
 
     # ----------------------------------------------------------------- seek
@@ -626,24 +660,16 @@ class FlyService:
         return spec.resolve(current, low, high, committed=committed, clamp=clamp), low, high
 
     def resolve_seek(self, topic: str, partition: int, request: SeekRequest, current: int, generation: int,
-                     context: dict[str, Any] | None = None) -> None:
-        """Resolve a seek request in a worker; posts :class:`SeekResolved` (with ``error`` when it fails)."""
-        def work() -> None:
-            try:
-                offset, low, high = self.resolve_seek_sync(topic, partition, request.spec, current,
-                                                           clamp=request.all_partitions)
-            except ValueError as exc:
-                self._post(SeekResolved(topic, partition, generation, request, None, error=str(exc),
-                                        context=context or {}))
-                return
-            except Exception as exc:  # noqa: BLE001
-                self._post(SeekResolved(topic, partition, generation, request, None,
-                                        error=describe_error(exc, self.settings), context=context or {}))
-                return
-            self._post(SeekResolved(topic, partition, generation, request, offset, low, high,
-                                    context=context or {}))
-
-        self._run(work, group="seek", exclusive=True)
+                     purpose: SeekPurpose = SeekPurpose.SEEK, stream_generation: int | None = None) -> None:
+        """Resolve a seek request in a worker; posts :class:`SeekResolved` (with ``error`` when it fails)
+        carrying ``purpose`` and ``stream_generation``."""
+        self._in_worker(
+            lambda: self.resolve_seek_sync(topic, partition, request.spec, current, clamp=request.all_partitions),
+            lambda where: SeekResolved(topic, partition, generation, request, *where, purpose=purpose,
+                                       stream_generation=stream_generation),
+            lambda error: SeekResolved(topic, partition, generation, request, None, error=error, purpose=purpose,
+                                       stream_generation=stream_generation),
+            group="seek", exclusive=True, texts=USER_ERROR_TEXTS)
 
     # ----------------------------------------------------------------- live tail
 
@@ -757,15 +783,10 @@ class FlyService:
 
     def load_schema(self, topic: str, name: str, generation: int) -> None:
         """Read schema ``name`` for decoding ``topic`` in a worker; posts :class:`SchemaLoaded`."""
-        def work() -> None:
-            try:
-                schema = self.schema_sync(name)
-            except Exception as exc:  # noqa: BLE001
-                self._post(SchemaLoaded(topic, name, generation, None, describe_error(exc, self.settings)))
-                return
-            self._post(SchemaLoaded(topic, name, generation, schema))
-
-        self._run(work, group="schema", exclusive=True)
+        self._in_worker(lambda: self.schema_sync(name),
+                        lambda schema: SchemaLoaded(topic, name, generation, schema),
+                        lambda error: SchemaLoaded(topic, name, generation, None, error),
+                        group="schema", exclusive=True)
 
     def schema_names_sync(self, role: str = "browse") -> list[str]:
         """The names of every registered schema, sorted (LIST_SCHEMAS gives ``<name>-v<version>`` ids)."""
@@ -782,15 +803,8 @@ class FlyService:
     def list_schemas(self, topic: str) -> None:
         """List the registered schema names in a worker (to choose one for ``topic``); posts
         :class:`SchemasListed`."""
-        def work() -> None:
-            try:
-                names = self.schema_names_sync()
-            except Exception as exc:  # noqa: BLE001
-                self._post(SchemasListed(topic, [], describe_error(exc, self.settings)))
-                return
-            self._post(SchemasListed(topic, names))
-
-        self._run(work, group="schema-list", exclusive=True)
+        self._in_worker(self.schema_names_sync, lambda names: SchemasListed(topic, names),
+                        lambda error: SchemasListed(topic, [], error), group="schema-list", exclusive=True)
 
     # ----------------------------------------------------------------- DLQ
 
@@ -860,32 +874,32 @@ class FlyService:
                 pass
 
     def compare_nodes(self) -> None:
-        """Read every server of the list at once, each on its own client; posts :class:`NodesCompared`."""
-        def work() -> None:
+        """Read every server of the list at once, each on its own client; posts :class:`NodesCompared` (a
+        failure of the whole reading is every node's error)."""
+        addresses = self.server_addresses()
+
+        def read() -> list[NodeReading]:
             from concurrent.futures import ThreadPoolExecutor
 
-            addresses = self.server_addresses()
             with ThreadPoolExecutor(max_workers=len(addresses), thread_name_prefix="flytui-node") as pool:
-                readings = list(pool.map(self.read_node_sync, addresses))
-            self._post(NodesCompared(readings))
+                return list(pool.map(self.read_node_sync, addresses))
 
-        self._run(work, group="nodes", exclusive=True)
+        self._in_worker(read, NodesCompared,
+                        lambda error: NodesCompared([NodeReading(address, error=error) for address in addresses]),
+                        group="nodes", exclusive=True)
 
     def load_dlq(self, topic: str, generation: int) -> None:
         """Read the DLQ of ``topic`` in a worker; posts :class:`DeadLettersLoaded`."""
-        def work() -> None:
+        def read() -> list[DLQRecord]:
             from pyflymq.errors import TopicNotFoundError
 
             try:
-                records = self.dlq_sync(topic)
-            except TopicNotFoundError:
-                records = []
-            except Exception as exc:  # noqa: BLE001
-                self._post(DeadLettersLoaded(topic, generation, [], describe_error(exc, self.settings)))
-                return
-            self._post(DeadLettersLoaded(topic, generation, records))
+                return self.dlq_sync(topic)
+            except TopicNotFoundError:  # no dead letters yet
+                return []
 
-        self._run(work, group="dlq", exclusive=True)
+        self._in_worker(read, lambda records: DeadLettersLoaded(topic, generation, records),
+                        lambda error: DeadLettersLoaded(topic, generation, [], error), group="dlq", exclusive=True)
 
     def replay_sync(self, records: list[DLQRecord]) -> tuple[int, list[str]]:
         """Replay DLQ records to their original topics; returns (replayed, problems)."""
@@ -914,22 +928,11 @@ class FlyService:
         return done, problems
 
     def replay(self, records: list[DLQRecord]) -> None:
-        """Replay in a worker; posts ``ActionDone("replay", ...)``."""
+        """Replay in a worker; posts :class:`ReplayDone` or :class:`ReplayFailed`."""
         self._check_writable("replaying dead letters")
-
-        def work() -> None:
-            try:
-                done, problems = self.replay_sync(records)
-            except Exception as exc:  # noqa: BLE001
-                self._post(ActionDone("replay", False, describe_error(exc, self.settings)))
-                return
-            target = records[0].original_topic if records else ""
-            text = f"Replayed {done} record{'s' if done != 1 else ''} to {target}."
-            if problems:
-                text += " " + "; ".join(problems[:3])
-            self._post(ActionDone("replay", done > 0 or not problems, text, {"topic": target}))
-
-        self._run(work, group="admin")
+        target = records[0].original_topic if records else ""
+        self._in_worker(lambda: self.replay_sync(records), lambda result: ReplayDone(target, *result),
+                        lambda error: ReplayFailed(target, error), group="admin")
 
     def purge_sync(self, topic: str) -> None:
         """Delete every dead letter of ``topic`` (PURGE_DLQ, else delete ``<topic>.dlq``)."""
@@ -947,36 +950,19 @@ class FlyService:
         self.call("admin", lambda c: c.delete_topic(f"{base}{DLQ_SUFFIX}"))
 
     def purge(self, topic: str) -> None:
-        """Purge in a worker; posts ``ActionDone("purge", ...)``."""
+        """Purge in a worker; posts :class:`PurgeDone` or :class:`PurgeFailed`."""
         self._check_writable("purging the dead-letter queue")
-
-        def work() -> None:
-            try:
-                self.purge_sync(topic)
-            except Exception as exc:  # noqa: BLE001
-                self._post(ActionDone("purge", False, describe_error(exc, self.settings)))
-                return
-            self._post(ActionDone("purge", True, f"Purged the dead-letter queue of {topic}.", {"topic": topic}))
-
-        self._run(work, group="admin")
+        self._in_worker(lambda: self.purge_sync(topic), lambda _: PurgeDone(topic),
+                        lambda error: PurgeFailed(topic, error), group="admin")
 
     # ----------------------------------------------------------------- produce
 
     def produce(self, topic: str, value: bytes, key: bytes | None = None) -> None:
-        """Produce one record in a worker; posts ``ActionDone("produce", ...)``."""
+        """Produce one record in a worker; posts :class:`ProduceDone` or :class:`ProduceFailed`."""
         self._check_writable("producing")
-
-        def work() -> None:
-            try:
-                meta = self.call("admin", lambda c: c.produce(topic, value, key=key))
-            except Exception as exc:  # noqa: BLE001
-                self._post(ActionDone("produce", False, describe_error(exc, self.settings)))
-                return
-            self._post(ActionDone("produce", True,
-                                  f"Produced to {topic} partition {meta.partition} at offset {meta.offset}.",
-                                  {"topic": topic, "partition": meta.partition, "offset": meta.offset}))
-
-        self._run(work, group="admin")
+        self._in_worker(lambda: self.call("admin", lambda c: c.produce(topic, value, key=key)),
+                        lambda meta: ProduceDone(topic, meta.partition, meta.offset),
+                        lambda error: ProduceFailed(topic, error), group="admin")
 
     # ----------------------------------------------------------------- commits
 
@@ -999,18 +985,12 @@ class FlyService:
             states[p] = PartitionState(low=low, high=high, committed=offsets.get(p))
         return states, members
 
-    def load_commit_state(self, topic: str, group: str, context: dict[str, Any] | None = None) -> None:
-        """Read the state a commit plan needs, in a worker; posts :class:`CommitStateLoaded`."""
-        def work() -> None:
-            try:
-                states, members = self.commit_state_sync(topic, group)
-            except Exception as exc:  # noqa: BLE001
-                self._post(CommitStateLoaded(topic, group, {}, 0, describe_error(exc, self.settings),
-                                             context or {}))
-                return
-            self._post(CommitStateLoaded(topic, group, states, members, "", context or {}))
-
-        self._run(work, group="commit-state", exclusive=True)
+    def load_commit_state(self, topic: str, group: str, request: CommitRequest) -> None:
+        """Read the state the plan of ``request`` needs, in a worker; posts :class:`CommitStateLoaded`."""
+        self._in_worker(lambda: self.commit_state_sync(topic, group),
+                        lambda state: CommitStateLoaded(topic, group, *state, "", request),
+                        lambda error: CommitStateLoaded(topic, group, {}, 0, error, request),
+                        group="commit-state", exclusive=True)
 
     def execute_commit_sync(self, topic: str, group: str, changes: dict[int, int],
                             planned: Iterable[int] | None = None, *, previous: dict[int, int | None] | None = None,
@@ -1068,23 +1048,13 @@ class FlyService:
         planned = [row.partition for row in plan.rows]
         previous = {row.partition: row.current for row in plan.rows}
 
-        def work() -> None:
-            from .commit_journal import JournalError
+        from .commit_journal import JournalError
 
-            try:
-                readback, errors, members = self.execute_commit_sync(plan.topic, plan.group, changes, planned,
-                                                                     previous=previous, kind=kind)
-            except JournalError as exc:
-                self._post(CommitExecuted(plan, {}, {row.partition: f"{exc}: nothing was committed"
-                                                     for row in plan.rows}))
-                return
-            except Exception as exc:  # noqa: BLE001
-                self._post(CommitExecuted(plan, {}, {row.partition: describe_error(exc, self.settings)
-                                                     for row in plan.rows}))
-                return
-            self._post(CommitExecuted(plan, readback, errors, members))
-
-        self._run(work, group="admin")
+        self._in_worker(lambda: self.execute_commit_sync(plan.topic, plan.group, changes, planned,
+                                                         previous=previous, kind=kind),
+                        lambda result: CommitExecuted(plan, *result),
+                        lambda error: CommitExecuted(plan, {}, {row.partition: error for row in plan.rows}),
+                        group="admin", texts=((JournalError, lambda exc: f"{exc}: nothing was committed"),))
 
     def group_offsets_sync(self, topic: str, group: str, role: str = "admin") -> dict[int, int]:
         """``{partition: committed offset}`` of ``group`` on ``topic`` (DESCRIBE_GROUP; raises
@@ -1096,21 +1066,16 @@ class FlyService:
         worker; posts :class:`OffsetsSaved`. Reads only."""
         from .offset_files import format_offsets_csv, write_offsets_file
 
-        def work() -> None:
-            try:
-                offsets = self.group_offsets_sync(topic, group)
-                if not offsets:
-                    raise FlyMQError(f"group {group!r} has no committed offset on {topic}")
-                write_offsets_file(path, format_offsets_csv(topic, offsets), overwrite=overwrite)
-            except FileExistsError:
-                self._post(OffsetsSaved(topic, group, path, 0, f"{path} already exists; choose another name"))
-                return
-            except Exception as exc:  # noqa: BLE001
-                self._post(OffsetsSaved(topic, group, path, 0, describe_error(exc, self.settings)))
-                return
-            self._post(OffsetsSaved(topic, group, path, len(offsets)))
+        def save() -> int:
+            offsets = self.group_offsets_sync(topic, group)
+            if not offsets:
+                raise FlyMQError(f"group {group!r} has no committed offset on {topic}")
+            write_offsets_file(path, format_offsets_csv(topic, offsets), overwrite=overwrite)
+            return len(offsets)
 
-        self._run(work, group="export-offsets")
+        self._in_worker(save, lambda count: OffsetsSaved(topic, group, path, count),
+                        lambda error: OffsetsSaved(topic, group, path, 0, error), group="export-offsets",
+                        texts=((FileExistsError, lambda _: f"{path} already exists; choose another name"),))
 
     # ----------------------------------------------------------------- export
 
@@ -1149,21 +1114,15 @@ class FlyService:
                 self._post(ExportProgress(path, done, total))
             return not cancel.is_set()
 
-        def work() -> None:
+        def write() -> Message:
             try:
                 written = write_jsonl(path, records if records is not None else fetched(), progress,
                                       overwrite=overwrite)
-            except ExportCancelled as exc:
-                self._post(ExportProgress(path, exc.written, total, True, "cancelled; no file was written"))
-                return
-            except FileExistsError:
-                self._post(ExportProgress(path, 0, total, True,
-                                          f"{path} already exists; choose another name"))
-                return
-            except Exception as exc:  # noqa: BLE001
-                self._post(ExportProgress(path, 0, total, True, describe_error(exc, self.settings)))
-                return
-            self._post(ExportProgress(path, written, total, True))
+            except ExportCancelled as exc:  # the user's choice, not a failure
+                return ExportProgress(path, exc.written, total, True, "cancelled; no file was written")
+            return ExportProgress(path, written, total, True)
 
-        self._run(work, group="export")
+        self._in_worker(write, lambda finished: finished,
+                        lambda error: ExportProgress(path, 0, total, True, error), group="export",
+                        texts=((FileExistsError, lambda _: f"{path} already exists; choose another name"),))
         return cancel

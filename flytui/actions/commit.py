@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..commit_journal import JournalError, journal_path, last_commit
@@ -25,6 +26,23 @@ if TYPE_CHECKING:
     from .host import ActionHost
 else:  # at run time the mixins stand on object; the app supplies the host
     ActionHost = object
+
+
+@dataclass(frozen=True)
+class CommitRequest:
+    """A commit the user asked for, carried through the read of the offsets its plan is made against."""
+
+    target: CommitTarget
+    kind: str = "commit"
+    """What the journal calls it: ``commit``, ``file`` or ``undo``."""
+    choice: CommitChoice | None = None
+    """The target dialog's choices, to reopen it with them."""
+    reopen: Callable[[CommitChoice | None], None] | None = None
+    """Reopens the target dialog (``esc`` on the plan, a target that cannot be planned); None: there is none."""
+    what: str = "Commit"
+    """What the notice of a cancelled plan calls it."""
+    title: str | None = None
+    """The plan's title (None: the plan screen's own)."""
 
 
 class CommitActions(ActionHost):
@@ -64,8 +82,8 @@ class CommitActions(ActionHost):
                 if choice is None:
                     return
                 kind = "file" if choice.kind == "file" else "commit"
-                self.service.load_commit_state(topic, choice.group, {"target": choice.target, "choice": choice,
-                                                                     "reopen": open_target, "kind": kind})
+                self.service.load_commit_state(topic, choice.group,
+                                               CommitRequest(choice.target, kind, choice, open_target))
 
             self.push_screen(screen, chosen)
 
@@ -74,18 +92,18 @@ class CommitActions(ActionHost):
     @while_running
     def on_commit_state_loaded(self, event: CommitStateLoaded) -> None:
         """The current offsets are in: build the plan and show it for confirmation."""
-        context = event.context
-        reopen: Callable[[CommitChoice | None], None] | None = context.get("reopen")
+        request = event.request
+        reopen = request.reopen
         if event.error:
             self.notify(f"Could not read the offsets of {event.group}: {event.error}", severity="error",
                         timeout=10, markup=False)
             return
         try:
-            plan = plan_commit(event.topic, event.group, context["target"], event.states)
+            plan = plan_commit(event.topic, event.group, request.target, event.states)
         except ValueError as exc:
             self.notify(str(exc), severity="error", timeout=8, markup=False)
             if reopen is not None:
-                reopen(context.get("choice"))
+                reopen(request.choice)
             return
         latest = {p: state.committed for p, state in event.states.items()}
         moves = self.offset_history.moves(event.topic, event.group, latest, time.time())
@@ -93,18 +111,18 @@ class CommitActions(ActionHost):
 
         def confirmed(ok: bool | None) -> None:
             if ok is None and reopen is not None:
-                reopen(context.get("choice"))  # esc: back to the target, choices kept
+                reopen(request.choice)  # esc: back to the target, choices kept
                 return
             if not ok:
-                self.notify(f"{context.get('what', 'Commit')} cancelled: nothing was written.", timeout=3)
+                self.notify(f"{request.what} cancelled: nothing was written.", timeout=3)
                 return
             try:
-                self.service.execute_commit(plan, context.get("kind", "commit"))
+                self.service.execute_commit(plan, request.kind)
             except ReadOnlyError as exc:
                 self._refuse(exc)
 
         self.push_screen(CommitPlanScreen(plan, event.members, moves=moves, group_exists=exists,
-                                          title=context.get("title"), back=reopen is not None), confirmed)
+                                          title=request.title, back=reopen is not None), confirmed)
 
     @while_running
     def on_commit_executed(self, event: CommitExecuted) -> None:
@@ -137,9 +155,9 @@ class CommitActions(ActionHost):
         when = first.time.replace("T", " ").rstrip("Z").split(".")[0] + " UTC"
         target = CommitTarget.to_offsets({e.partition: e.old for e in entries},
                                          source=f"the offsets saved before the {first.kind} of {when}")
-        self.service.load_commit_state(first.topic, first.group, {
-            "target": target, "kind": "undo", "what": "Undo",
-            "title": f"Undo plan (dry run): back to the offsets saved before the {first.kind} of {when}"})
+        self.service.load_commit_state(first.topic, first.group, CommitRequest(
+            target, "undo", what="Undo",
+            title=f"Undo plan (dry run): back to the offsets saved before the {first.kind} of {when}"))
 
     # ------------------------------------------------------------------ save offsets
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.widgets import TabbedContent
 
-from ..messages import DeadLettersLoaded, while_running
+from ..messages import DeadLettersLoaded, PurgeDone, PurgeFailed, ReplayDone, ReplayFailed, while_running
 from ..model import DLQRecord
 from ..screens.confirm import ConfirmScreen
 from ..service import ReadOnlyError
@@ -104,6 +104,25 @@ class DeadLetterActions(ActionHost):
 
         self.push_screen(screen, answered)
 
+    @while_running
+    def on_replay_done(self, event: ReplayDone) -> None:
+        """Dead letters were replayed: say how many (and which were skipped), and read again what it changed.
+        A replay that skipped every record is an error."""
+        count = event.replayed
+        text = f"Replayed {count} record{'s' if count != 1 else ''} to {event.topic}."
+        if event.problems:
+            text += " " + "; ".join(event.problems[:3])
+        if count == 0 and event.problems:
+            self.notify(text, severity="error", title="Replay", timeout=10)
+            return
+        self.notify(text, title="Replay", timeout=5)
+        self.action_refresh_now()
+
+    @while_running
+    def on_replay_failed(self, event: ReplayFailed) -> None:
+        """Replaying dead letters failed: say why."""
+        self.notify(event.error, severity="error", title="Replay", timeout=10)
+
     def action_purge_dlq(self) -> None:
         """Delete every dead letter of the open topic (type ``purge`` to confirm)."""
         if not self.topic:
@@ -126,3 +145,14 @@ class DeadLetterActions(ActionHost):
                     self._refuse(exc)
 
         self.push_screen(screen, answered)
+
+    @while_running
+    def on_purge_done(self, event: PurgeDone) -> None:
+        """The dead letters were deleted: say so, and read again what it changed."""
+        self.notify(f"Purged the dead-letter queue of {event.topic}.", title="Purge", timeout=5)
+        self.action_refresh_now()
+
+    @while_running
+    def on_purge_failed(self, event: PurgeFailed) -> None:
+        """Purging the dead letters failed: say why."""
+        self.notify(event.error, severity="error", title="Purge", timeout=10)

@@ -125,6 +125,10 @@ class ActionHost(App[int]):
     def _refresh(self) -> None: ...
 
     @abstractmethod
+    def action_refresh_now(self) -> None:
+        """Read topics, watermarks, groups and the open topic's dead letters again now."""
+
+    @abstractmethod
     def _update_reading(self, record: Message | None = None) -> None: ...
 
     @abstractmethod

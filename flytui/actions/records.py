@@ -12,7 +12,7 @@ from pyflymq.models import Message as Record
 
 from ..clipboard import copy_to_clipboard, record_as_json, value_as_text
 from ..decode import next_mode, visible_str
-from ..messages import ExportProgress, SchemaLoaded, SchemasListed, while_running
+from ..messages import ExportProgress, ProduceDone, ProduceFailed, SchemaLoaded, SchemasListed, while_running
 from ..schema_decode import schema_preview
 from ..screens.export import ExportProgressScreen, ExportRequest, ExportScope, ExportScreen
 from ..screens.produce import ProduceRequest, ProduceScreen
@@ -147,6 +147,18 @@ class RecordActions(ActionHost):
                 self._refuse(exc)
 
         self.push_screen(screen, produced)
+
+    @while_running
+    def on_produce_done(self, event: ProduceDone) -> None:
+        """A record was produced: say where, and read again what it changed."""
+        self.notify(f"Produced to {event.topic} partition {event.partition} at offset {event.offset}.",
+                    title="Produce", timeout=5)
+        self.action_refresh_now()
+
+    @while_running
+    def on_produce_failed(self, event: ProduceFailed) -> None:
+        """A record could not be produced: say why."""
+        self.notify(event.error, severity="error", title="Produce", timeout=10)
     # ------------------------------------------------------------------ export
 
     def action_export(self) -> None:

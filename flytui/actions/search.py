@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..messages import MatchFound, SeekResolved, while_running
+from ..messages import MatchFailed, MatchFound, SeekPurpose, SeekResolved, while_running
 from ..offset_plan import parse_seek_spec
 from ..screens.filter import FilterScreen
 from ..screens.seek import SeekRequest, SeekScreen
@@ -50,8 +50,7 @@ class SearchActions(ActionHost):
 
         def sought(request: SeekRequest | None) -> None:
             if request is not None and self.topic is not None:
-                self.service.resolve_seek(self.topic, partition, request, current, self.topic_generation,
-                                          {"purpose": "seek"})
+                self.service.resolve_seek(self.topic, partition, request, current, self.topic_generation)
 
         self.push_screen(screen, sought)
 
@@ -62,26 +61,26 @@ class SearchActions(ActionHost):
         request = SeekRequest(parse_seek_spec(f"group:{group}"), all_partitions=False, offset=None,
                               text=f"group:{group}")
         self.service.resolve_seek(self.topic, self.partition, request, 0, self.topic_generation,
-                                  {"purpose": "start", "stream": self.stream.generation})
+                                  SeekPurpose.START, self.stream.generation)
 
     def seek_all_on(self, partition: int) -> None:
         """Resolve the all-partitions seek on a partition the user just opened (its own fresh range)."""
         if self.topic is None or self.seek_all is None:  # (browse calls this only with both set)
             return
         self.service.resolve_seek(self.topic, partition, self.seek_all, 0, self.topic_generation,
-                                  {"purpose": "browse"})
+                                  SeekPurpose.BROWSE)
 
     @while_running
     def on_seek_resolved(self, event: SeekResolved) -> None:
         """A seek was resolved in a worker: jump there and say what it resolved to (or why it could not)."""
         if event.topic != self.topic or event.generation != self.topic_generation:
             return  # the user opened another topic meanwhile
-        purpose = event.context.get("purpose", "seek")
+        purpose = event.purpose
         request = event.request
         if event.error:
-            if purpose == "seek":
+            if purpose is SeekPurpose.SEEK:
                 self.action_seek(initial=request.text, error=event.error, all_partitions=request.all_partitions)
-            elif purpose == "start":
+            elif purpose is SeekPurpose.START:
                 self.notify(f"--group: {event.error} Showing partition {event.partition} from its beginning.",
                             severity="warning", timeout=8, markup=False)
             elif event.partition == self.partition:  # an all-partitions seek with no offset on this partition
@@ -91,9 +90,9 @@ class SearchActions(ActionHost):
                 mark = next((p for p in info.partitions if p.partition == event.partition), None) if info else None
                 self.browse(event.partition, mark.low if mark else 0)
             return
-        if purpose != "seek" and event.partition != self.partition:
+        if purpose is not SeekPurpose.SEEK and event.partition != self.partition:
             return  # the user moved to another partition meanwhile
-        if purpose == "start" and event.context.get("stream") != self.stream.generation:
+        if purpose is SeekPurpose.START and event.stream_generation != self.stream.generation:
             return  # the user opened something else before the group's offset arrived
         if self.tailing:
             self._stop_tail()
@@ -101,10 +100,10 @@ class SearchActions(ActionHost):
         self._show_seek(request, event.partition, event.offset, event.low, event.high, purpose)
 
     def _show_seek(self, request: SeekRequest, partition: int, offset: int, low: int, high: int,
-                   purpose: str) -> None:
+                   purpose: SeekPurpose) -> None:
         """Jump to a resolved offset and tell the user what it resolved to."""
         resolved = f"{request.text} → {offset}"
-        if request.all_partitions and purpose == "seek":
+        if request.all_partitions and purpose is SeekPurpose.SEEK:
             self.seek_all = request
             resolved += (f" on partition {partition}; applied to each partition you open next (until you open "
                          "another topic)")
@@ -114,7 +113,7 @@ class SearchActions(ActionHost):
             if high > low:
                 resolved += f": the end (nothing there yet), showing the last record {shown}. Press t to tail."
         self.notify(resolved, title="Seek", timeout=5, markup=False)
-        if self.stream_filter is not None or purpose == "browse" or self.partition != partition:
+        if self.stream_filter is not None or purpose is SeekPurpose.BROWSE or self.partition != partition:
             self.browse(partition, shown)  # through the filter, if one is set: it stays until esc clears it
         else:
             self.stream.set_high_watermark(high)
@@ -207,3 +206,8 @@ class SearchActions(ActionHost):
             self.browse(event.partition, event.offset)
         else:
             self.stream.jump_to_offset(event.offset)
+
+    @while_running
+    def on_match_failed(self, event: MatchFailed) -> None:
+        """A search step could not read the partition: say why."""
+        self.notify(event.error, severity="error", title="Search", timeout=10)
