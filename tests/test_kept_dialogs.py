@@ -76,3 +76,39 @@ async def test_a_kept_commit_dialog_commits_like_a_new_one(flymq):
         await wait_idle(pilot, app)
     app.service.close()
     assert [client.get_committed_offset(topic, "billing", p) for p in (0, 1)] == ends(client, topic, 2)
+
+
+@pilot_test
+async def test_a_kept_produce_dialog_shows_what_a_new_one_shows_and_sends_what_is_typed(flymq):
+    topic, client = seed(flymq, partitions=1, per_partition=3, prefix="kept")
+    app = make_app(flymq.address, topic=topic)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, "p", "ProduceScreen")
+        first = app.screen
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", *"left-over key", "tab", "tab", "tab",
+                          *"left-over value")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await open_dialog(pilot, app, "p", "ProduceScreen")
+        assert app.screen is first
+        await pilot.pause(0.1)
+        kept = dialog_state(app)
+        assert "left-over" not in kept[0]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        app.dialogs = KeptDialogs(app)
+        await open_dialog(pilot, app, "p", "ProduceScreen")
+        assert app.screen is not first
+        await pilot.pause(0.1)
+        assert dialog_state(app) == kept
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await open_dialog(pilot, app, "p", "ProduceScreen")  # the second kept one, used to the end
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", *"order-42", "tab", "tab", "tab", *"paid")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="sent")
+        await wait_idle(pilot, app)
+    app.service.close()
+    records = client.fetch(topic, 0, 0, 10).messages
+    assert (len(records), records[-1].key, records[-1].value) == (4, b"order-42", b"paid")

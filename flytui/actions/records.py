@@ -134,9 +134,10 @@ class RecordActions(ActionHost):
         if record is not None:
             where = (f"{record.topic} partition {record.partition} offset {record.offset}" if record.partition >= 0
                      else f"dead letter from {record.topic} offset {record.offset}")
-            screen = ProduceScreen(topic, key=record.key, value=record.value, topics=topics, source=where)
+            screen = self.dialogs.open(ProduceScreen, topic, key=record.key, value=record.value, topics=topics,
+                                       source=where)
         else:
-            screen = ProduceScreen(topic, topics=topics)
+            screen = self.dialogs.open(ProduceScreen, topic, topics=topics)
 
         def produced(result: ProduceRequest | None) -> None:
             if result is None:

@@ -164,6 +164,11 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
     def __init__(self, topic: str = "", key: bytes | str | None = None, value: bytes | str = b"", *,
                  topics: Sequence[str] = (), source: str | None = None) -> None:
         super().__init__()
+        self.configure(topic, key, value, topics=topics, source=source)
+
+    def configure(self, topic: str = "", key: bytes | str | None = None, value: bytes | str = b"", *,
+                  topics: Sequence[str] = (), source: str | None = None) -> None:
+        """What this opening produces (the dialog is kept between openings: see ``KeptDialogs``)."""
         self.topic = topic
         self.key_bytes = _as_bytes(key)
         self.value_bytes = _as_bytes(value) or b""
@@ -173,13 +178,20 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
                                                                                   allow_json=False)
         self._value_encoding = guess_encoding(self.value_bytes) if self.value_bytes else "text"
 
+    def _heading(self) -> Text:
+        return Text("Produce a message") if self.source is None else Text.assemble(
+            "Edit and resend ", visible_text(self.source, style="bold"))
+
+    def _key_text(self) -> str:
+        return "" if self.key_bytes is None else render_field(self.key_bytes, self._key_encoding)
+
     def compose(self) -> ComposeResult:
         """Topic, key + encoding, value encoding + text area, status, errors, buttons."""
-        heading = Text("Produce a message") if self.source is None else Text.assemble(
-            "Edit and resend ", visible_text(self.source, style="bold"))
-        key_text = "" if self.key_bytes is None else render_field(self.key_bytes, self._key_encoding)
+        key_text = self._key_text()
         with self.dialog_box():
-            yield title_line(heading)
+            title = title_line(self._heading())
+            title.id = "title"
+            yield title
             yield hint_line("FlyMQ chooses the partition from the key's hash (round-robin without a key).")
             yield label_line("Topic")
             yield Input(value=self.topic, id="topic", placeholder="topic name",
@@ -204,10 +216,25 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
 
     def on_mount(self) -> None:
         """Focus the first empty field (the topic, else the value) and show the sizes."""
-        if self.topic:
-            self.query_one("#value", TextArea).focus()
-        else:
-            self.query_one("#topic", Input).focus()
+        self._focus_first()
+        self._update_status()
+
+    def _focus_first(self) -> None:
+        self.set_focus(self.query_one("#value", TextArea) if self.topic else self.query_one("#topic", Input))
+
+    def refill(self) -> None:
+        """Show this opening's topic, key and value in the widgets of an earlier opening."""
+        self.query_one("#title", Static).update(self._heading())
+        topic = self.query_one("#topic", Input)
+        topic.value = self.topic
+        topic.suggester = SuggestFromList(self.topics) if self.topics else None
+        self.query_one("#key", Input).value = self._key_text()
+        # the encodings are set first, so the Select.Changed these cause converts nothing
+        self.query_one("#key-encoding", Select).value = self._key_encoding
+        self.query_one("#value-encoding", Select).value = self._value_encoding
+        self.query_one("#value", TextArea).text = render_field(self.value_bytes, self._value_encoding)
+        self.query_one(".dialog-box").scroll_home(animate=False)
+        self._focus_first()
         self._update_status()
 
     # conversion between encodings -------------------------------------------------------------------
