@@ -112,3 +112,37 @@ async def test_a_kept_produce_dialog_shows_what_a_new_one_shows_and_sends_what_i
     app.service.close()
     records = client.fetch(topic, 0, 0, 10).messages
     assert (len(records), records[-1].key, records[-1].value) == (4, b"order-42", b"paid")
+
+
+@pilot_test
+async def test_a_kept_seek_dialog_shows_what_a_new_one_shows_and_seeks(flymq):
+    topic, client = seed(flymq, partitions=2, per_partition=20, prefix="kept")
+    app = make_app(flymq.address, topic=topic)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, "s", "SeekScreen")
+        first = app.screen
+        await pilot.press(*"bogus", "ctrl+a")  # an error in the preview, all partitions
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await pilot.press("3", "down", "down", "down")
+        await pilot.pause(0.1)
+        await open_dialog(pilot, app, "s", "SeekScreen")
+        assert app.screen is first
+        await pilot.pause(0.1)
+        kept = dialog_state(app)
+        assert "You are at offset 3" in kept[0] and "bogus" not in kept[0]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        app.dialogs = KeptDialogs(app)
+        await open_dialog(pilot, app, "s", "SeekScreen")
+        assert app.screen is not first
+        await pilot.pause(0.1)
+        assert dialog_state(app) == kept
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await open_dialog(pilot, app, "s", "SeekScreen")
+        await pilot.press(*"12", "enter")
+        await wait_for(pilot, lambda: app.stream.selected_record is not None
+                       and app.stream.selected_record.offset == 12, what="the stream at offset 12")
+    app.service.close()

@@ -44,9 +44,9 @@ class SearchActions(ActionHost):
         record = self.stream.selected_record
         current = record.offset if record is not None else mark.low
         groups = [g.group_id for g in self.groups.groups] if self.groups.topic == self.topic else []
-        screen = SeekScreen(partition, current, mark.low, mark.high, groups=groups,
-                            partition_count=info.partition_count if info else None, initial=initial,
-                            error=error, all_partitions=all_partitions)
+        screen = self.dialogs.open(SeekScreen, partition, current, mark.low, mark.high, groups=groups,
+                                   partition_count=info.partition_count if info else None, initial=initial,
+                                   error=error, all_partitions=all_partitions)
 
         def sought(request: SeekRequest | None) -> None:
             if request is not None and self.topic is not None:

@@ -98,6 +98,14 @@ class SeekScreen(Dialog["SeekRequest | None"]):
                  initial: str = "", partition_count: int | None = None, error: str = "",
                  all_partitions: bool = False) -> None:
         super().__init__()
+        self.configure(partition, current, low, high, groups=groups, initial=initial,
+                       partition_count=partition_count, error=error, all_partitions=all_partitions)
+
+    def configure(self, partition: int, current: int, low: int, high: int, *, groups: Sequence[str] = (),
+                  initial: str = "", partition_count: int | None = None, error: str = "",
+                  all_partitions: bool = False) -> None:
+        """Where this opening seeks from (the dialog is kept between openings: see ``KeptDialogs``)."""
+        self._shown_all = all_partitions
         self.initial_error = error
         self.initial_all = all_partitions
         self.partition = partition
@@ -108,39 +116,48 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         self.initial = initial
         self.partition_count = partition_count
 
+    def _where(self) -> Text:
+        if self.low >= self.high:
+            return Text(f"Partition {self.partition} holds no records "
+                        f"(the next offset to be written is {self.high}).")
+        return Text(f"Partition {self.partition} holds offsets {self.low}..{self.high - 1} "
+                    f"(the next offset to be written is {self.high}). You are at offset {self.current}.")
+
+    def _suggester(self) -> SuggestFromList:
+        return SuggestFromList(["beginning", "end", *(f"group:{g}" for g in self.groups)], case_sensitive=False)
+
+    def _scope_labels(self) -> tuple[Text, Text]:
+        all_label = ("all partitions" if self.partition_count is None
+                     else f"all partitions ({self.partition_count})")
+        return (Text(f"this partition ({self.partition})"),
+                Text(f"{all_label}: the same form on each, clamped into its range"))
+
+    def _help_text(self) -> Text:
+        help_text = Text("1234 an offset · +N / -N from the current offset · beginning (b) · end (e): "
+                         "only new records · end-N: the last N · group:NAME: where that group resumes")
+        if self.groups:
+            help_text.append("\nGroups on this topic: ")
+            shown = self.groups[:8]
+            help_text.append_text(visible_text(", ".join(shown)))
+            if len(self.groups) > len(shown):
+                help_text.append(f", … ({len(self.groups) - len(shown)} more)")
+        return help_text
+
     def compose(self) -> ComposeResult:
         """Range info, the input, the live preview, the scope and the buttons."""
-        if self.low >= self.high:
-            where = (f"Partition {self.partition} holds no records "
-                     f"(the next offset to be written is {self.high}).")
-        else:
-            where = (f"Partition {self.partition} holds offsets {self.low}..{self.high - 1} "
-                     f"(the next offset to be written is {self.high}). You are at offset {self.current}.")
-        words = ["beginning", "end", *(f"group:{g}" for g in self.groups)]
+        one_label, all_label = self._scope_labels()
         with self.dialog_box():
             yield title_line("Seek")
-            yield Static(Text(where), id="range-info")
+            yield Static(self._where(), id="range-info")
             yield Input(value=self.initial, placeholder="1234, +N, -N, beginning, end, end-N, group:NAME",
-                        id="seek-input", suggester=SuggestFromList(words, case_sensitive=False))
+                        id="seek-input", suggester=self._suggester())
             yield Static("", id="preview", markup=False)
             yield label_line("Partitions")
-            all_label = ("all partitions" if self.partition_count is None
-                         else f"all partitions ({self.partition_count})")
             with RadioSet(id="scope"):
-                yield RadioButton(Text(f"this partition ({self.partition})"), value=not self.initial_all,
-                                  id="scope-one")
-                yield RadioButton(Text(f"{all_label}: the same form on each, clamped into its range"),
-                                  value=self.initial_all, id="scope-all")
+                yield RadioButton(one_label, value=not self.initial_all, id="scope-one")
+                yield RadioButton(all_label, value=self.initial_all, id="scope-all")
             yield error_line()
-            help_text = Text("1234 an offset · +N / -N from the current offset · beginning (b) · end (e): "
-                             "only new records · end-N: the last N · group:NAME: where that group resumes")
-            if self.groups:
-                help_text.append("\nGroups on this topic: ")
-                shown = self.groups[:8]
-                help_text.append_text(visible_text(", ".join(shown)))
-                if len(self.groups) > len(shown):
-                    help_text.append(f", … ({len(self.groups) - len(shown)} more)")
-            yield hint_line(help_text)
+            yield hint_line(self._help_text(), id="groups-hint")
             yield hint_line("enter: seek (resolved against the partition as it is then) · ctrl+a: all partitions "
                             "on/off · tab / shift+tab: next / previous field · ↑↓ + space: scope · esc: cancel")
             with Horizontal(classes="dialog-buttons"):
@@ -149,10 +166,24 @@ class SeekScreen(Dialog["SeekRequest | None"]):
 
     def on_mount(self) -> None:
         """Focus the input and show the preview of the initial text."""
-        self.query_one("#seek-input", Input).focus()
+        self.set_focus(self.query_one("#seek-input", Input))
         self._update_preview()
         if self.initial_error:
             self.query_one("#error", Static).update(Text(self.initial_error))
+
+    def refill(self) -> None:
+        """Show this opening's partition, range, groups and text in the widgets of an earlier opening."""
+        self.query_one("#range-info", Static).update(self._where())
+        seek_input = self.query_one("#seek-input", Input)
+        seek_input.suggester = self._suggester()
+        seek_input.value = self.initial
+        one_label, all_label = self._scope_labels()
+        self.query_one("#scope-one", RadioButton).label = one_label
+        self.query_one("#scope-all", RadioButton).label = all_label
+        self.query_one("#scope-all" if self.initial_all else "#scope-one", RadioButton).value = True
+        self.query_one("#groups-hint", Static).update(self._help_text())
+        self.query_one(".dialog-box").scroll_home(animate=False)
+        self.on_mount()
 
     @property
     def all_partitions(self) -> bool:
@@ -218,6 +249,9 @@ class SeekScreen(Dialog["SeekRequest | None"]):
 
     @on(RadioSet.Changed, "#scope")
     def _scope_changed(self) -> None:
+        if self.all_partitions == self._shown_all:
+            return  # the echo of a refill setting the scope it was opened with
+        self._shown_all = self.all_partitions
         self.initial_error = ""
         self._update_preview()
 
