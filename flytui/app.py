@@ -462,9 +462,11 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         """``(key, what it does, where)`` for the help screen, read from the bindings of the app, its panes and
         its dialogs (their ``tooltip``), plus the keys Textual's own widgets handle; ``read_only`` leaves out
         the keys that write."""
-        rows = help_rows(cls.BINDINGS, "Everywhere", read_only=read_only)
-        rows += help_rows(vi_bindings(), "Everywhere")
+        keys = [binding for binding in cls.BINDINGS if isinstance(binding, KeyBinding)]
+        moving = [binding for binding in keys if not binding.description]  # not in the footer: navigation
+        rows = help_rows(moving, "Everywhere") + help_rows(vi_bindings(), "Everywhere")
         rows.append((cls.COMMAND_PALETTE_BINDING, "Command palette: every action by name", "Everywhere"))
+        rows += help_rows([binding for binding in keys if binding.description], "Everywhere", read_only=read_only)
         rows += help_rows(DeadLettersPane.BINDINGS, "Dead letters", read_only=read_only)
         rows += dialog_key_rows()
         rows += [(key, text, "Topics") for key, text in TopicList.OTHER_KEYS_HELP]

@@ -86,6 +86,16 @@ def test_the_dead_letter_keys_are_the_panes():
     assert not actions & {b.action for b in FlyTUIApp.BINDINGS if isinstance(b, KeyBinding)}
 
 
+def one_partition_topic(flymq, prefix: str, values: list[bytes | str]) -> tuple[str, object]:
+    """A fresh one-partition topic holding ``values`` (record ``i`` at offset ``i``); returns it and a client."""
+    client = flymq.client()
+    topic = flymq.topic(prefix)
+    client.create_topic(topic, 1)
+    for value in values:
+        client.produce(topic, value)
+    return topic, client
+
+
 def enabled_actions(app) -> set[str]:
     return {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
 
@@ -96,10 +106,7 @@ def footer_text(app) -> str:
 
 @pilot_test
 async def test_dead_letter_keys_apply_only_while_the_dead_letters_have_the_focus(flymq):
-    client = flymq.client()
-    topic = flymq.topic("dlqkeys")
-    client.create_topic(topic, 1)
-    client.produce(topic, b"x")
+    topic, client = one_partition_topic(flymq, "dlqkeys", [b"x"])
     client.produce(f"{topic}.dlq", json.dumps({"id": "m1", "original_topic": topic, "original_offset": 0,
                                                "payload": "aGk=", "error_message": "boom", "retry_count": 3}))
     app = make_app(flymq.address, topic=topic)
@@ -128,10 +135,7 @@ async def test_dead_letter_keys_apply_only_while_the_dead_letters_have_the_focus
 
 @pilot_test
 async def test_letters_typed_in_the_topic_list_filter_it_instead_of_running_keys(flymq):
-    client = flymq.client()
-    topic = flymq.topic("letters")
-    client.create_topic(topic, 1)
-    client.produce(topic, b"x")
+    topic, _ = one_partition_topic(flymq, "letters", [b"x"])
     app = make_app(flymq.address, topic=topic)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_ready(pilot, app, topic)
@@ -149,11 +153,8 @@ async def test_letters_typed_in_the_topic_list_filter_it_instead_of_running_keys
 
 @pilot_test
 async def test_the_footer_follows_the_filter_but_is_not_rebuilt_by_moving_the_cursor(flymq):
-    client = flymq.client()
-    topic = flymq.topic("footer")
-    client.create_topic(topic, 1)
-    for i in range(30):
-        client.produce(topic, json.dumps({"i": i, "kind": "needle" if i % 5 == 0 else "hay"}))
+    topic, _ = one_partition_topic(flymq, "footer", [json.dumps({"i": i, "kind": "needle" if i % 5 == 0 else "hay"})
+                                                     for i in range(30)])
     app = make_app(flymq.address, topic=topic)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_ready(pilot, app, topic)
