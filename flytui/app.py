@@ -95,7 +95,6 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         KeyBinding("4", "focus_pane('detail')"),
         KeyBinding("5", "focus_pane('groups')"),
         KeyBinding("6", "focus_pane('dlq')"),
-        KeyBinding("enter", "open", tooltip="Open the topic, partition or record under the cursor"),
         KeyBinding("escape", "back", help_key="esc", tooltip="Back: leave the filter, then towards the topics"),
         KeyBinding("q", "quit", "Quit", tooltip="Quit flytui"),
         KeyBinding("question_mark", "help", "Help", key_display="?", tooltip="This help"),
@@ -442,10 +441,10 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         else:
             self._focus(self.topics_pane.option_list)
 
-    def action_open(self) -> None:
-        """``enter`` where no widget handles it: from the stream, open the detail."""
-        if self.focused_pane == "stream":
-            self.action_focus_pane("detail")
+    def on_message_stream_detail_requested(self, event: MessageStream.DetailRequested) -> None:
+        """``enter`` in the stream: open the record detail (over the panes in a narrow terminal)."""
+        event.stop()
+        self.action_focus_pane("detail")
 
     async def action_quit(self) -> None:
         """Quit (stops the tail first)."""
@@ -465,6 +464,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         keys = [binding for binding in cls.BINDINGS if isinstance(binding, KeyBinding)]
         moving = [binding for binding in keys if not binding.description]  # not in the footer: navigation
         rows = help_rows(moving, "Everywhere") + help_rows(vi_bindings(), "Everywhere")
+        rows += help_rows(MessageStream.BINDINGS, "Everywhere")  # enter: each list opens what is under it
         rows.append((cls.COMMAND_PALETTE_BINDING, "Command palette: every action by name", "Everywhere"))
         rows += help_rows([binding for binding in keys if binding.description], "Everywhere", read_only=read_only)
         rows += help_rows(DeadLettersPane.BINDINGS, "Dead letters", read_only=read_only)

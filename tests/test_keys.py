@@ -1,6 +1,6 @@
 """Keys live with what they act on (issue 12 §3): each key's help is in its binding, the README's key table
-matches the bindings, the dead-letter keys are the dead-letter pane's, the topic list keeps the letters typed
-into it, and the footer is refreshed when the state it shows changes, not on every key.
+matches the bindings, the dead-letter keys are the dead-letter pane's and enter is the stream's, the topic list
+keeps the letters typed into it, and the footer is refreshed when the state it shows changes, not on every key.
 
 The app tests set up through a pyflymq client, so they run against ``FLYMQ_TEST_SERVER`` too.
 """
@@ -16,6 +16,7 @@ import pytest
 from flytui.app import FlyTUIApp
 from flytui.keys import KeyBinding
 from flytui.widgets.dlq import DeadLettersPane
+from flytui.widgets.message_stream import MessageStream
 from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -80,10 +81,14 @@ def test_help_is_read_from_the_bindings():
     assert not written & set(FlyTUIApp.help_rows(read_only=True)), "read-only help lists no write key"
 
 
-def test_the_dead_letter_keys_are_the_panes():
-    actions = {b.action for b in DeadLettersPane.BINDINGS if isinstance(b, KeyBinding)}
-    assert actions == {"replay_one", "replay_all", "purge_dlq"}
-    assert not actions & {b.action for b in FlyTUIApp.BINDINGS if isinstance(b, KeyBinding)}
+def test_keys_of_one_pane_are_that_panes():
+    app_actions = {b.action for b in FlyTUIApp.BINDINGS if isinstance(b, KeyBinding)}
+    dead_letters = {b.action for b in DeadLettersPane.BINDINGS if isinstance(b, KeyBinding)}
+    assert dead_letters == {"replay_one", "replay_all", "purge_dlq"}
+    assert not dead_letters & app_actions
+    stream_enter = [b for b in MessageStream.BINDINGS if isinstance(b, KeyBinding) and b.key == "enter"]
+    assert [b.action for b in stream_enter] == ["request_detail"]
+    assert not any(isinstance(b, KeyBinding) and b.key == "enter" for b in FlyTUIApp.BINDINGS)
 
 
 def one_partition_topic(flymq, prefix: str, values: list[bytes | str]) -> tuple[str, object]:
