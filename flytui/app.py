@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Awaitable, Callable, Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -40,12 +41,13 @@ from .actions.tail import TailActions
 from .actions.topic_search import TopicSearchActions
 from .decode import DecodeMode, visible_str
 from .gc_policy import IdleCollector
-from .keys import HELP_TEXT, HELP_WHERE
+from .keys import KeyBinding, help_rows, key_rules
 from .messages import PANES_GONE, PageFailed, while_running
 from .offset_history import OffsetHistory
 from .rate_history import SessionHistory
 from .schema_choices import SchemaChoices
 from .screens._dialog import KeptDialogs
+from .screens.help import HelpScreen, dialog_key_rows
 from .screens.seek import SeekRequest
 from .service import (
     ConnectionChanged,
@@ -59,6 +61,7 @@ from .service import (
     TopicInfo,
     describe_error,
 )
+from .widgets._vi_keys import vi_bindings
 from .widgets.dlq import DeadLettersPane
 from .widgets.groups import GroupsPane
 from .widgets.header import FlyHeader
@@ -66,20 +69,11 @@ from .widgets.key_footer import KeyFooter
 from .widgets.message_stream import MessageStream, StreamMode
 from .widgets.partitions import PartitionsPane
 from .widgets.record_detail import RecordDetail
-from .widgets.topics import TopicsPane
+from .widgets.topics import TopicList, TopicsPane
 
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
-WRITE_ACTIONS = {"commit", "undo_commit", "produce", "edit_resend", "replay_one", "replay_all", "purge_dlq"}
-NEEDS_RECORD = {"copy_value", "copy_record", "edit_resend"}
-NEEDS_TOPIC = {"seek", "filter", "search_topic", "tail", "tail_backlog", "commit", "export", "export_offsets",
-               "refresh_dlq", "choose_schema", "lag_chart"}
-DLQ_ACTIONS = {"replay_one", "replay_all", "purge_dlq"}
 NOTIFY_LIMIT = 600
 """Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
-LETTER_ACTIONS = {"seek", "search_topic", "next_match", "previous_match", "tail", "decode_mode", "key_decode_mode",
-                  "choose_schema", "copy_value", "copy_record",
-                  "commit", "undo_commit", "export_offsets", "export", "produce", "edit_resend", "replay_one",
-                  "replay_all", "purge_dlq", "tail_backlog", "lag_chart"}
 
 
 class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions, DeadLetterActions, TailActions,
@@ -93,43 +87,76 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
     VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
 
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("tab", "next_pane", "Next pane", show=False),
-        Binding("shift+tab", "previous_pane", "Previous pane", show=False),
-        Binding("escape", "back", "Back", show=False),
-        Binding("enter", "open", "Open", show=False),
-        Binding("1", "focus_pane('topic-list')", "Topics", show=False),
-        Binding("2", "focus_pane('partitions')", "Partitions", show=False),
-        Binding("3", "focus_pane('stream')", "Messages", show=False),
-        Binding("4", "focus_pane('detail')", "Detail", show=False),
-        Binding("5", "focus_pane('groups')", "Groups", show=False),
-        Binding("6", "focus_pane('dlq')", "Dead letters", show=False),
-        Binding("s", "seek", "Seek"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("F", "search_topic", "Search topic", show=False),
-        Binding("n", "next_match", "Next match"),
-        Binding("N", "previous_match", "Prev match", show=False),
-        Binding("t", "tail", "Tail"),
-        Binding("T", "tail_backlog", "Tail+backlog", show=False),
-        Binding("d", "decode_mode", "Decode"),
-        Binding("K", "key_decode_mode", "Key decode", show=False),
-        Binding("S", "choose_schema", "Schema", show=False),
-        Binding("y", "copy_value", "Copy value"),
-        Binding("Y", "copy_record", "Copy JSON", show=False),
-        Binding("c", "commit", "Commit"),
-        Binding("u", "undo_commit", "Undo commit", show=False),
-        Binding("X", "export_offsets", "Save offsets", show=False),
-        Binding("v", "lag_chart", "Lag chart"),
-        Binding("x", "export", "Export"),
-        Binding("p", "produce", "Produce"),
-        Binding("e", "edit_resend", "Edit+resend", show=False),
-        Binding("r", "replay_one", "Replay"),
-        Binding("R", "replay_all", "Replay all"),
-        Binding("D", "purge_dlq", "Purge DLQ"),
-        Binding("ctrl+r", "refresh_now", "Refresh", show=False),
-        Binding("C", "compare_nodes", "Compare cluster nodes", show=False),
+        KeyBinding("tab", "next_pane", help_key="tab / shift+tab", tooltip="Next / previous pane"),
+        KeyBinding("shift+tab", "previous_pane"),
+        KeyBinding("1", "focus_pane('topic-list')", help_key="1 … 6",
+                   tooltip="Topics, partitions, messages, detail, groups, dead letters"),
+        KeyBinding("2", "focus_pane('partitions')"),
+        KeyBinding("3", "focus_pane('stream')"),
+        KeyBinding("4", "focus_pane('detail')"),
+        KeyBinding("5", "focus_pane('groups')"),
+        KeyBinding("6", "focus_pane('dlq')"),
+        KeyBinding("escape", "back", help_key="esc", tooltip="Back: leave the filter, then towards the topics"),
+        KeyBinding("q", "quit", "Quit", tooltip="Quit flytui"),
+        KeyBinding("question_mark", "help", "Help", key_display="?", tooltip="This help"),
+        KeyBinding("s", "seek", "Seek", section="Messages", needs_topic=True,
+                   tooltip="Jump to an offset: 123, +N, -N, beginning, end, end-N, group:NAME"),
+        KeyBinding("slash", "filter", "Filter", key_display="/", section="Messages", needs_topic=True,
+                   tooltip="Filter the stream (it stays on every partition and in the tail): text or regex for "
+                           "the broker, or a query like $.status == \"paid\" and key ~ /^cust-01/ (on topics: "
+                           "filter the list)"),
+        KeyBinding("F", "search_topic", "Search topic", show=False, section="Messages", needs_topic=True,
+                   tooltip="Search every partition of the topic from a start (beginning, end-N, group:NAME); "
+                           "enter on a match opens it in the stream, esc cancels the scan"),
+        KeyBinding("n", "next_match", "Next match", section="Messages", needs_filter=True,
+                   tooltip="Next record matching the filter"),
+        KeyBinding("N", "previous_match", "Prev match", show=False, section="Messages", needs_filter=True,
+                   tooltip="Previous record matching the filter"),
+        KeyBinding("t", "tail", "Tail", section="Messages", needs_topic=True,
+                   tooltip="Live tail of every partition from now (toggle; stopping browses the selected record)"),
+        KeyBinding("T", "tail_backlog", "Tail+backlog", show=False, section="Messages", needs_topic=True,
+                   tooltip="Live tail that starts with the last N records of each partition (asks for N)"),
+        KeyBinding("d", "decode_mode", "Decode",
+                   tooltip="Cycle how values are shown: auto, text, JSON, hex, base64, protobuf, msgpack (keys "
+                           "keep theirs)"),
+        KeyBinding("K", "key_decode_mode", "Key decode", show=False,
+                   tooltip="Cycle how keys are shown (the same modes; values keep theirs)"),
+        KeyBinding("S", "choose_schema", "Schema", show=False, needs_topic=True,
+                   tooltip="Choose the registered schema that decodes the topic's values (default: named like "
+                           "the topic)"),
+        KeyBinding("y", "copy_value", "Copy value", section="Messages", needs_record=True,
+                   tooltip="Copy the selected value to the clipboard (OSC 52)"),
+        KeyBinding("Y", "copy_record", "Copy JSON", show=False, section="Messages", needs_record=True,
+                   tooltip="Copy the selected record as JSON to the clipboard (OSC 52)"),
+        KeyBinding("c", "commit", "Commit", section="Consumer groups", needs_topic=True, writes=True,
+                   tooltip="Move a group's committed offsets (or from a CSV file): plan, type commit, read back"),
+        KeyBinding("u", "undo_commit", "Undo commit", show=False, section="Consumer groups", writes=True,
+                   tooltip="Undo the last commit: plan back to the offsets it replaced (saved in the journal)"),
+        KeyBinding("X", "export_offsets", "Save offsets", show=False, section="Consumer groups", needs_topic=True,
+                   tooltip="Save a group's committed offsets on the topic to a CSV file (topic,partition,offset)"),
+        KeyBinding("v", "lag_chart", "Lag chart", section="Consumer groups", needs_topic=True,
+                   tooltip="Chart of the selected group's lag over the last 5 / 15 / 60 minutes: is it "
+                           "draining?"),
+        KeyBinding("x", "export", "Export", section="Messages", needs_topic=True,
+                   tooltip="Export records to a JSONL file"),
+        KeyBinding("p", "produce", "Produce", section="Messages", writes=True,
+                   tooltip="Produce a record to the open topic"),
+        KeyBinding("e", "edit_resend", "Edit+resend", show=False, section="Messages", needs_record=True,
+                   writes=True, tooltip="Edit the selected record and produce it again"),
+        KeyBinding("ctrl+r", "refresh_now", "Refresh", show=False, tooltip="Refresh topics, watermarks and groups now"),
+        KeyBinding("C", "compare_nodes", "Compare cluster nodes", show=False,
+                   tooltip="Nodes view: every server of the list read on its own, watermarks and group offsets "
+                           "side by side, where the nodes differ marked"),
     ]
+    KEY_RULES: ClassVar[dict[str, KeyBinding]] = key_rules(BINDINGS)
+    """What each of the app's keys needs before it applies (read by :meth:`check_action`)."""
+
+    topic: reactive[str | None] = reactive(None, bindings=True)
+    """The open topic (most keys are greyed out without one)."""
+    search_pattern: reactive[str | None] = reactive(None, bindings=True)
+    """What ``n`` / ``N`` step to: the filter, or the topic search's expression (they are hidden without one)."""
+    record_selected: reactive[bool] = reactive(False, bindings=True)
+    """A record is under the cursor of the list the user works in (the copy and edit keys need one)."""
 
     def __init__(self, service: FlyService, *, server_label: str = "", demo: bool = False,
                  topic: str | None = None, group: str | None = None, refresh: float = 5.0,
@@ -153,7 +180,6 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.seek_all: SeekRequest | None = None
         self.decode_mode = DecodeMode.AUTO
         self.schema_choices = SchemaChoices.load()
-        self._bindings_key: tuple | None = None
         self._partitions_updated_at = 0.0
         self.dlq_records: list[DLQRecord] = []
         self.tailing = False
@@ -188,7 +214,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                     with TabPane("Consumer groups", id="tab-groups"):
                         yield GroupsPane(id="groups", history=self.history)
                     with TabPane("Dead letters", id="tab-dlq"):
-                        yield DeadLettersPane(id="dlq")
+                        yield DeadLettersPane(id="dlq", read_only=self.service.read_only)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -306,59 +332,43 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
     # ------------------------------------------------------------------ bindings
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide actions that do not apply here (and every write in read-only mode)."""
+        """Hide actions that do not apply here (and every write in read-only mode), from the bindings' rules.
+
+        A key that needs an open topic or a selected record is greyed out (None) without one; ``n`` / ``N``
+        are hidden without a filter. The state read here is reactive (:attr:`topic`, :attr:`search_pattern`,
+        :attr:`record_selected`): Textual refreshes the footer when it changes, not on every key.
+        """
         if isinstance(self.screen, ModalScreen) and not isinstance(self.screen, CommandPalette):
             # A dialog is open: the app's own keys are off (the palette lists the main screen's actions), but
             # the dialog's keys that run app actions (tab / shift+tab: ``app.focus_next``) must work.
-            return action not in self._main_screen_actions()
-        if action in WRITE_ACTIONS and self.service.read_only:
-            return False
-        if action in LETTER_ACTIONS and self.focused_pane == "topic-list":
-            return False  # letters type into the topic filter there
-        if action in NEEDS_TOPIC and not self.topic:
-            return None
-        if action in DLQ_ACTIONS:
-            if not (self.bottom.active == "tab-dlq" and self.dlq_records):
-                return False
+            return action not in self.KEY_RULES and action != "command_palette"
+        rule = self.KEY_RULES.get(action)
+        if rule is None:
             return True
-        if action in ("next_match", "previous_match"):
-            return bool(self.search_pattern)
-        if action in NEEDS_RECORD:
-            return self._selected_record() is not None or None
+        if rule.writes and self.service.read_only:
+            return False
+        if rule.needs_topic and not self.topic:
+            return None
+        if rule.needs_filter and not self.search_pattern:
+            return False
+        if rule.needs_record and not self.record_selected:
+            return None
         return True
 
-    @classmethod
-    def _main_screen_actions(cls) -> frozenset[str]:
-        """The actions the app binds to keys on the main screen, plus the command palette."""
-        names = {binding.action.split("(")[0] for binding in cls.BINDINGS if isinstance(binding, Binding)}
-        return frozenset(names | {"command_palette"})
-
     def _sync_bindings(self) -> None:
-        """Refresh the footer's keys, but only when something :meth:`check_action` looks at has changed.
-
-        ``refresh_bindings()`` rebuilds the whole footer (a full layout, and footer keys Textual keeps
-        referenced); calling it on every highlighted record made the live tail slow and let memory grow.
-        """
-        key = (type(self.screen), self.service.read_only, self.focused_pane, bool(self.topic), self.bottom.active,
-               bool(self.dlq_records), bool(self.search_pattern), self._selected_record() is not None)
-        if key != self._bindings_key:
-            self._bindings_key = key
-            self.refresh_bindings()
+        """Update :attr:`record_selected` after the cursor, the list the user works in, or its records changed."""
+        self.record_selected = self._selected_record() is not None
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette: every action bound to a key and active here, plus Textual's own."""
+        """The command palette: every action bound to a key with a label and active here, plus Textual's own."""
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
             if not active.enabled or not binding.description or binding.action in seen:
                 continue
-            if binding.action.startswith("focus_pane") or binding.action in ("next_pane", "previous_pane",
-                                                                               "back", "open"):
-                continue
             seen.add(binding.action)
             label = f"{binding.description} ({binding.key_display or key})"
-            yield SystemCommand(label, self._help_text(binding.action), self._palette_runner(binding.action,
-                                                                                             active.node))
+            yield SystemCommand(label, active.tooltip, self._palette_runner(binding.action, active.node))
         yield SystemCommand("Open dead letters", "Show the dead-letter tab of the open topic",
                             lambda: self.action_focus_pane("dlq"))
         yield SystemCommand("Open consumer groups", "Show the consumer-groups tab", lambda: self.action_focus_pane(
@@ -369,10 +379,6 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         async def run() -> None:
             await self.run_action(action, node)
         return run
-
-    @staticmethod
-    def _help_text(action: str) -> str:
-        return HELP_TEXT.get(action.split("(")[0], "")
 
     def _warm_dialog_styles(self) -> None:
         """Parse the dialogs' CSS now, while idle, not at the first opening of each (see style_warmup)."""
@@ -445,10 +451,10 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         else:
             self._focus(self.topics_pane.option_list)
 
-    def action_open(self) -> None:
-        """``enter`` where no widget handles it: from the stream, open the detail."""
-        if self.focused_pane == "stream":
-            self.action_focus_pane("detail")
+    def on_message_stream_detail_requested(self, event: MessageStream.DetailRequested) -> None:
+        """``enter`` in the stream: open the record detail (over the panes in a narrow terminal)."""
+        event.stop()
+        self.action_focus_pane("detail")
 
     async def action_quit(self) -> None:
         """Quit (stops the tail first)."""
@@ -457,36 +463,24 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
 
     def action_help(self) -> None:
         """Show every key and what it does."""
-        from .screens.help import HelpScreen
+        read_only = self.service.read_only
+        self.push_screen(HelpScreen(self.help_rows(read_only=read_only), read_only=read_only))
 
-        self.push_screen(HelpScreen(self.help_rows(), read_only=self.service.read_only))
-
-    def help_rows(self) -> list[tuple[str, str, str]]:
-        """``(key, what it does, where)`` for the help screen, from the bindings."""
-        rows = [("tab / shift+tab", "Next / previous pane", "Everywhere"),
-                ("1 … 6", "Topics, partitions, messages, detail, groups, dead letters", "Everywhere"),
-                ("j / k, ↑ / ↓", "Move the cursor", "Everywhere"),
-                ("g / G", "First / last row (G in the live tail resumes following)", "Everywhere"),
-                ("enter", "Open the topic, partition or record under the cursor", "Everywhere"),
-                ("esc", "Back: leave the filter, then towards the topics", "Everywhere"),
-                ("ctrl+p", "Command palette: every action by name", "Everywhere")]
-        for binding in self.BINDINGS:
-            if not isinstance(binding, Binding) or binding.action.split("(")[0] in (
-                    "focus_pane", "next_pane", "previous_pane", "back", "open"):
-                continue
-            if self.service.read_only and binding.action in WRITE_ACTIONS:
-                continue
-            action = binding.action.split("(")[0]
-            where = HELP_WHERE.get(action, "Everywhere")
-            rows.append((binding.key_display or binding.key, HELP_TEXT.get(action, binding.description), where))
-        rows += [("tab / shift+tab", "Next / previous field, radio set or button", "Dialogs"),
-                 ("↑ ↓, space / enter", "Move in a radio set, choose", "Dialogs"),
-                 ("ctrl+a", "All partitions on / off (seek and commit)", "Dialogs"),
-                 ("esc", "Close; on the commit plan: back to the target, choices kept", "Dialogs")]
-        rows += [("/ or a letter", "Filter the topic list", "Topics"),
-                 ("m", "Cycle how this pane decodes values", "Detail"),
-                 ("M", "Cycle how this pane decodes keys", "Detail"),
-                 ("L", "Load the whole value when it was cut", "Detail")]
+    @classmethod
+    def help_rows(cls, *, read_only: bool = False) -> list[tuple[str, str, str]]:
+        """``(key, what it does, where)`` for the help screen, read from the bindings of the app, its panes and
+        its dialogs (their ``tooltip``), plus the keys Textual's own widgets handle; ``read_only`` leaves out
+        the keys that write."""
+        keys = [binding for binding in cls.BINDINGS if isinstance(binding, KeyBinding)]
+        moving = [binding for binding in keys if not binding.description]  # not in the footer: navigation
+        rows = help_rows(moving, "Everywhere") + help_rows(vi_bindings(), "Everywhere")
+        rows += help_rows(MessageStream.BINDINGS, "Everywhere")  # enter: each list opens what is under it
+        rows.append((cls.COMMAND_PALETTE_BINDING, "Command palette: every action by name", "Everywhere"))
+        rows += help_rows([binding for binding in keys if binding.description], "Everywhere", read_only=read_only)
+        rows += help_rows(DeadLettersPane.BINDINGS, "Dead letters", read_only=read_only)
+        rows += dialog_key_rows()
+        rows += [(key, text, "Topics") for key, text in TopicList.OTHER_KEYS_HELP]
+        rows += help_rows(RecordDetail.BINDINGS, "Detail")
         return rows
 
     # ------------------------------------------------------------------ refresh / connection

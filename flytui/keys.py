@@ -1,51 +1,65 @@
-"""What each key does, in words: the help screen (``?``) and the command palette read these tables."""
+"""A key binding that carries its own help, and the help screen's rows read from bindings.
+
+Every key flytui defines is a :class:`KeyBinding` on the app, a pane or a dialog: its ``description`` is the
+footer's and the command palette's label, its ``tooltip`` the line the help screen (``?``), the palette and
+the footer's hover show, and its flags say what it needs before it applies (read by ``check_action``).
+:func:`help_rows` turns a class's ``BINDINGS`` into the help screen's rows, so there is no table of key help
+beside the bindings.
+"""
 
 from __future__ import annotations
 
-HELP_WHERE = {
-    "seek": "Messages", "filter": "Messages", "search_topic": "Messages", "next_match": "Messages",
-    "previous_match": "Messages",
-    "tail": "Messages", "tail_backlog": "Messages", "copy_value": "Messages", "copy_record": "Messages",
-    "edit_resend": "Messages", "export": "Messages", "produce": "Messages", "commit": "Consumer groups",
-    "undo_commit": "Consumer groups", "export_offsets": "Consumer groups", "lag_chart": "Consumer groups",
-    "replay_one": "Dead letters", "replay_all": "Dead letters", "purge_dlq": "Dead letters",
-}
-"""The pane each action belongs to, for grouping the help screen (default: everywhere)."""
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-HELP_TEXT = {
-    "quit": "Quit flytui",
-    "help": "This help",
-    "next_pane": "Focus the next pane",
-    "previous_pane": "Focus the previous pane",
-    "back": "Back: leave the filter, then towards the topics",
-    "open": "Open the topic / partition / record under the cursor",
-    "focus_pane": "Jump to a pane",
-    "seek": "Jump to an offset: 123, +N, -N, beginning, end, end-N, group:NAME",
-    "filter": "Filter the stream (it stays on every partition and in the tail): text or regex for the broker, or "
-              "a query like $.status == \"paid\" and key ~ /^cust-01/ (on topics: filter the list)",
-    "search_topic": "Search every partition of the topic from a start (beginning, end-N, group:NAME); enter "
-                    "on a match opens it in the stream, esc cancels the scan",
-    "next_match": "Next record matching the filter",
-    "previous_match": "Previous record matching the filter",
-    "tail": "Live tail of every partition from now (toggle; stopping browses the selected record)",
-    "tail_backlog": "Live tail that starts with the last N records of each partition (asks for N)",
-    "decode_mode": "Cycle how values are shown: auto, text, JSON, hex, base64, protobuf, msgpack (keys keep theirs)",
-    "key_decode_mode": "Cycle how keys are shown (the same modes; values keep theirs)",
-    "choose_schema": "Choose the registered schema that decodes the topic's values (default: named like the topic)",
-    "copy_value": "Copy the selected value to the clipboard (OSC 52)",
-    "copy_record": "Copy the selected record as JSON to the clipboard (OSC 52)",
-    "commit": "Move a group's committed offsets (or from a CSV file): plan, type commit, read back",
-    "undo_commit": "Undo the last commit: plan back to the offsets it replaced (saved in the journal)",
-    "export_offsets": "Save a group's committed offsets on the topic to a CSV file (topic,partition,offset)",
-    "export": "Export records to a JSONL file",
-    "produce": "Produce a record to the open topic",
-    "edit_resend": "Edit the selected record and produce it again",
-    "replay_one": "Replay the selected dead letter to its original topic",
-    "replay_all": "Replay every dead letter of the topic",
-    "purge_dlq": "Delete the dead-letter queue of the topic",
-    "lag_chart": "Chart of the selected group's lag over the last 5 / 15 / 60 minutes: is it draining?",
-    "refresh_now": "Refresh topics, watermarks and groups now",
-    "compare_nodes": "Nodes view: every server of the list read on its own, watermarks and group offsets side by "
-                     "side, where the nodes differ marked",
-}
-"""One line per action, shown in the help screen and the palette."""
+from textual.binding import Binding, BindingType
+
+__all__ = ["KeyBinding", "help_rows", "key_rules"]
+
+
+@dataclass(frozen=True)
+class KeyBinding(Binding):
+    """A :class:`~textual.binding.Binding` that also says where the help lists it and what it needs.
+
+    ``tooltip`` is the help line; a binding without one is left out of the help. A binding without a
+    ``description`` is left out of the footer and the palette (navigation keys).
+    """
+
+    section: str = ""
+    """The help screen's section (a pane's name); empty: the section of the class that declares it."""
+    help_key: str = ""
+    """How the help names the key when it differs from the footer's, e.g. ``"tab / shift+tab"`` for a pair."""
+    needs_topic: bool = False
+    """Shown greyed out until a topic is open."""
+    needs_record: bool = False
+    """Shown greyed out until a record is selected (in the stream or the dead letters)."""
+    needs_filter: bool = False
+    """Hidden while no filter or search pattern is set."""
+    writes: bool = False
+    """Changes the server: hidden in read-only mode."""
+
+
+def key_rules(bindings: Iterable[BindingType]) -> dict[str, KeyBinding]:
+    """The :class:`KeyBinding` of each action in ``bindings``, by action name (parameters dropped)."""
+    return {b.action.split("(")[0]: b for b in bindings if isinstance(b, KeyBinding)}
+
+
+def help_rows(bindings: Iterable[BindingType], section: str, *,
+              read_only: bool = False) -> list[tuple[str, str, str]]:
+    """``(key, what it does, section)`` for each binding with a help line (``tooltip``), in order.
+
+    ``section`` is used where a binding names none; with ``read_only`` the keys that write are left out.
+    """
+    rows = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.tooltip:
+            continue
+        if read_only and isinstance(binding, KeyBinding) and binding.writes:
+            continue
+        shown = binding.key_display or binding.key.replace(",", " / ")
+        where = section
+        if isinstance(binding, KeyBinding):
+            shown = binding.help_key or shown
+            where = binding.section or section
+        rows.append((shown, binding.tooltip, where))
+    return rows

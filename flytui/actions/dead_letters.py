@@ -53,6 +53,7 @@ class DeadLetterActions(ActionHost):
             self.detail.show_record(self.dlq.as_record(self.dlq.selected))
         else:
             self.detail.show_record(self.stream.selected_record)
+        self._sync_bindings()  # the copy and edit keys follow the list the user works in
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The detail pane follows the list that got the focus: the stream or the dead letters."""
@@ -66,20 +67,10 @@ class DeadLetterActions(ActionHost):
         """The groups / dead letters tab changed: the keys that apply changed too."""
         self._sync_bindings()
 
-    def action_replay_one(self) -> None:
-        """Replay the selected dead letter to its original topic (after a confirmation)."""
-        rec = self.dlq.selected
-        if rec is None:
-            self.notify("Select a dead letter first (Dead letters tab).", severity="warning")
-            return
-        self._confirm_replay([rec])
-
-    def action_replay_all(self) -> None:
-        """Replay every dead letter of the open topic (after a confirmation)."""
-        if not self.dlq_records:
-            self.notify("There are no dead letters to replay.", severity="warning")
-            return
-        self._confirm_replay(list(self.dlq_records))
+    def on_dead_letters_pane_replay_requested(self, event: DeadLettersPane.ReplayRequested) -> None:
+        """``r`` / ``R`` in the dead letters: replay them to their original topic (after a confirmation)."""
+        if event.records:
+            self._confirm_replay(event.records)
 
     def _confirm_replay(self, records: list[DLQRecord]) -> None:
         if self.service.read_only:
@@ -123,9 +114,9 @@ class DeadLetterActions(ActionHost):
         """Replaying dead letters failed: say why."""
         self.notify(event.error, severity="error", title="Replay", timeout=10)
 
-    def action_purge_dlq(self) -> None:
-        """Delete every dead letter of the open topic (type ``purge`` to confirm)."""
-        if not self.topic:
+    def on_dead_letters_pane_purge_requested(self, event: DeadLettersPane.PurgeRequested) -> None:
+        """``D`` in the dead letters: delete every dead letter of the open topic (type ``purge`` to confirm)."""
+        if event.topic != self.topic or not self.topic:
             return
         if self.service.read_only:
             self._refuse(ReadOnlyError("purging the dead-letter queue"))

@@ -14,14 +14,19 @@ from typing import Any, ClassVar, TypeVar
 from rich.text import Text
 from textual import on
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from flytui.decode import visible_text
+from flytui.keys import KeyBinding
 
 ResultT = TypeVar("ResultT")
+
+ALL_PARTITIONS_KEY = KeyBinding("ctrl+a", "toggle_all", "All partitions", show=False, priority=True,
+                                tooltip="All partitions on / off (seek and commit)")
+"""The key of the dialogs with a partition scope (seek, commit target): their ``action_toggle_all``."""
 
 
 class Dialog(ModalScreen[ResultT]):
@@ -32,7 +37,16 @@ class Dialog(ModalScreen[ResultT]):
     SUBMIT_BUTTON: ClassVar[str | None] = None
     """The id of the button that submits the form (see :meth:`action_submit`); ``None`` when there is none."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        KeyBinding("escape", "cancel", "Cancel", show=False, help_key="esc",
+                   tooltip="Close; on the commit plan: back to the target, choices kept"),
+    ]
+
+    OTHER_KEYS_HELP: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("tab / shift+tab", "Next / previous field, radio set or button"),
+        ("↑ ↓, space / enter", "Move in a radio set, choose"),
+    )
+    """``(key, what it does)`` for the help screen: the keys Textual's own widgets handle in every dialog."""
 
     # The app's size breakpoints (-narrow, -tall ...) style the main screen only. Without these, a new dialog
     # gains those classes on its first resize, and Textual restyles the whole dialog a second time.

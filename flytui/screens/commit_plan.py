@@ -57,7 +57,15 @@ from flytui.offset_plan import (
     parse_shift,
     read_back_rows,
 )
-from flytui.screens._dialog import Dialog, TypedConfirmDialog, error_line, hint_line, label_line, title_line
+from flytui.screens._dialog import (
+    ALL_PARTITIONS_KEY,
+    Dialog,
+    TypedConfirmDialog,
+    error_line,
+    hint_line,
+    label_line,
+    title_line,
+)
 
 __all__ = ["CommitChoice", "CommitPlanScreen", "CommitResultScreen", "CommitTargetScreen"]
 
@@ -107,7 +115,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "submit", "Preview plan", show=False),
-        Binding("ctrl+a", "toggle_all", "All partitions", show=False, priority=True),
+        ALL_PARTITIONS_KEY,
     ]
 
     DEFAULT_CSS = """

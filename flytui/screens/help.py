@@ -9,6 +9,9 @@ Public API
   Rows are grouped by ``where`` in order of first appearance, keeping their order within a group.
 * ``read_only`` adds a line saying that write actions are disabled (``--read-only``).
 * ``esc``, ``?``, ``q`` or ``enter`` close it. Every string is shown as data, never markup.
+
+``dialog_key_rows()`` — the rows for the keys that work in every dialog (section "Dialogs"), read from the
+dialogs' bindings.
 """
 
 from __future__ import annotations
@@ -21,9 +24,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from flytui.screens._dialog import Dialog, hint_line, title_line
+from flytui.keys import help_rows
+from flytui.screens._dialog import ALL_PARTITIONS_KEY, Dialog, hint_line, title_line
 
-__all__ = ["HelpScreen", "group_rows"]
+__all__ = ["HelpScreen", "dialog_key_rows", "group_rows"]
+
+
+def dialog_key_rows() -> list[tuple[str, str, str]]:
+    """``(key, what it does, "Dialogs")`` for the keys of flytui's dialogs: Textual's, then their bindings'."""
+    rows = [(key, description, "Dialogs") for key, description in Dialog.OTHER_KEYS_HELP]
+    return rows + help_rows([ALL_PARTITIONS_KEY, *Dialog.BINDINGS], "Dialogs")
 
 
 def group_rows(rows: Sequence[tuple[str, str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -30,14 +30,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from flytui.decode import visible_text
 from flytui.offset_plan import SeekKind, SeekSpec, parse_seek_spec
-from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
+from flytui.screens._dialog import ALL_PARTITIONS_KEY, Dialog, error_line, hint_line, label_line, title_line
 
 __all__ = ["SeekRequest", "SeekScreen"]
 
@@ -74,9 +74,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
 
     SUBMIT_BUTTON: ClassVar[str | None] = "seek"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+a", "toggle_all", "All partitions", show=False, priority=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [ALL_PARTITIONS_KEY]
 
     DEFAULT_CSS = """
     SeekScreen #seek-input {

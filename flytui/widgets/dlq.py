@@ -2,23 +2,29 @@
 failure, error). The one under the cursor is posted as :class:`DeadLettersPane.Highlighted`; the app shows it in
 the record detail pane, envelope and payload decoded like any record.
 
-Keys here: ``r`` replays the selected record, ``R`` replays all, ``D`` purges (the app asks first).
+Keys here: ``r`` replays the selected record, ``R`` replays all, ``D`` purges: the pane posts
+:class:`DeadLettersPane.ReplayRequested` / :class:`DeadLettersPane.PurgeRequested` and the app asks first. The
+keys show while the dead letters have the focus and hold records, never in read-only mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
 from pyflymq.models import DLQEntry
 from pyflymq.models import Message as Record
 
 from ..decode import preview, visible_text
+from ..keys import KeyBinding
 from ..service import DLQRecord
 from ._fast_cells import FastTextCells
 from ._stale import StaleSubtitle
@@ -38,6 +44,30 @@ class DeadLettersTable(StaleSubtitle, FastTextCells):
 class DeadLettersPane(Vertical):
     """Dead letters of the open topic, with the selected one's details."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        KeyBinding("r", "replay_one", "Replay", writes=True,
+                   tooltip="Replay the selected dead letter to its original topic"),
+        KeyBinding("R", "replay_all", "Replay all", writes=True, tooltip="Replay every dead letter of the topic"),
+        KeyBinding("D", "purge_dlq", "Purge DLQ", writes=True, tooltip="Delete the dead-letter queue of the topic"),
+    ]
+
+    has_records: reactive[bool] = reactive(False, bindings=True)
+    """Dead letters are shown (the keys apply only then)."""
+
+    class ReplayRequested(Message):
+        """The user asked to replay these dead letters to their original topic."""
+
+        def __init__(self, records: list[DLQRecord]) -> None:
+            super().__init__()
+            self.records = records
+
+    class PurgeRequested(Message):
+        """The user asked to delete the dead-letter queue of ``topic``."""
+
+        def __init__(self, topic: str) -> None:
+            super().__init__()
+            self.topic = topic
+
     class Highlighted(Message):
         """The dead letter under the cursor changed."""
 
@@ -45,8 +75,9 @@ class DeadLettersPane(Vertical):
             super().__init__()
             self.record = record
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, read_only: bool = False) -> None:
         super().__init__(id=id)
+        self.read_only = read_only
         self.topic: str | None = None
         self.records: list[DLQRecord] = []
         self.loaded = False
@@ -88,6 +119,7 @@ class DeadLettersPane(Vertical):
     def show_message(self, text: str) -> None:
         """Show a one-line state (loading, none, error) instead of records."""
         self.table.clear()
+        self.has_records = False
         message = self.query_one("#dlq-message", Static)
         message.update(visible_text(text, style="italic"))
         message.display = True
@@ -97,6 +129,7 @@ class DeadLettersPane(Vertical):
         records = list(records)
         keep = self.selected.offset if self.selected and topic == self.topic else None
         self.topic, self.records, self.loaded = topic, records, True
+        self.has_records = bool(records)
         if not records:
             name = topic if topic.endswith(".dlq") else f"{topic}.dlq"
             self.show_message(f"No dead letters for {topic}: {name} is empty or does not exist.")
@@ -162,3 +195,27 @@ class DeadLettersPane(Vertical):
         if rec.entry is not None:
             return rec.entry
         return Record(rec.dlq_topic, rec.partition, rec.offset, None, rec.raw)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The replay and purge keys apply to dead letters that are shown, and never in read-only mode."""
+        if action in ("replay_one", "replay_all", "purge_dlq"):
+            return self.has_records and not self.read_only
+        return True
+
+    def action_replay_one(self) -> None:
+        """``r``: ask the app to replay the dead letter under the cursor."""
+        rec = self.selected
+        if rec is None:
+            self.notify("Select a dead letter first.", severity="warning")
+            return
+        self.post_message(self.ReplayRequested([rec]))
+
+    def action_replay_all(self) -> None:
+        """``R``: ask the app to replay every dead letter shown."""
+        if self.records:
+            self.post_message(self.ReplayRequested(list(self.records)))
+
+    def action_purge_dlq(self) -> None:
+        """``D``: ask the app to delete the dead-letter queue."""
+        if self.topic is not None:
+            self.post_message(self.PurgeRequested(self.topic))

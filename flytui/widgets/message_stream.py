@@ -29,7 +29,8 @@ Usage (the app owns all I/O and answers the widget's messages)::
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
         detail.show_record(event.record)                      # throttled to the latest record
 
-Keys: up/down/j/k, pageup/pagedown, home/g, end/G (G also resumes following), mouse click selects.
+Keys: up/down/j/k, pageup/pagedown, home/g, end/G (G also resumes following), mouse click selects; enter
+posts :class:`MessageStream.DetailRequested` (the app opens the record detail).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from flytui.decode import preview, visible_text
+from flytui.keys import KeyBinding
 from flytui.numbers import human_size, number
 from flytui.stream_model import GAP, BrowseModel, FilteredModel, TailModel
 from flytui.widgets._scrolling import set_virtual_size
@@ -113,6 +115,7 @@ class MessageStream(ScrollView, can_focus=True):
         Binding("pagedown", "cursor_page_down", "Page down", show=False),
         Binding("home,g", "cursor_first", "First", show=False),
         Binding("end,G", "cursor_last", "Last/follow"),
+        KeyBinding("enter", "request_detail", tooltip="Open the topic, partition or record under the cursor"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -178,6 +181,18 @@ class MessageStream(ScrollView, can_focus=True):
         @property
         def control(self) -> MessageStream:
             """The stream whose cursor moved."""
+            return self.stream
+
+    class DetailRequested(TextualMessage):
+        """The user asked to see the record under the cursor in full (``enter``)."""
+
+        def __init__(self, stream: MessageStream) -> None:
+            super().__init__()
+            self.stream = stream
+
+        @property
+        def control(self) -> MessageStream:
+            """The stream the user pressed enter in."""
             return self.stream
 
     def __init__(self, *, page_size: int = 200, max_pages: int = 50, tail_capacity: int = 50_000,
@@ -487,6 +502,10 @@ class MessageStream(ScrollView, can_focus=True):
     def action_cursor_first(self) -> None:
         """Cursor on the first row."""
         self._move_cursor(0)
+
+    def action_request_detail(self) -> None:
+        """``enter``: ask for the record detail."""
+        self.post_message(self.DetailRequested(self))
 
     def action_cursor_last(self) -> None:
         """Cursor on the last row; in the tail this resumes following."""

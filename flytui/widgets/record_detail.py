@@ -100,9 +100,9 @@ class RecordDetail(Vertical, can_focus=True):
     """Shows one record (or DLQ entry): metadata, envelope, key and value decoded in the current mode."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "cycle_mode", "Decode mode"),
-        Binding("M", "cycle_key_mode", "Key decode mode", show=False),
-        Binding("L", "load_all", "Load whole value"),
+        Binding("m", "cycle_mode", "Decode mode", tooltip="Cycle how this pane decodes values"),
+        Binding("M", "cycle_key_mode", "Key decode mode", show=False, tooltip="Cycle how this pane decodes keys"),
+        Binding("L", "load_all", "Load whole value", tooltip="Load the whole value when it was cut"),
         Binding("up,k", "scroll_value('up')", "Scroll up", show=False),
         Binding("down,j", "scroll_value('down')", "Scroll down", show=False),
         Binding("left,h", "scroll_value('left')", "Scroll left", show=False),

@@ -8,6 +8,7 @@ focus, so what the footer shows is what the keys do. ``enter`` on a topic posts 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -106,6 +107,17 @@ class TopicList(OptionList):
         *vi_bindings(top="first", bottom="last"),
     ]
 
+    OTHER_KEYS_HELP: ClassVar[tuple[tuple[str, str], ...]] = (("/ or a letter", "Filter the topic list"),)
+    """``(key, what it does)`` for the help screen: the typed keys :meth:`on_key` sends to the filter box."""
+
+    @staticmethod
+    def _types_into_filter(char: str | None) -> bool:
+        return char is not None and char != "" and (char.isalpha() or char in "-_.") and char not in KEEP_KEYS
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """The letters typed here go to the filter box, so the app's letter keys do not apply (nor show)."""
+        return self._types_into_filter(character)
+
     def on_key(self, event: events.Key) -> None:
         """Type to filter: letters and ``-_.`` go to the filter box (``j k g G q`` and digits keep their keys)."""
         char = event.character
@@ -116,9 +128,7 @@ class TopicList(OptionList):
             event.prevent_default()
             self.post_message(TopicsPane.FilterRequested(""))
             return
-        if char in KEEP_KEYS or char.isdigit():
-            return
-        if char.isalpha() or char in "-_.":
+        if self._types_into_filter(char):
             event.stop()
             event.prevent_default()
             self.post_message(TopicsPane.FilterRequested(char))
