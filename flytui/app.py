@@ -464,7 +464,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
     def action_help(self) -> None:
         """Show every key and what it does."""
         read_only = self.service.read_only
-        self.push_screen(HelpScreen(self.help_rows(read_only=read_only), read_only=read_only))
+        self.push_screen(self.dialogs.open(HelpScreen, self.help_rows(read_only=read_only), read_only=read_only))
 
     @classmethod
     def help_rows(cls, *, read_only: bool = False) -> list[tuple[str, str, str]]:

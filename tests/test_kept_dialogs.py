@@ -146,3 +146,36 @@ async def test_a_kept_seek_dialog_shows_what_a_new_one_shows_and_seeks(flymq):
         await wait_for(pilot, lambda: app.stream.selected_record is not None
                        and app.stream.selected_record.offset == 12, what="the stream at offset 12")
     app.service.close()
+
+
+@pytest.mark.parametrize("key, name, meddle", [
+    ("X", "OffsetsExportScreen", ["shift+tab", *"other-group", "tab", "tab", "space"]),
+    ("question_mark", "HelpScreen", ["pagedown", "pagedown"]),
+])
+@pilot_test
+async def test_other_kept_dialogs_show_what_a_new_one_shows(flymq, key, name, meddle):
+    topic, client = seed(flymq, partitions=1, per_partition=5, prefix="kept")
+    client.commit_offset(topic, "billing", 0, 2)
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, key, name)
+        first = app.screen
+        await pilot.press(*meddle)
+        await pilot.pause(0.05)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await open_dialog(pilot, app, key, name)
+        assert app.screen is first
+        await pilot.pause(0.1)
+        kept = dialog_state(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        app.dialogs = KeptDialogs(app)
+        await open_dialog(pilot, app, key, name)
+        assert app.screen is not first
+        await pilot.pause(0.1)
+        assert dialog_state(app) == kept
+        await pilot.press("escape")
+        await wait_idle(pilot, app)
+    app.service.close()

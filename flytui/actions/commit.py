@@ -173,7 +173,7 @@ class CommitActions(ActionHost):
             if request is not None:
                 self.service.export_group_offsets(topic, request.group, request.path, overwrite=request.overwrite)
 
-        self.push_screen(OffsetsExportScreen(topic, group, groups=known), chosen)
+        self.push_screen(self.dialogs.open(OffsetsExportScreen, topic, group, groups=known), chosen)
 
     @while_running
     def on_offsets_saved(self, event: OffsetsSaved) -> None:

@@ -68,6 +68,12 @@ class HelpScreen(Dialog[None]):
     def __init__(self, rows: Sequence[tuple[str, str, str]], *, title: str = "Keys",
                  read_only: bool = False) -> None:
         super().__init__()
+        self.configure(rows, title=title, read_only=read_only)
+
+    def configure(self, rows: Sequence[tuple[str, str, str]], *, title: str = "Keys",
+                  read_only: bool = False) -> None:
+        """The keys to list (the dialog is kept between openings: see ``KeptDialogs``)."""
+        self._filled_rows: list[tuple[str, str, str]] | None = getattr(self, "_filled_rows", None)
         self.rows = list(rows)
         self.heading = title
         self.read_only = read_only
@@ -88,6 +94,19 @@ class HelpScreen(Dialog[None]):
         table.add_column("KEY", width=18)
         # a fixed width, and rows as tall as their text: long descriptions wrap instead of running off the box
         table.add_column("ACTION", width=86)
+        self._fill(table)
+
+    def refill(self) -> None:
+        """List this opening's keys (the same as last time, unless the read-only mode changed) from the top."""
+        table = self.query_one("#help-table", DataTable)
+        if self.rows != self._filled_rows:
+            table.clear()
+            self._fill(table)
+        table.scroll_home(animate=False)
+        self.set_focus(table)
+
+    def _fill(self, table: DataTable[Text]) -> None:
+        self._filled_rows = list(self.rows)
         first = True
         for where, entries in group_rows(self.rows):
             if not first:

@@ -25,6 +25,7 @@ from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Static
 
+from flytui.decode import visible_text
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
 from flytui.screens.export import check_export_path
 
@@ -59,16 +60,25 @@ class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
 
     def __init__(self, topic: str, group: str = "", *, groups: Sequence[str] = ()) -> None:
         super().__init__()
+        self.configure(topic, group, groups=groups)
+
+    def configure(self, topic: str, group: str = "", *, groups: Sequence[str] = ()) -> None:
+        """The topic and group of this opening (the dialog is kept between openings: see ``KeptDialogs``)."""
         self.topic = topic
         self.group = group
         self.groups = list(groups)
 
+    def _heading(self) -> Text:
+        heading = Text("Save a group's committed offsets on ")
+        heading.append_text(visible_text(self.topic, style="bold"))
+        return heading
+
     def compose(self) -> ComposeResult:
         """Group, file, overwrite box, errors, buttons."""
-        heading = Text("Save a group's committed offsets on ")
-        heading.append(self.topic, style="bold")
         with self.dialog_box():
-            yield title_line(heading)
+            title = title_line(self._heading())
+            title.id = "title"
+            yield title
             yield hint_line("CSV lines topic,partition,offset, as kafka-consumer-groups --export writes them. "
                             "Plan a commit back to them with c → 'the offsets in a CSV file'.")
             yield label_line("Group")
@@ -85,7 +95,18 @@ class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
 
     def on_mount(self) -> None:
         """Focus the group when it is empty, else the file."""
-        self.query_one("#path" if self.group else "#group", Input).focus()
+        self.set_focus(self.query_one("#path" if self.group else "#group", Input))
+
+    def refill(self) -> None:
+        """Show this opening's topic and group in the widgets of an earlier opening."""
+        self.query_one("#title", Static).update(self._heading())
+        group = self.query_one("#group", Input)
+        group.value = self.group
+        group.suggester = SuggestFromList(self.groups) if self.groups else None
+        self.query_one("#path", Input).value = default_offsets_path(self.topic, self.group)
+        self.query_one("#overwrite", Checkbox).value = False
+        self.query_one("#error", Static).update("")
+        self.on_mount()
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
