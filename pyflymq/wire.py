@@ -457,6 +457,22 @@ def split_produce_request(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
     return payload[2:key_at], payload[key_at + 4:value_len_at], payload[value_len_at + 4:value_end]
 
 
+@functools.lru_cache(maxsize=256)
+def produce_request_head(topic_length: int, key_length: int) -> struct.Struct:
+    """The head of a PRODUCE payload whose topic and key have these lengths, for one ``unpack_from``:
+    ``(u16 topic length and topic, u32 key length, key, u32 value length)``; the value follows it.
+
+    From offset ``2 + topic_length`` to the end of the value, a PRODUCE payload holds exactly the bytes that
+    follow the offset in a FETCH record (``bytes32 key, bytes32 value``): ``pack_fetch_record_offset(offset)``
+    plus that span is the record as a FETCH reply carries it. The broker's pipelined-produce path uses both.
+    """
+    return struct.Struct(f">{2 + topic_length}sI{key_length}sI")
+
+
+pack_fetch_record_offset = _U64.pack
+"""``u64 offset``, the first field of a FETCH record (see :func:`produce_request_head`)."""
+
+
 class PartitionOffsetRequest(NamedTuple):
     """CONSUME / CONSUME_ZERO_COPY request."""
 
