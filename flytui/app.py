@@ -28,7 +28,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from pyflymq.models import Message as Record
 
@@ -60,6 +60,7 @@ from .service import (
     describe_error,
 )
 from .widgets.dlq import DeadLettersPane
+from .widgets.footer import CoalescingFooter
 from .widgets.groups import GroupsPane
 from .widgets.header import FlyHeader
 from .widgets.message_stream import MessageStream, StreamMode
@@ -185,7 +186,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                         yield GroupsPane(id="groups", history=self.history)
                     with TabPane("Dead letters", id="tab-dlq"):
                         yield DeadLettersPane(id="dlq")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         """Start the service and the background refresh."""
