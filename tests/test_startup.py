@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from flytui.widgets.footer import CoalescingFooter
-from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_idle, wait_ready
+from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
 
 LOADED_AT_FIRST_USE = ("fastavro", "msgpack", "tomllib", "tomli")
 
@@ -41,9 +41,11 @@ async def test_a_burst_of_bindings_changes_rebuilds_the_footer_once(flymq):
         footer.recompose = counted  # type: ignore[method-assign]
         for _ in range(6):
             app.screen.refresh_bindings()
+        await wait_for(pilot, lambda: rebuilds, what="a footer rebuild")
         await pilot.pause(0.3)
         assert len(rebuilds) == 1
         app.screen.refresh_bindings()  # a change after that rebuild started gets a rebuild of its own
+        await wait_for(pilot, lambda: len(rebuilds) == 2, what="a second footer rebuild")
         await pilot.pause(0.3)
         assert len(rebuilds) == 2
         shown = screen_text(app).splitlines()[-1]
