@@ -7,7 +7,8 @@ Each run starts ``python -m flytui --demo`` in a detached tmux session of 160x45
 the first record of ``orders`` partition 0 (``ord-100003``), the consumer groups (``billing-service``) and
 the dead-letter count (``Dead letters 10``). The figure is the time from launching the process to the first
 capture that shows all four; min / median / max over ``--runs``. Python's bytecode cache is on, as for a
-user (``--no-bytecode-cache``: every module compiled at every start, as under PYTHONDONTWRITEBYTECODE). ``--baseline DIR`` is another checkout (or
+user (``--no-bytecode-cache``: flytui and pyflymq compiled at every start, as in a checkout run with
+PYTHONDONTWRITEBYTECODE set). ``--baseline DIR`` is another checkout (or
 ``git archive`` of one, holding ``flytui`` and ``pyflymq``): it is measured too, run by run in turn with this
 one, so both see the same machine load. Needs tmux. Prints a table; nothing here is a pass/fail test.
 """
@@ -20,6 +21,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -79,6 +81,13 @@ def time_to_first_screen(tree: Path, bytecode_cache: bool = True) -> tuple[float
         subprocess.run(["tmux", "kill-session", "-t", session], check=False, capture_output=True)
 
 
+def _without_bytecode(tree: Path, copy: Path) -> Path:
+    """``copy`` holding ``tree``'s flytui and pyflymq packages without their ``__pycache__`` folders."""
+    for package in ("flytui", "pyflymq"):
+        shutil.copytree(tree / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
 def _triple(values: list[float]) -> str:
     return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
@@ -89,7 +98,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--baseline", help="another checkout to measure side by side (before)")
     parser.add_argument("--no-bytecode-cache", action="store_true",
-                        help="compile flytui and pyflymq from source at every start (PYTHONDONTWRITEBYTECODE=1)")
+                        help="compile flytui and pyflymq from source at every start (copies of the trees without "
+                             "__pycache__, run with PYTHONDONTWRITEBYTECODE=1)")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
     cache = not args.no_bytecode_cache
@@ -97,6 +107,9 @@ def main() -> None:
         raise SystemExit("bench_startup needs tmux")
     trees = [("before", Path(args.baseline).resolve())] if args.baseline else []
     trees.append(("after", HERE))
+    scratch = tempfile.TemporaryDirectory(prefix="bench-startup-")
+    if not cache:  # copies without __pycache__, so flytui and pyflymq are compiled at every start
+        trees = [(name, _without_bytecode(tree, Path(scratch.name) / name)) for name, tree in trees]
     times: dict[str, list[float]] = {name: [] for name, _ in trees}
     cpu: dict[str, list[float]] = {name: [] for name, _ in trees}
     # one idle session keeps the tmux server up between runs (a server that exits with its last session can
