@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "scale": ("bench_scale.py", ["--seconds", "20"], ["--seconds", "4"]),
     "paging": ("bench_paging.py", ["--records", "1000000", "--seconds", "8"], ["--records", "50000", "--seconds", "3"]),
     "broker": ("bench_broker.py", ["--records", "200000", "--runs", "3"], ["--records", "20000", "--runs", "1"]),
+    "startup": ("bench_startup.py", ["--runs", "7"], ["--runs", "1"]),
     "faults": ("bench_faults.py", ["--kills", "30"], ["--kills", "3"]),
     "search": ("bench_search.py", ["--records", "1000000"], ["--records", "50000"]),
     "print": ("bench_print.py", ["--records", "1000000"], ["--records", "30000"]),

@@ -105,14 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--refresh", type=float, default=5.0, metavar="SECONDS",
                         help="background refresh interval of topics, watermarks and groups (default: 5; "
                              "0 turns it off)")
-    parser.add_argument("--version", action="version", version=f"flytui {_version()}")
+    parser.add_argument("--version", action=_ShowVersion)
     return parser
 
 
 def _exit_codes() -> dict[int, str]:
-    from .one_shot import EXIT_CODES
+    from .exit_codes import EXIT_CODES
 
     return EXIT_CODES
+
+
+class _ShowVersion(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (reading package metadata is slow)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str = "show the version and exit") -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(f"flytui {_version()}")
+        parser.exit()
 
 
 def _positive_int(text: str) -> int:
@@ -285,11 +298,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     demo = None
     if args.demo:
-        from .demo import DemoEnvironment
+        from .demo_process import DemoProcess
 
-        demo = DemoEnvironment()
+        demo = DemoProcess()
         try:
-            address = demo.start()
+            demo.launch()
+            from .app import FlyTUIApp  # noqa: F401 - imported here while the demo process makes its data
+
+            address = demo.wait_address()
         except Exception as exc:  # noqa: BLE001
             demo.stop()
             print(f"flytui: could not start the built-in demo broker: {exc}", file=sys.stderr)

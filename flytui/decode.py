@@ -36,7 +36,8 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cache, cached_property
+from typing import Any
 
 from rich.highlighter import JSONHighlighter
 from rich.style import Style
@@ -45,10 +46,15 @@ from rich.text import Text
 from .numbers import human_size
 from .protobuf_raw import parse_message, render_fields
 
-try:  # optional dependency
-    import msgpack as _msgpack
-except ImportError:  # pragma: no cover - depends on the environment
-    _msgpack = None
+
+@cache
+def msgpack_module() -> Any:
+    """The msgpack package (optional), imported at first use rather than at startup; None when missing."""
+    try:
+        import msgpack
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return msgpack
 
 __all__ = [
     "CONTROL_STYLE",
@@ -114,7 +120,7 @@ def available_modes() -> tuple[DecodeMode, ...]:
     """The modes this installation can use, in cycling order (``msgpack`` only if the package imports)."""
     modes = (DecodeMode.AUTO, DecodeMode.TEXT, DecodeMode.JSON, DecodeMode.HEX, DecodeMode.BASE64,
              DecodeMode.PROTOBUF)
-    return (*modes, DecodeMode.MSGPACK) if _msgpack is not None else modes
+    return (*modes, DecodeMode.MSGPACK) if msgpack_module() is not None else modes
 
 
 def next_mode(mode: DecodeMode | str) -> DecodeMode:
@@ -457,13 +463,14 @@ def _decode_text(data: bytes) -> tuple[Lines, str | None]:
 
 
 def _decode_msgpack(data: bytes) -> Lines:
-    if _msgpack is None:
+    msgpack = msgpack_module()
+    if msgpack is None:
         raise ValueError("the msgpack package is not installed")
     try:
         try:
-            document = _msgpack.unpackb(data, raw=False, strict_map_key=False)
+            document = msgpack.unpackb(data, raw=False, strict_map_key=False)
         except UnicodeDecodeError:
-            document = _msgpack.unpackb(data, raw=True, strict_map_key=False)
+            document = msgpack.unpackb(data, raw=True, strict_map_key=False)
         return _json_lines(_jsonable(document))
     except RecursionError as exc:
         raise ValueError("nested too deeply") from exc
@@ -526,10 +533,13 @@ def _sniff_msgpack(data: bytes) -> object | None:
     Anything else (an unpack error, bytes left over, a scalar, an empty or non-string-keyed map) is None,
     so random binary rarely passes for msgpack.
     """
-    if _msgpack is None or data[0] not in _MSGPACK_CONTAINER:
+    if data[0] not in _MSGPACK_CONTAINER:
+        return None
+    msgpack = msgpack_module()
+    if msgpack is None:
         return None
     try:
-        document = _msgpack.unpackb(data, raw=False, strict_map_key=False)
+        document = msgpack.unpackb(data, raw=False, strict_map_key=False)
     except Exception:  # noqa: BLE001 - msgpack raises many types; any of them means "not msgpack"
         return None
     if isinstance(document, dict):

@@ -44,20 +44,7 @@ __all__ = [
     "PrintOptions", "record_line", "run_print",
 ]
 
-EXIT_OK = 0
-EXIT_SERVER = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_INTERRUPTED = 130
-
-EXIT_CODES = {
-    EXIT_OK: "done (also when the reader of the pipe went away, e.g. `| head`)",
-    EXIT_SERVER: "the server could not be reached, refused the login, or failed while reading",
-    EXIT_USAGE: "bad usage: a bad --filter expression (message and position on stderr), --from or option",
-    EXIT_NOT_FOUND: "the topic, a --partition, or the group of --from group:NAME does not exist",
-    EXIT_INTERRUPTED: "stopped by Ctrl-C (what was read so far has been written)",
-}
-"""Exit status of ``--print`` and what it means (also shown by ``--help``)."""
+from .exit_codes import EXIT_CODES, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_SERVER, EXIT_USAGE
 
 PAGE_SIZE = 1000
 """Records asked for per FETCH (the broker scans at most 1000 per call, flymq-wire §2.7)."""

@@ -27,11 +27,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 __all__ = ["Profile", "ProfileError", "config_path", "load_profiles", "looks_like_profile_name",
            "profile_password"]
 
@@ -89,6 +84,10 @@ def load_profiles(path: Path) -> dict[str, Profile]:
         return {}
     except OSError as exc:
         raise ProfileError(f"cannot read the config file {path}: {exc.strerror or exc}.") from exc
+    if sys.version_info >= (3, 11):  # imported here: most starts have no config file to parse
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -36,10 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-try:  # optional: msgpack values are decoded for $. paths only when the package is installed
-    import msgpack as _msgpack
-except ImportError:  # pragma: no cover - the test extra installs it
-    _msgpack = None
+from .decode import msgpack_module  # msgpack values are decoded for $. paths only when it is installed
 
 __all__ = ["QueryError", "RecordLike", "RecordQuery", "SERVER_FILTER_MAX_BYTES", "compile_query"]
 
@@ -143,9 +140,10 @@ def decode_document(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError):
         pass
-    if _msgpack is not None and raw and raw[0] in _MSGPACK_CONTAINER:
+    msgpack = msgpack_module() if raw and raw[0] in _MSGPACK_CONTAINER else None
+    if msgpack is not None:
         try:
-            return _msgpack.unpackb(raw, raw=False, strict_map_key=False)
+            return msgpack.unpackb(raw, raw=False, strict_map_key=False)
         except Exception:  # noqa: BLE001 - msgpack raises many kinds on foreign bytes; all mean "not msgpack"
             return _MISSING
     return _MISSING

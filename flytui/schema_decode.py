@@ -47,11 +47,16 @@ from .decode import (
 from .json_schema import check
 from .protobuf_raw import Field, parse_message
 
-_fastavro: Any
-try:  # a dependency (pyproject), guarded so a broken install still decodes everything else
-    import fastavro as _fastavro
-except ImportError:  # pragma: no cover - depends on the environment
-    _fastavro = None
+
+@lru_cache(maxsize=1)
+def _fastavro() -> Any:
+    """The fastavro package, imported at first use rather than at startup (it is a dependency, but a broken
+    install still decodes everything else); None when it does not import."""
+    try:
+        import fastavro
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return fastavro
 
 __all__ = ["MAX_FAILURES_SHOWN", "TopicSchema", "decode_with_schema"]
 
@@ -122,7 +127,7 @@ def schema_preview(data: bytes, schema: TopicSchema) -> str | None:
     try:
         if schema.type == "avro":
             stream = io.BytesIO(data)
-            record = _fastavro.schemaless_reader(stream, _parsed_avro(schema.definition), None)
+            record = _fastavro().schemaless_reader(stream, _parsed_avro(schema.definition), None)
             if stream.tell() != len(data):
                 return None
             return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_json_default)
@@ -174,10 +179,11 @@ def _json_default(value: object) -> object:
 @lru_cache(maxsize=32)
 def _parsed_avro(definition: bytes) -> Any:
     """The Avro schema parsed once per definition text (ValueError when it is not a valid schema)."""
-    if _fastavro is None:
+    fastavro = _fastavro()
+    if fastavro is None:
         raise ValueError("the fastavro package is not installed")
     try:
-        return _fastavro.parse_schema(json.loads(definition))
+        return fastavro.parse_schema(json.loads(definition))
     except Exception as exc:  # fastavro raises several types for a bad schema
         raise ValueError(f"the schema is not valid Avro ({type(exc).__name__}: {exc})") from exc
 
@@ -186,7 +192,7 @@ def _avro(data: bytes, schema: TopicSchema) -> Decoded:
     try:
         parsed = _parsed_avro(schema.definition)
         stream = io.BytesIO(data)
-        record = _fastavro.schemaless_reader(stream, parsed, None)
+        record = _fastavro().schemaless_reader(stream, parsed, None)
         left = len(data) - stream.tell()
         if left:
             raise ValueError(f"{left:,} bytes left after the record (wrong schema or version?)")

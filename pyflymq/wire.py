@@ -457,6 +457,22 @@ def split_produce_request(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
     return payload[2:key_at], payload[key_at + 4:value_len_at], payload[value_len_at + 4:value_end]
 
 
+@functools.lru_cache(maxsize=256)
+def produce_request_head(topic_length: int, key_length: int) -> struct.Struct:
+    """The head of a PRODUCE payload whose topic and key have these lengths, for one ``unpack_from``:
+    ``(u16 topic length and topic, u32 key length, key, u32 value length)``; the value follows it.
+
+    From offset ``2 + topic_length`` to the end of the value, a PRODUCE payload holds exactly the bytes that
+    follow the offset in a FETCH record (``bytes32 key, bytes32 value``): ``pack_fetch_record_offset(offset)``
+    plus that span is the record as a FETCH reply carries it. The broker's pipelined-produce path uses both.
+    """
+    return struct.Struct(f">{2 + topic_length}sI{key_length}sI")
+
+
+pack_fetch_record_offset = _U64.pack
+"""``u64 offset``, the first field of a FETCH record (see :func:`produce_request_head`)."""
+
+
 class PartitionOffsetRequest(NamedTuple):
     """CONSUME / CONSUME_ZERO_COPY request."""
 
@@ -926,25 +942,103 @@ def _keyed_record_head(key_length: int) -> struct.Struct:
     return struct.Struct(f">QI{key_length}sI")
 
 
-_GUESS_MISSES_ALLOWED = 16
+@functools.lru_cache(maxsize=64)
+def _same_size_records(key_length: int, value_length: int) -> struct.Struct:
+    """Records that all have these key and value lengths: ``(offset, key, value)`` per record (``(offset,
+    value)`` without keys), the length fields skipped, for ``iter_unpack`` over the whole reply."""
+    if key_length:
+        return struct.Struct(f">Q4x{key_length}s4x{value_length}s")
+    return struct.Struct(f">Q8x{value_length}s")
 
 
-def _read_record_head(buf: bytes, pos: int) -> tuple[int, bytes | None, int, int]:
-    """One FETCH record's head at ``pos``: ``(offset, key or None, value length, position of the value)``."""
-    offset, klen, vlen = _REC_HEAD.unpack_from(buf, pos)
-    if not klen:
-        return offset, None, vlen, pos + 16
-    (vlen,) = _U32.unpack_from(buf, pos + 12 + klen)
-    return offset, buf[pos + 12:pos + 12 + klen], vlen, pos + 16 + klen
+def _decode_same_size_records(buf: bytes, count: int, topic: str, partition: int) -> list[Message] | None:
+    """The messages of a FETCH reply whose ``count`` records all have the first record's key and value
+    lengths, each built in one C-level unpack; None when the reply is not of that shape.
+
+    The shape is checked before anything is built: the records' sizes must add up to the reply exactly,
+    and the length fields of every record must match the first one's, compared byte column by byte column
+    (each a strided slice of the reply, so a few C calls for the whole reply).
+    """
+    (key_length,) = _U32.unpack_from(buf, 20)
+    if 28 + key_length > len(buf):
+        return None
+    (value_length,) = _U32.unpack_from(buf, 24 + key_length)
+    size = 16 + key_length + value_length
+    if count * size != len(buf) - 12:
+        return None
+    key_field = buf[20:24]
+    value_field = buf[24 + key_length:28 + key_length]
+    for column in range(4):
+        if buf[20 + column::size] != key_field[column:column + 1] * count:
+            return None
+        if buf[24 + key_length + column::size] != value_field[column:column + 1] * count:
+            return None
+    rows = _same_size_records(key_length, value_length).iter_unpack(memoryview(buf)[12:])
+    new, cls = _new_tuple, Message
+    if key_length:
+        return [new(cls, (topic, partition, offset, key, value, 0)) for offset, key, value in rows]
+    return [new(cls, (topic, partition, offset, None, value, 0)) for offset, value in rows]
+
+
+def _decode_records(buf: bytes, count: int, topic: str, partition: int) -> list[Message]:
+    """The messages of ``count`` records from position 12 on, read in runs of one shape: keyless records,
+    or keyed records of one key length, each run by a loop that knows the shape and reads a record's head
+    in one unpack. A record of another shape ends the run and starts the next. A record running past the
+    reply shows as a failed unpack of its head or as a final position past the end: either is
+    ``struct.error``."""
+    messages: list[Message] = []
+    append = messages.append
+    rec_head = _REC_HEAD.unpack_from
+    new = _new_tuple
+    cls = Message
+    pos = 12
+    left = count
+    while left:
+        offset, klen, vlen = rec_head(buf, pos)
+        if not klen:  # a run of keyless records
+            for done in range(left):
+                offset, klen, vlen = rec_head(buf, pos)
+                if klen:
+                    left -= done
+                    break
+                pos += 16
+                stop = pos + vlen
+                append(new(cls, (topic, partition, offset, None, buf[pos:stop], 0)))
+                pos = stop
+            else:
+                left = 0
+        else:  # a run of keyed records with this key length
+            head = _keyed_record_head(klen)
+            keyed_head, head_size, key_length = head.unpack_from, head.size, klen
+            for done in range(left):
+                try:
+                    offset, klen, key, vlen = keyed_head(buf, pos)
+                except struct.error:  # too short for this head: a record of another shape, or cut short
+                    if not done:
+                        raise
+                    left -= done
+                    break
+                if klen != key_length:
+                    left -= done
+                    break
+                pos += head_size
+                stop = pos + vlen
+                append(new(cls, (topic, partition, offset, key, buf[pos:stop], 0)))
+                pos = stop
+            else:
+                left = 0
+    if pos > len(buf):
+        raise struct.error("the last record runs past the reply")
+    return messages
 
 
 def decode_fetch_response(payload: bytes, topic: str = "", partition: int = 0) -> FetchResult:
     """Decode a FETCH reply into :class:`Message` objects; FETCH carries no partition, so the caller names it.
 
-    Keys of one topic usually share a length (ids, customer numbers, UUIDs), so after a keyed record the next
-    one is first read with a struct for that key length: offset, key and value length in one C call instead of
-    three steps. A record whose key length differs is read the general way; after a few such misses in one reply
-    the guessing stops, so replies with varied key lengths cost what they did before.
+    When every record has the same key and value lengths (fixed-size values), the whole reply is read with
+    one ``iter_unpack``. Otherwise records are read in runs of one shape (:func:`_decode_records`): keys of
+    one topic usually share a length (ids, customer numbers, UUIDs), so a keyed record's offset, key and
+    value length come in one C call.
     """
     if len(payload) < 12:
         raise DecodeError(BUFFER_TOO_SMALL)
@@ -952,52 +1046,10 @@ def decode_fetch_response(payload: bytes, topic: str = "", partition: int = 0) -
     # Each record needs at least 16 bytes; refuse counts the payload cannot hold before looping.
     if count * 16 > len(payload) - 12:
         raise DecodeError(INVALID_FORMAT)
-    messages: list[Message] = []
-    append = messages.append
-    rec_head = _REC_HEAD.unpack_from
-    u32_at = _U32.unpack_from
-    new = _new_tuple
-    cls = Message
-    buf = payload
-    end = len(buf)
-    pos = 12
-    guess = 0  # key length guessed for the next record (0: no guess)
-    guessed_head = _REC_HEAD.unpack_from
-    guess_size = 0
-    misses = 0
     try:
-        for _ in range(count):
-            if guess:
-                try:
-                    offset, klen, key, vlen = guessed_head(buf, pos)
-                except struct.error:  # the guessed head runs past the reply: not this record's shape
-                    klen = -1
-                if klen == guess:
-                    pos += guess_size
-                else:
-                    misses += 1
-                    offset, key, vlen, pos = _read_record_head(buf, pos)
-                    guess = 0
-                    if key and misses <= _GUESS_MISSES_ALLOWED:
-                        head = _keyed_record_head(len(key))
-                        guess, guessed_head, guess_size = len(key), head.unpack_from, head.size
-            else:
-                offset, klen, vlen = rec_head(buf, pos)
-                if klen:
-                    key = buf[pos + 12:pos + 12 + klen]
-                    (vlen,) = u32_at(buf, pos + 12 + klen)
-                    pos += 16 + klen
-                    if misses <= _GUESS_MISSES_ALLOWED:
-                        head = _keyed_record_head(klen)
-                        guess, guessed_head, guess_size = klen, head.unpack_from, head.size
-                else:
-                    key = None
-                    pos += 16
-            stop = pos + vlen
-            if stop > end:
-                raise DecodeError(INVALID_FORMAT)
-            append(new(cls, (topic, partition, offset, key, buf[pos:stop], 0)))
-            pos = stop
+        messages = _decode_same_size_records(payload, count, topic, partition) if count > 1 else None
+        if messages is None:
+            messages = _decode_records(payload, count, topic, partition)
     except struct.error:
         raise DecodeError(INVALID_FORMAT) from None
     return FetchResult(messages, next_offset)

@@ -29,7 +29,7 @@ RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\
 def test_modes_cycle_through_the_available_ones():
     modes = available_modes()
     assert modes[:5] == (DecodeMode.AUTO, DecodeMode.TEXT, DecodeMode.JSON, DecodeMode.HEX, DecodeMode.BASE64)
-    assert (DecodeMode.MSGPACK in modes) == (decode._msgpack is not None)
+    assert (DecodeMode.MSGPACK in modes) == (decode.msgpack_module() is not None)
     mode = modes[0]
     seen = []
     for _ in modes:
@@ -39,7 +39,7 @@ def test_modes_cycle_through_the_available_ones():
 
 
 def test_modes_without_msgpack(monkeypatch):
-    monkeypatch.setattr(decode, "_msgpack", None)
+    monkeypatch.setattr(decode, "msgpack_module", lambda: None)
     assert DecodeMode.MSGPACK not in available_modes()
     result = decode_value(b"\x81\xa1a\x01", DecodeMode.MSGPACK)
     assert result.mode_used is DecodeMode.HEX
@@ -114,7 +114,7 @@ def test_base64_mode():
     assert [len(line) for line in long.renderable.plain.splitlines()] == [76, 76, 76, 40]
 
 
-@pytest.mark.skipif(decode._msgpack is None, reason="msgpack not installed")
+@pytest.mark.skipif(decode.msgpack_module() is None, reason="msgpack not installed")
 def test_msgpack_mode():
     import msgpack
 

@@ -1,7 +1,8 @@
 """One client connection, served by its own thread: framing and ordered replies (flymq-wire §1.4).
 
 Frames are answered strictly in order, one reply each; replies to frames that arrived together (pipelining)
-are sent in one write. Bad magic, bad version or a length over 32 MiB closes the connection without a reply,
+are sent in one write, and consecutive PRODUCE frames among them are written as one run
+(:mod:`.produce_run`). Bad magic, bad version or a length over 32 MiB closes the connection without a reply,
 and the oversize payload is never waited for. When auth is on, a connection that has not logged in may send
 frames of at most :data:`PRE_LOGIN_MAX_PAYLOAD` bytes: a larger header is answered with an error frame and the
 connection is closed, so strangers cannot make the broker buffer 32 MiB each (FlyMQ has no such limit). A
@@ -16,9 +17,10 @@ import socket
 import ssl
 
 from pyflymq.errors import FrameTooLargeError, ProtocolError
-from pyflymq.wire import MAX_PAYLOAD, FrameReader
+from pyflymq.wire import FLAG_GZIP, MAX_PAYLOAD, FrameReader, Op
 
 from .handlers import Dispatcher, Session
+from .produce_run import RUN_MAX
 from .replies import error_frame
 
 log = logging.getLogger("pyflymq.broker")
@@ -29,6 +31,7 @@ _HANDSHAKE_TIMEOUT = 10.0
 PRE_LOGIN_MAX_PAYLOAD = 64 * 1024
 _DRAIN_BYTES = 256 * 1024  # read (and drop) at most this much before closing, so the client sees our reply
 _DRAIN_SECONDS = 0.5
+_PRODUCE = int(Op.PRODUCE)
 
 
 def peer_name(sock: socket.socket) -> str:
@@ -108,6 +111,7 @@ class Connection:
 
     def _loop(self) -> None:
         sock, handle, session = self.sock, self._dispatcher.handle, self.session
+        handle_run = self._dispatcher.handle_produce_run
         login_required = self._dispatcher.auth.enabled
         reader = FrameReader(PRE_LOGIN_MAX_PAYLOAD if login_required else MAX_PAYLOAD)
         frames = reader.frames
@@ -118,11 +122,22 @@ class Connection:
                 return
             replies: list[bytes] = []
             pending = 0
+            run: list[bytes] = []  # consecutive PRODUCE payloads not answered yet
             try:
                 for op, flags, payload in frames(data):
-                    reply = handle(session, op, flags, payload)
-                    replies.append(reply)
-                    pending += len(reply)
+                    if op == _PRODUCE and not flags & FLAG_GZIP:
+                        run.append(payload)
+                        if len(run) < RUN_MAX:
+                            continue
+                        reply = handle_run(session, run)
+                        run = []
+                    else:
+                        if run:
+                            replies += handle_run(session, run)
+                            run = []
+                        reply = [handle(session, op, flags, payload)]
+                    replies += reply
+                    pending += sum(map(len, reply))
                     if pending >= _FLUSH_AT:
                         self._send(replies)
                         replies, pending = [], 0
@@ -130,7 +145,7 @@ class Connection:
                         reader.limit = MAX_PAYLOAD
                         login_required = False
             except FrameTooLargeError as exc:
-                self._send(replies)
+                self._send(replies + handle_run(session, run) if run else replies)
                 if exc.limit != PRE_LOGIN_MAX_PAYLOAD:
                     log.debug("closing %s: %s", session.peer, exc)
                     return
@@ -140,8 +155,10 @@ class Connection:
                 return
             except ProtocolError as exc:
                 log.debug("closing %s: bad header (%s)", session.peer, exc)
-                self._send(replies)
+                self._send(replies + handle_run(session, run) if run else replies)
                 return
+            if run:
+                replies += handle_run(session, run)
             self._send(replies)
 
     def _send(self, replies: list[bytes]) -> None:

@@ -71,6 +71,35 @@ def fnv1a32(data: bytes) -> int:
     return h
 
 
+_FNV_LANE_MASK = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # one little-endian 64-bit lane: its low 32 bits
+_FNV_LANE_BASIS = (0x811C9DC5).to_bytes(8, "little")
+
+
+def fnv1a32_many(keys: list[bytes]) -> list[int]:
+    """:func:`fnv1a32` of each of ``keys``, which must all have one length; the same values, several times
+    faster for many keys.
+
+    The hashes advance together, one byte position at a time, in one big integer of 64-bit lanes (a key's
+    hash in the low 32 bits of its lane): the lane-wise XOR with that position's bytes, one multiplication by
+    the FNV prime and a mask are each one C-level operation over all keys. A 32-bit state times the 25-bit
+    prime stays below 2**57, so no carry reaches the next lane before the mask.
+    """
+    count = len(keys)
+    if not count:
+        return []
+    length = len(keys[0])
+    joined = b"".join(keys)
+    if len(joined) != count * length:
+        raise ValueError("fnv1a32_many needs keys of one length")
+    lane_bytes = bytearray(8 * count)
+    mask = int.from_bytes(_FNV_LANE_MASK * count, "little")
+    state = int.from_bytes(_FNV_LANE_BASIS * count, "little")
+    for position in range(length):
+        lane_bytes[0::8] = joined[position::length]
+        state = ((state ^ int.from_bytes(lane_bytes, "little")) * 0x01000193) & mask
+    return list(struct.unpack(f"<{count}Q", state.to_bytes(8 * count, "little")))
+
+
 class Partition:
     """One partition's records, in offset order."""
 

@@ -62,9 +62,14 @@ class ProduceReplies:
 
     def reply(self, topic_raw: bytes, partition: int, offset: int, key_size: int, value_size: int) -> bytes:
         """The reply frame for a record written to ``topic_raw`` (the topic's bytes as the request had them)."""
+        prefix = self._prefixes.get(topic_raw) or self.prefix(topic_raw)
+        return prefix + _pack_tail(partition, offset, _time_ns() // 1_000_000, key_size, value_size)
+
+    def prefix(self, topic_raw: bytes) -> bytes:
+        """The reply frame's bytes before its tail for ``topic_raw``: header and topic."""
         prefix = self._prefixes.get(topic_raw)
         if prefix is None:
             if len(self._prefixes) >= self._cache_size:
                 self._prefixes.clear()
             prefix = self._prefixes[topic_raw] = _prefix(self._op, topic_raw)
-        return prefix + _pack_tail(partition, offset, _time_ns() // 1_000_000, key_size, value_size)
+        return prefix

@@ -15,14 +15,23 @@ from dataclasses import dataclass, field
 from pyflymq.models import GroupInfo
 
 from .errors import OpError
-from .log import MAX_RECORD_DATA, Partition, Topic, check_record_size, fnv1a32, scan, split_entry
+from .log import (
+    MAX_RECORD_DATA,
+    Partition,
+    Topic,
+    check_record_size,
+    fnv1a32,
+    fnv1a32_many,
+    scan,
+    split_entry,
+)
 from .storage import Storage
 
 MAX_PARTITIONS = 10_000
 _ENTRY_HEAD = struct.Struct(">QI").pack  # the stored record layout of log.encode_entry, inlined here
 _U32_PACK = struct.Struct(">I").pack
 _KEY_HASH_CACHE = 16_384  # entries; at most about 2 MB with keys of up to 64 bytes
-_CACHED_KEY_MAX = 64
+CACHED_KEY_MAX = 64
 
 
 @dataclass
@@ -41,7 +50,7 @@ class BrokerState:
         self.topics: dict[str, Topic] = {}
         self.groups: dict[tuple[str, str], Group] = {}
         self.storage = storage
-        self._key_hashes: dict[bytes, int] = {}
+        self.key_hashes: dict[bytes, int] = {}  # fnv1a32 of recent short keys (see key_hash)
         if storage is not None:
             self._load(storage)
 
@@ -114,9 +123,9 @@ class BrokerState:
         if key_len:
             known = topics.get(name)
             if known is not None and len(known.partitions) > 1:  # hashing a long key must not hold the lock
-                key_hash = self._key_hashes.get(key)
+                key_hash = self.key_hashes.get(key)
                 if key_hash is None:
-                    key_hash = self._key_hash(key)
+                    key_hash = self.key_hash(key)
         with self.lock:
             topic = topics.get(name) or self.create_topic(name, 1)
             partitions = topic.partitions
@@ -124,7 +133,7 @@ class BrokerState:
             if not key_len:
                 p = topic.choose_partition(key)
             elif count > 1:
-                p = (self._key_hash(key) if key_hash is None else key_hash) % count
+                p = (self.key_hash(key) if key_hash is None else key_hash) % count
             else:
                 p = 0
             entries = partitions[p].entries
@@ -146,17 +155,25 @@ class BrokerState:
                 self.storage.append(name, partition, key, value)
             return offset
 
-    def _key_hash(self, key: bytes) -> int:
+    def key_hash(self, key: bytes) -> int:
         """``fnv1a32(key)``, remembered for short keys: producers repeat their keys, and hashing in Python
         costs more than the rest of a write."""
-        cached = self._key_hashes.get(key)
+        cached = self.key_hashes.get(key)
         if cached is None:
             cached = fnv1a32(key)
-            if len(key) <= _CACHED_KEY_MAX:
-                if len(self._key_hashes) >= _KEY_HASH_CACHE:
-                    self._key_hashes.clear()
-                self._key_hashes[key] = cached
+            if len(key) <= CACHED_KEY_MAX:
+                if len(self.key_hashes) >= _KEY_HASH_CACHE:
+                    self.key_hashes.clear()
+                self.key_hashes[key] = cached
         return cached
+
+    def remember_key_hashes(self, keys: list[bytes]) -> None:
+        """Hash ``keys`` (all of one length, at most the cached length) together and remember the hashes for
+        :meth:`key_hash`: the pipelined-produce path calls it, outside the lock, for a run's new keys."""
+        cache = self.key_hashes
+        if len(cache) + len(keys) > _KEY_HASH_CACHE:
+            cache.clear()
+        cache.update(zip(keys, fnv1a32_many(keys), strict=True))
 
     def consume(self, name: str, partition: int, offset: int) -> bytes:
         """CONSUME: ``bytes32 key, bytes32 value`` of the record at ``offset``."""
