@@ -151,6 +151,9 @@ async def test_a_kept_seek_dialog_shows_what_a_new_one_shows_and_seeks(flymq):
 @pytest.mark.parametrize("key, name, meddle", [
     ("X", "OffsetsExportScreen", ["shift+tab", *"other-group", "tab", "tab", "space"]),
     ("question_mark", "HelpScreen", ["pagedown", "pagedown"]),
+    ("slash", "FilterScreen", [*"needle"]),
+    ("T", "TailBacklogScreen", [*"7"]),
+    ("x", "ExportScreen", [*"-extra", "tab", "space", "tab", "down", "space"]),
 ])
 @pilot_test
 async def test_other_kept_dialogs_show_what_a_new_one_shows(flymq, key, name, meddle):

@@ -173,8 +173,9 @@ class RecordActions(ActionHost):
             return
         loaded = self.stream.loaded_records()
         safe_topic = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.topic)
-        screen = ExportScreen(f"{safe_topic}-p{partition}.jsonl", partition=partition, low=mark.low,
-                              high=mark.high, view_count=len(loaded), filter_text=self.stream_filter or "")
+        screen = self.dialogs.open(ExportScreen, f"{safe_topic}-p{partition}.jsonl", partition=partition,
+                                   low=mark.low, high=mark.high, view_count=len(loaded),
+                                   filter_text=self.stream_filter or "")
 
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:

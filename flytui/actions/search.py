@@ -127,7 +127,7 @@ class SearchActions(ActionHost):
             return
         if not self.topic:
             return
-        screen = FilterScreen(self.stream_filter or self.search_pattern or "")
+        screen = self.dialogs.open(FilterScreen, self.stream_filter or self.search_pattern or "")
 
         def filtered(text: str | None) -> None:
             if text is None:

@@ -70,7 +70,8 @@ class TailActions(ActionHost):
             self.start_tail(backlog=backlog)
             self._focus(self.stream)
 
-        self.push_screen(TailBacklogScreen(self.tail_backlog_last, info.partition_count if info else None), chosen)
+        self.push_screen(self.dialogs.open(TailBacklogScreen, self.tail_backlog_last,
+                                           info.partition_count if info else None), chosen)
 
     def start_tail(self, *, backlog: int = 0, start: dict[int, int] | None = None) -> None:
         """Tail the open topic: from the end of every partition, ``backlog`` records before it, or ``start``.

@@ -118,6 +118,12 @@ class ExportScreen(Dialog["ExportRequest | None"]):
     def __init__(self, default_path: str = "flytui-export.jsonl", *, partition: int = 0, low: int = 0,
                  high: int = 0, view_count: int = 0, filter_text: str = "") -> None:
         super().__init__()
+        self.configure(default_path, partition=partition, low=low, high=high, view_count=view_count,
+                       filter_text=filter_text)
+
+    def configure(self, default_path: str = "flytui-export.jsonl", *, partition: int = 0, low: int = 0,
+                  high: int = 0, view_count: int = 0, filter_text: str = "") -> None:
+        """What this opening can export (the dialog is kept between openings: see ``KeptDialogs``)."""
         self.default_path = default_path
         self.partition = partition
         self.low = low
@@ -136,30 +142,56 @@ class ExportScreen(Dialog["ExportRequest | None"]):
             yield Static("", id="path-warning", markup=False)
             yield Checkbox("overwrite if the file exists", id="overwrite")
             yield label_line("Export")
+            view_label, range_label, matches_label = self._scope_labels()
             with RadioSet(id="scope"):
-                yield RadioButton(Text(f"the current view ({self.view_count} records)"), value=True,
-                                  id="scope-view")
-                yield RadioButton(Text(f"an offset range of partition {self.partition}"), id="scope-range")
-                matches = (Text.assemble("the filter's matches in that range (filter: ", (self.filter_text, "bold"),
-                                         ")") if self.filter_text else Text("the filter's matches (no filter set)"))
-                yield RadioButton(matches, id="scope-matches", disabled=not self.filter_text)
+                yield RadioButton(view_label, value=True, id="scope-view")
+                yield RadioButton(range_label, id="scope-range")
+                yield RadioButton(matches_label, id="scope-matches", disabled=not self.filter_text)
             with Horizontal(classes="range-row"):
                 yield Static(Text("from offset"))
                 yield Input(value=str(self.low), id="range-from", disabled=True)
                 yield Static(Text("to (exclusive)"))
                 yield Input(value=str(self.high), id="range-to", disabled=True)
-            yield hint_line(f"Partition {self.partition} holds offsets {self.low}..{self.high - 1}."
-                            if self.high > self.low else f"Partition {self.partition} holds no records.")
+            yield hint_line(self._range_hint(), id="range-hint")
             yield error_line()
             yield hint_line("enter: export · esc: cancel")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Export", id="export", variant="primary")
 
+    def _scope_labels(self) -> tuple[Text, Text, Text]:
+        matches = (Text.assemble("the filter's matches in that range (filter: ",
+                                 visible_text(self.filter_text, style="bold"), ")")
+                   if self.filter_text else Text("the filter's matches (no filter set)"))
+        return (Text(f"the current view ({self.view_count} records)"),
+                Text(f"an offset range of partition {self.partition}"), matches)
+
+    def _range_hint(self) -> Text:
+        return Text(f"Partition {self.partition} holds offsets {self.low}..{self.high - 1}."
+                    if self.high > self.low else f"Partition {self.partition} holds no records.")
+
     def on_mount(self) -> None:
         """Focus the path and check it."""
-        self.query_one("#path", Input).focus()
+        self.set_focus(self.query_one("#path", Input))
         self._check_path()
+
+    def refill(self) -> None:
+        """Show this opening's partition, range, view and filter in the widgets of an earlier opening."""
+        self.query_one("#path", Input).value = self.default_path
+        self.query_one("#overwrite", Checkbox).value = False
+        for button_id, label in zip(("#scope-view", "#scope-range", "#scope-matches"), self._scope_labels(),
+                                    strict=True):
+            self.query_one(button_id, RadioButton).label = label
+        self.query_one("#scope-matches", RadioButton).disabled = not self.filter_text
+        self.query_one("#scope-view", RadioButton).value = True
+        for input_id, value in (("#range-from", self.low), ("#range-to", self.high)):
+            field = self.query_one(input_id, Input)
+            field.value = str(value)
+            field.disabled = True
+        self.query_one("#range-hint", Static).update(self._range_hint())
+        self.query_one("#error", Static).update("")
+        self.query_one(".dialog-box").scroll_home(animate=False)
+        self.on_mount()
 
     @property
     def scope(self) -> ExportScope:

@@ -116,6 +116,10 @@ class FilterScreen(Dialog["str | None"]):
 
     def __init__(self, current: str = "") -> None:
         super().__init__()
+        self.configure(current)
+
+    def configure(self, current: str = "") -> None:
+        """The filter in force at this opening (the dialog is kept between openings: see ``KeptDialogs``)."""
         self.current = current
 
     def compose(self) -> ComposeResult:
@@ -136,8 +140,14 @@ class FilterScreen(Dialog["str | None"]):
 
     def on_mount(self) -> None:
         """Focus the input and describe the current filter."""
-        self.query_one("#filter-input", Input).focus()
+        self.set_focus(self.query_one("#filter-input", Input))
         self._describe()
+
+    def refill(self) -> None:
+        """Show the filter in force now in the widgets of an earlier opening."""
+        self.query_one("#filter-input", Input).value = self.current
+        self.query_one(".dialog-box").scroll_home(animate=False)
+        self.on_mount()
 
     def _describe(self) -> None:
         text = self.query_one("#filter-input", Input).value

@@ -12,7 +12,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
 
@@ -38,22 +38,36 @@ class TailBacklogScreen(Dialog[int | None]):
 
     def __init__(self, last: int = 100, partitions: int | None = None) -> None:
         super().__init__()
+        self.configure(last, partitions)
+
+    def configure(self, last: int = 100, partitions: int | None = None) -> None:
+        """The backlog offered and the partitions it applies to (kept between openings: see ``KeptDialogs``)."""
         self.last = last
         self.partitions = partitions
 
+    def _label(self) -> Text:
+        each = "each partition" if self.partitions is None else f"each of the {self.partitions} partitions"
+        return Text(f"Start with the last N records of {each}, then follow new ones:")
+
     def compose(self) -> ComposeResult:
         """Title, the number, hints."""
-        each = "each partition" if self.partitions is None else f"each of the {self.partitions} partitions"
         with self.dialog_box():
             yield title_line("Live tail with backlog")
-            yield label_line(Text(f"Start with the last N records of {each}, then follow new ones:"))
+            yield label_line(self._label(), id="backlog-label")
             yield Input(value=str(self.last), id="backlog", restrict=r"[-0-9,_]*", select_on_focus=True)
             yield error_line()
             yield hint_line("enter: start the tail · 0: only new records (like t) · esc: cancel")
 
     def on_mount(self) -> None:
         """Focus the number (selected: typing replaces it)."""
-        self.query_one("#backlog", Input).focus()
+        self.set_focus(self.query_one("#backlog", Input))
+
+    def refill(self) -> None:
+        """Offer this opening's backlog in the widgets of an earlier opening."""
+        self.query_one("#backlog-label", Static).update(self._label())
+        self.query_one("#backlog", Input).value = str(self.last)
+        self.query_one("#error", Static).update("")
+        self.on_mount()
 
     @on(Input.Submitted, "#backlog")
     def _submitted(self, event: Input.Submitted) -> None:
