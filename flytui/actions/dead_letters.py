@@ -57,7 +57,6 @@ class DeadLetterActions(ActionHost):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The detail pane follows the list that got the focus: the stream or the dead letters."""
-        self.bottom.set_class(event.widget is self.groups.table, "-grow")
         if isinstance(event.widget, DeadLettersTable):
             self.show_detail_of("dlq")
         elif event.widget is self.stream:
