@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Awaitable, Callable, Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -46,7 +46,7 @@ from .messages import PANES_GONE, PageFailed, while_running
 from .offset_history import OffsetHistory
 from .rate_history import SessionHistory
 from .schema_choices import SchemaChoices
-from .screens._dialog import KeptDialogs
+from .screens._dialog import Dialog, KeptDialogs
 from .screens.help import HelpScreen, dialog_key_rows
 from .screens.seek import SeekRequest
 from .service import (
@@ -189,6 +189,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._reload_after_node_change = False
         self.offset_history = OffsetHistory()
         self.dialogs = KeptDialogs(self)
+        self._dialogs_ahead: list[tuple[type[Dialog[Any]], tuple[Any, ...], dict[str, Any]]] = []
         """Dialogs kept between openings (building one anew took most of the time from its key to it)."""
         self.history = SessionHistory()
         """Watermarks and group lags of the session, for the rates, sparklines and the lag chart (the service's
@@ -381,10 +382,45 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         return run
 
     def _warm_dialog_styles(self) -> None:
-        """Parse the dialogs' CSS now, while idle, not at the first opening of each (see style_warmup)."""
+        """Parse the dialogs' CSS now, while idle, not at the first opening of each (see style_warmup); then
+        build the dialogs ahead, one at a time while no key is pressed."""
         from .style_warmup import warm_dialog_styles
 
         warm_dialog_styles(self)
+        self._dialogs_ahead = self._dialogs_to_build()
+        self._build_timer = self.set_interval(0.25, self._build_next_dialog, name="build-dialogs")
+
+    def _dialogs_to_build(self) -> list[tuple[type[Dialog[Any]], tuple[Any, ...], dict[str, Any]]]:
+        """The dialogs of the incident path, most urgent first, with placeholder arguments (each opening
+        refills its dialog with the real ones)."""
+        from .screens.commit_plan import CommitTargetScreen
+        from .screens.export import ExportScreen
+        from .screens.filter import FilterScreen
+        from .screens.offsets_export import OffsetsExportScreen
+        from .screens.produce import ProduceScreen
+        from .screens.seek import SeekScreen
+        from .screens.tail_backlog import TailBacklogScreen
+
+        read_only = self.service.read_only
+        ahead: list[tuple[type[Dialog[Any]], tuple[Any, ...], dict[str, Any]]] = []
+        if not read_only:
+            ahead.append((CommitTargetScreen, ("", "", 0), {}))
+        ahead += [(SeekScreen, (0, 0, 0, 0), {}), (FilterScreen, (), {}),
+                  (HelpScreen, (self.help_rows(read_only=read_only),), {"read_only": read_only}),
+                  (OffsetsExportScreen, ("",), {}), (ExportScreen, (), {}), (TailBacklogScreen, (), {})]
+        if not read_only:
+            ahead.append((ProduceScreen, (), {}))
+        return ahead
+
+    def _build_next_dialog(self) -> None:
+        """Build the next dialog ahead, unless a key was pressed in the last second or a dialog is open."""
+        if self._collector.seconds_since_key() < 1.0 or len(self.screen_stack) > 1:
+            return
+        while self._dialogs_ahead:
+            cls, args, kwargs = self._dialogs_ahead.pop(0)
+            if self.dialogs.build_ahead(cls, *args, **kwargs):
+                return
+        self._build_timer.stop()
 
     # ------------------------------------------------------------------ navigation
 

@@ -53,6 +53,10 @@ class IdleCollector:
         """A key was pressed: postpone full collections until the user pauses."""
         self._last_key = self._clock()
 
+    def seconds_since_key(self) -> float:
+        """How long ago the last key was pressed (since the app started, if none was)."""
+        return self._clock() - self._last_key
+
     def tick(self) -> bool:
         """Collect now if it is due; True when a collection ran."""
         now = self._clock()

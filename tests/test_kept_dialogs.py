@@ -182,3 +182,32 @@ async def test_other_kept_dialogs_show_what_a_new_one_shows(flymq, key, name, me
         await pilot.press("escape")
         await wait_idle(pilot, app)
     app.service.close()
+
+
+@pilot_test
+async def test_dialogs_built_ahead_while_idle_open_with_the_right_content(flymq):
+    from flytui.screens.commit_plan import CommitTargetScreen
+    from flytui.screens.seek import SeekScreen
+
+    topic, client = seed(flymq, partitions=2, per_partition=10, prefix="ahead")
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await wait_for(pilot, lambda: app.dialogs.is_kept(CommitTargetScreen) and app.dialogs.is_kept(SeekScreen),
+                       timeout=10, what="dialogs built ahead while no key was pressed")
+        assert len(app.screen_stack) == 1, "building ahead showed nothing"
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        ahead = app.screen
+        await pilot.pause(0.1)
+        shown = dialog_state(app)
+        assert f"on topic {topic}" in shown[0] and "offset 0" in shown[0]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        app.dialogs = KeptDialogs(app)
+        await open_dialog(pilot, app, "c", "CommitTargetScreen")
+        assert app.screen is not ahead
+        await pilot.pause(0.1)
+        assert dialog_state(app) == shown
+        await pilot.press("escape")
+        await wait_idle(pilot, app)
+    app.service.close()

@@ -245,3 +245,20 @@ class KeptDialogs:
             self._app.install_screen(dialog, name=f"flytui-kept-{cls.__name__}-{id(dialog)}")
             self._kept[cls] = dialog
         return dialog
+
+    def is_kept(self, cls: type[Dialog[Any]]) -> bool:
+        """True once a ``cls`` dialog is kept (opened or built ahead)."""
+        return cls in self._kept
+
+    def build_ahead(self, cls: type[DialogT], *args: Any, **kwargs: Any) -> bool:
+        """Build and mount a ``cls`` dialog now, without showing it, so that its first opening only refills it.
+
+        Meant for idle time: it costs what an opening used to (50-110 ms). Uses Textual's ``_register``, the
+        step ``push_screen`` takes for a new screen; returns False (and builds nothing) where it is missing.
+        """
+        register = getattr(self._app, "_register", None)
+        if cls in self._kept or register is None:
+            return False
+        dialog = self.open(cls, *args, **kwargs)
+        register(self._app, dialog)
+        return True
