@@ -388,7 +388,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
 
         warm_dialog_styles(self)
         self._dialogs_ahead = self._dialogs_to_build()
-        self._build_timer = self.set_interval(0.25, self._build_next_dialog, name="build-dialogs")
+        self._build_timer = self.set_interval(0.1, self._build_next_dialog, name="build-dialogs")
 
     def _dialogs_to_build(self) -> list[tuple[type[Dialog[Any]], tuple[Any, ...], dict[str, Any]]]:
         """The dialogs of the incident path, most urgent first, with placeholder arguments (each opening
@@ -413,8 +413,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         return ahead
 
     def _build_next_dialog(self) -> None:
-        """Build the next dialog ahead, unless a key was pressed in the last second or a dialog is open."""
-        if self._collector.seconds_since_key() < 1.0 or len(self.screen_stack) > 1:
+        """Build the next dialog ahead, unless a key was pressed in the last half second or a dialog is open."""
+        if self._collector.seconds_since_key() < 0.5 or len(self.screen_stack) > 1:
             return
         while self._dialogs_ahead:
             cls, args, kwargs = self._dialogs_ahead.pop(0)
