@@ -414,7 +414,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
 
     def _build_next_dialog(self) -> None:
         """Build the next dialog ahead, unless a key was pressed in the last half second or a dialog is open."""
-        if self._collector.seconds_since_key() < 0.5 or len(self.screen_stack) > 1:
+        if not self.is_running or self._collector.seconds_since_key() < 0.5 or len(self.screen_stack) > 1:
             return
         while self._dialogs_ahead:
             cls, args, kwargs = self._dialogs_ahead.pop(0)

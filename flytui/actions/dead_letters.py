@@ -15,6 +15,7 @@ from ..model import DLQRecord
 from ..screens.confirm import ConfirmScreen
 from ..service import ReadOnlyError
 from ..widgets.dlq import DeadLettersPane, DeadLettersTable
+from ..widgets.message_stream import MessageStream
 
 if TYPE_CHECKING:
     from .host import ActionHost
@@ -57,9 +58,11 @@ class DeadLetterActions(ActionHost):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The detail pane follows the list that got the focus: the stream or the dead letters."""
+        # by type, not by querying the panes: the focus may move inside a dialog built ahead or being
+        # refilled (see KeptDialogs) while the main screen is still composing
         if isinstance(event.widget, DeadLettersTable):
             self.show_detail_of("dlq")
-        elif event.widget is self.stream:
+        elif isinstance(event.widget, MessageStream):
             self.show_detail_of("stream")
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -8,6 +8,7 @@ calls ``action_submit``, dismisses with the result or shows why not in the ``#er
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -16,6 +17,7 @@ from textual import on
 from textual.app import App
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -29,8 +31,32 @@ ALL_PARTITIONS_KEY = KeyBinding("ctrl+a", "toggle_all", "All partitions", show=F
 """The key of the dialogs with a partition scope (seek, commit target): their ``action_toggle_all``."""
 
 
+def _quiet_at_shutdown(on_mount: Callable[..., Any]) -> Callable[..., Any]:
+    """``on_mount`` that does nothing when its widgets are already gone because the app is quitting.
+
+    Dialogs are built ahead while the app is idle (:meth:`KeptDialogs.build_ahead`); one whose building
+    overlaps the app's exit gets its Mount after Textual removed its children, and its query for them would
+    turn a clean exit into a crash.
+    """
+    @functools.wraps(on_mount)
+    def guarded(self: Dialog[Any], *args: Any) -> Any:
+        try:
+            return on_mount(self, *args)
+        except NoMatches:
+            if self.app.is_running and not self._closing and not self._pruning:
+                raise
+            return None
+
+    return guarded
+
+
 class Dialog(ModalScreen[ResultT]):
     """A modal dialog: ``esc`` or its ``#cancel`` button dismisses it with ``CANCEL_RESULT``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "on_mount" in cls.__dict__:
+            cls.on_mount = _quiet_at_shutdown(cls.__dict__["on_mount"])  # type: ignore[attr-defined]
 
     CANCEL_RESULT: ClassVar[object] = None
 
