@@ -4,7 +4,9 @@ A refresh of a big cluster used to rewrite every cell of the groups and partitio
 ``update_cell``), and each ``update_cell`` schedules a repaint: seconds of UI thread during which no key was
 handled. :class:`CellUpdater` remembers what each cell shows (text and style), updates only the cells that
 differ, and applies at most :data:`BATCH` of them per turn of the event loop, so key presses are handled in
-between however much changed.
+between however much changed. A cell given as the very ``Text`` object it was given last time is taken as
+unchanged without looking at it (the panes reuse the objects of rows whose data did not change), so a refresh
+costs what changed, not the size of the table.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class CellUpdater:
         self.table = table
         self.columns = tuple(columns)
         self.shown: dict[str, list[Signature]] = {}
+        self._given: dict[str, Sequence[Text]] = {}  # the cells last given per row (same objects: unchanged)
         self._pending: list[tuple[str, int, Text, Signature]] = []
         self._scheduled = False
 
@@ -49,20 +52,31 @@ class CellUpdater:
         table = self.table
         self._pending = []
         self.shown = {}
+        self._given = {}
         table.clear()
         for key, cells in rows:
             table.add_row(*cells, key=key)
             self.shown[key] = [cell_signature(cell) for cell in cells]
+            self._given[key] = cells
 
     def update(self, rows: Sequence[tuple[str, Sequence[Text]]]) -> None:
         """Bring the same rows up to date: queue the cells whose look changed and start applying them.
 
         Updates still queued from an earlier call are dropped: these rows supersede them.
         """
+        given = self._given
+        for key, _, _, _ in self._pending:  # dropped before they were shown: look at those rows again
+            given.pop(key, None)
         pending = []
         for key, cells in rows:
             before = self.shown.get(key)
+            last = given.get(key)
+            given[key] = cells
+            if last is cells:
+                continue
             for index, cell in enumerate(cells):
+                if last is not None and last[index] is cell:
+                    continue
                 signature = cell_signature(cell)
                 if before is None or before[index] != signature:
                     pending.append((key, index, cell, signature))
@@ -72,6 +86,7 @@ class CellUpdater:
     def set_cell(self, key: str, column: str, cell: Text) -> None:
         """Update one cell now (and remember it); a row that is gone is ignored."""
         index = self.columns.index(column)
+        self._given.pop(key, None)  # the row no longer shows what it was last given
         try:
             self.table.update_cell(key, column, cell)
         except CellDoesNotExist:
