@@ -11,11 +11,14 @@ costs what changed, not the size of the table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
+from typing_extensions import Self
 
 BATCH = 150
 """Cells updated per turn of the event loop (~15 ms of UI thread on a busy machine)."""
@@ -26,6 +29,39 @@ Signature = tuple[str, str]
 def cell_signature(cell: Text) -> Signature:
     """What a cell looks like: its text and its styles (two cells with equal signatures render the same)."""
     return cell.plain, f"{cell.style}|{cell.justify}|" + ",".join(map(str, cell.spans))
+
+
+class OneRepaintTable(DataTable[Text]):
+    """A DataTable that repaints once for a batch of cell updates (:meth:`one_repaint`), not once per cell.
+
+    ``update_cell`` asks for a repaint of the whole table each time, and each ask walks the widget tree to
+    mark it dirty: for a few hundred cells that bookkeeping cost more than the cells themselves.
+    """
+
+    _repaint_held = False
+    _repaint_wanted = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        """As DataTable's; a plain whole-table repaint asked while a batch runs is done once at its end."""
+        if self._repaint_held and not regions and repaint and not layout and not recompose:
+            self._repaint_wanted = True
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    @contextmanager
+    def one_repaint(self) -> Iterator[None]:
+        """Within this block, the table's whole-table repaints become one, done when the block ends."""
+        if self._repaint_held:
+            yield
+            return
+        self._repaint_held, self._repaint_wanted = True, False
+        try:
+            yield
+        finally:
+            self._repaint_held = False
+            if self._repaint_wanted:
+                self.refresh()
 
 
 class CellUpdater:
@@ -97,12 +133,13 @@ class CellUpdater:
         self._scheduled = False
         batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
         table = self.table
-        for key, index, cell, signature in batch:
-            try:
-                table.update_cell(key, self.columns[index], cell)
-            except CellDoesNotExist:  # the row went away since (a rebuild came in between)
-                continue
-            self.shown.setdefault(key, [("", "")] * len(self.columns))[index] = signature
+        with table.one_repaint() if isinstance(table, OneRepaintTable) else nullcontext():
+            for key, index, cell, signature in batch:
+                try:
+                    table.update_cell(key, self.columns[index], cell)
+                except CellDoesNotExist:  # the row went away since (a rebuild came in between)
+                    continue
+                self.shown.setdefault(key, [("", "")] * len(self.columns))[index] = signature
         if self._pending and not self._scheduled:
             self._scheduled = True
             table.call_later(self._apply)

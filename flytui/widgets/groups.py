@@ -30,7 +30,7 @@ from ..decode import visible_text
 from ..model import GroupPartitionLag
 from ..picture_cells import PictureCells
 from ..service import GroupLag
-from ._cells import CellUpdater
+from ._cells import CellUpdater, OneRepaintTable
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -115,7 +115,14 @@ def group_changes(now: GroupState, before: GroupState | None, marks: dict[int | 
     moved_partitions: set[int | None] = set()
     if before is not None:
         before_total, before_partitions, before_committed = before
-        if before_committed != committed or before_partitions != partitions:
+        if before_partitions == partitions:
+            if before_committed != committed:
+                for index in [i for i, offset in enumerate(committed) if offset != before_committed[i]]:
+                    moved_partitions.add(partitions[index])
+                    delta = _delta(committed[index], before_committed[index])
+                    if delta.plain:
+                        changed[partitions[index]] = delta
+        else:
             was = dict(zip(before_partitions, before_committed, strict=True))
             for partition, offset in zip(partitions, committed, strict=True):
                 if partition in was and was[partition] != offset:
@@ -150,6 +157,10 @@ def _delta(now: int | None, before: int | None) -> Text:
     return Text(f"{'▲' if diff > 0 else '▼'} {diff:+,}", "bold green" if diff > 0 else "bold yellow")
 
 
+SummaryCells = tuple[tuple[bool, bool, int, int], tuple[Text, Text, Text], int, Text]
+"""A summary row's (expanded, collapsed by default, members, partitions), its Group / Members / Partition
+cells made from them, its total lag and its Lag cell."""
+
 NO_TEXT = Text("")
 """An empty cell (shared: cells are never changed once made)."""
 
@@ -163,7 +174,7 @@ def _partition_cells(row: GroupPartitionLag, last: bool, mark: Text) -> list[Tex
             Text(f"{row.log_end:,}", justify="right"), mark]
 
 
-class GroupsTable(StaleSubtitle, DataTable):
+class GroupsTable(StaleSubtitle, OneRepaintTable):
     """The table of groups and their partitions."""
 
     BINDINGS = vi_bindings()
@@ -183,6 +194,8 @@ class GroupsPane(Vertical):
         self._changes: dict[str, dict[int | None, Text]] = {}
         # per row key: what the row was built from, and its cells (rows whose data did not move are reused)
         self._built: dict[str, tuple[tuple[object, ...], tuple[Text, ...], list[Text]]] = {}
+        # per group: its summary row's rarely changing cells and its lag cell, with what they were made from
+        self._summary_built: dict[str, SummaryCells] = {}
         self.preferred_group: str | None = None
         self.loaded = False
         self.collapsed_by_default = False
@@ -285,6 +298,7 @@ class GroupsPane(Vertical):
             self._previous = {}
             self._changes = {}
             self._built = {}
+            self._summary_built = {}
             # on a big topic the group asked for (--group) opens expanded
             self._toggled = {self.preferred_group} if self.preferred_group and self.collapsed_by_default else set()
         previous, marks_before = self._previous, self._changes
@@ -304,8 +318,8 @@ class GroupsPane(Vertical):
         self._render_rows(selected)
 
     def _rows(self) -> list[tuple[str, list[Text]]]:
-        """Every row's key and its shown cells. A row built from the same data as at the previous call is the
-        same list of the same ``Text`` objects, which the cell updater skips without looking at them."""
+        """Every row's key and its shown cells. A cell made from the same data as at the previous call is the
+        same ``Text`` object, which the cell updater skips without looking at it."""
         shown = [index for index, (_, key, _) in enumerate(COLUMNS) if key in self.shown_columns]
         built_before, built = self._built, {}
         rows: list[tuple[str, list[Text]]] = []
@@ -321,14 +335,22 @@ class GroupsPane(Vertical):
             built[key] = (values, texts, cells)
             rows.append((key, cells))
 
+        summary_before, summary = self._summary_built, {}
         for group in self.groups:
             gid = group.group_id
             expanded = self.expanded(gid)
             marks = self._changes.get(gid, {})
-            trend, mark = self._trend(gid), marks.get(None, NO_TEXT)
-            add(row_key(gid), (self.shown_columns, expanded, self.collapsed_by_default, group.members,
-                               group.total_lag, len(group.partitions)), (trend, mark),
-                partial(self._summary_cells, group, expanded, trend, mark))
+            # the summary row cell by cell: on a busy topic every group's lag moves each refresh, the rest rarely
+            before = summary_before.get(gid)
+            fixed = (expanded, self.collapsed_by_default, group.members, len(group.partitions))
+            name, members, scope = (before[1] if before is not None and before[0] == fixed
+                                    else self._fixed_cells(group, expanded))
+            total = group.total_lag
+            lag = (before[3] if before is not None and before[2] == total
+                   else Text(f"{total:,}", lag_style(total) + " bold", justify="right"))
+            summary[gid] = (fixed, (name, members, scope), total, lag)
+            every = (name, lag, members, self._trend(gid), scope, NO_TEXT, NO_TEXT, marks.get(None, NO_TEXT))
+            rows.append((row_key(gid), [every[index] for index in shown]))
             if not expanded:
                 continue
             last = len(group.partitions) - 1
@@ -336,19 +358,18 @@ class GroupsPane(Vertical):
                 mark = marks.get(row.partition, NO_TEXT)
                 add(row_key(gid, row.partition), (self.shown_columns, index == last, row), (mark,),
                     partial(_partition_cells, row, index == last, mark))
-        self._built = built
+        self._built, self._summary_built = built, summary
         return rows
 
-    def _summary_cells(self, group: GroupLag, expanded: bool, trend: Text, mark: Text) -> list[Text]:
-        """Every cell of a group's summary row, in the order of :data:`COLUMNS`."""
+    def _fixed_cells(self, group: GroupLag, expanded: bool) -> tuple[Text, Text, Text]:
+        """The Group, Members and Partition cells of a group's summary row (they rarely change)."""
         name = Text(no_wrap=True, overflow="ellipsis")
         if self.collapsed_by_default or not expanded:
             name.append("▾ " if expanded else "▸ ", "dim")
         name.append_text(visible_text(group.group_id, style="bold"))
         members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
         scope = "all" if expanded else f"{len(group.partitions)} parts"
-        return [name, Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold", justify="right"),
-                members, trend, Text(scope, "dim", justify="right"), Text(""), Text(""), mark]
+        return name, members, Text(scope, "dim", justify="right")
 
     def _trend(self, group_id: str) -> Text:
         if self.pictures is None or self.topic is None:

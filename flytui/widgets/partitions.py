@@ -22,7 +22,7 @@ from ..decode import visible_text
 from ..numbers import number
 from ..picture_cells import NO_RATE, PictureCells
 from ..service import PartitionInfo
-from ._cells import CellUpdater
+from ._cells import CellUpdater, OneRepaintTable
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -39,7 +39,7 @@ def _leader_cell(p: PartitionInfo) -> Text:
         return Text("this node", "bold", no_wrap=True)
     return Text("local only", "dim yellow", no_wrap=True)
 
-class PartitionsPane(StaleSubtitle, DataTable):
+class PartitionsPane(StaleSubtitle, OneRepaintTable):
     """One row per partition of the open topic."""
 
     BORDER_TITLE = "Partitions"
