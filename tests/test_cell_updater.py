@@ -69,3 +69,44 @@ def test_group_changes_marks_moved_rows_then_dims_them_once():
         0: ("▲ +7", "dim"), None: ("lag -7", "dim")}, "kept one more refresh, dimmed"
     assert group_changes(moved, moved, still) == {}
     assert group_changes(first, None, {}) == {}, "nothing to compare with on the first refresh"
+
+
+class TallTableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        table = _cells.OneRepaintTable()
+        table.add_column("n", key="n")
+        table.add_column("note", key="note")
+        table.styles.height = 10
+        yield table
+
+
+@pilot_test
+async def test_rows_far_from_the_screen_wait_until_it_scrolls_near(monkeypatch):
+    app = TallTableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table = app.query_one(_cells.OneRepaintTable)
+        cells = CellUpdater(table, ["n", "note"])
+        cells.rebuild([(str(i), [Text(str(i)), Text("")]) for i in range(200)])
+        await pilot.pause()
+        repaints = 0
+        refresh = DataTable.refresh  # what OneRepaintTable passes the repaints it does not hold back to
+
+        def counted(self, *args, **kwargs):
+            nonlocal repaints
+            repaints += 1
+            return refresh(self, *args, **kwargs)
+
+        monkeypatch.setattr(DataTable, "refresh", counted)
+        cells.update([(str(i), [Text(f"{i} new"), Text("")]) for i in range(200)])
+        assert repaints <= 2, "one repaint for the batch, not one per cell"
+        monkeypatch.undo()
+        for _ in range(5):
+            await pilot.pause()
+        assert table.get_cell("0", "n").plain == "0 new", "on screen: updated"
+        assert table.get_cell("150", "n").plain == "150", "far below: not looked at yet"
+        cells.set_cell("150", "note", Text("set by hand"))
+        table.move_cursor(row=150)  # scrolls there
+        for _ in range(10):
+            await pilot.pause()
+        assert table.get_cell("150", "n").plain == "150 new"
+        assert table.get_cell("150", "note").plain == "set by hand", "the waiting cells did not undo set_cell"

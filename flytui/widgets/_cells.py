@@ -6,18 +6,19 @@ handled. :class:`CellUpdater` remembers what each cell shows (text and style), u
 differ, and applies at most :data:`BATCH` of them per turn of the event loop, so key presses are handled in
 between however much changed. A cell given as the very ``Text`` object it was given last time is taken as
 unchanged without looking at it (the panes reuse the objects of rows whose data did not change), so a refresh
-costs what changed, not the size of the table.
+costs what changed, not the size of the table. Rows far from the screen (more than a screen's height above
+or below it) are not even looked at: their newest cells wait until the table scrolls near them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 
 from rich.text import Text
 from textual.geometry import Region
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from typing_extensions import Self
 
 BATCH = 150
@@ -40,6 +41,19 @@ class OneRepaintTable(DataTable[Text]):
 
     _repaint_held = False
     _repaint_wanted = False
+    rows_shown: Callable[[], None] | None = None
+    """Called when other rows may have come near the screen (it scrolled or was resized)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """As DataTable's, then tell :attr:`rows_shown`."""
+        super().watch_scroll_y(old_value, new_value)
+        if self.rows_shown is not None and round(old_value) != round(new_value):
+            self.rows_shown()
+
+    def on_resize(self) -> None:
+        """Tell :attr:`rows_shown` (a taller table shows more rows)."""
+        if self.rows_shown is not None:
+            self.rows_shown()
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Self:
@@ -77,6 +91,9 @@ class CellUpdater:
         self._given: dict[str, Sequence[Text]] = {}  # the cells last given per row (same objects: unchanged)
         self._pending: list[tuple[str, int, Text, Signature]] = []
         self._scheduled = False
+        self._far: dict[str, Sequence[Text]] = {}  # newest cells of rows far from the screen, not looked at yet
+        if isinstance(table, OneRepaintTable):
+            table.rows_shown = self.show_near
 
     @property
     def pending(self) -> int:
@@ -89,6 +106,7 @@ class CellUpdater:
         self._pending = []
         self.shown = {}
         self._given = {}
+        self._far = {}
         table.clear()
         for key, cells in rows:
             table.add_row(*cells, key=key)
@@ -96,13 +114,55 @@ class CellUpdater:
             self._given[key] = cells
 
     def update(self, rows: Sequence[tuple[str, Sequence[Text]]]) -> None:
-        """Bring the same rows up to date: queue the cells whose look changed and start applying them.
+        """Bring the same rows (in the table's order) up to date: queue the cells whose look changed and start
+        applying them; rows far from the screen wait until it comes near (see the module docstring).
 
         Updates still queued from an earlier call are dropped: these rows supersede them.
         """
         given = self._given
         for key, _, _, _ in self._pending:  # dropped before they were shown: look at those rows again
             given.pop(key, None)
+        window = self._window()
+        near = []
+        for position, (key, cells) in enumerate(rows):
+            if window is not None and not window[0] <= position < window[1]:
+                self._far[key] = cells
+            else:
+                self._far.pop(key, None)
+                near.append((key, cells))
+        self._pending = self._changed(near)
+        self._apply()
+
+    def show_near(self) -> None:
+        """Look at the rows whose cells waited (far from the screen) and are near it now."""
+        if not self._far:
+            return
+        window = self._window()
+        near = []
+        for key in list(self._far):
+            try:
+                position = self.table.get_row_index(key)
+            except RowDoesNotExist:
+                del self._far[key]
+                continue
+            if window is None or window[0] <= position < window[1]:
+                near.append((key, self._far.pop(key)))
+        if near:
+            self._pending.extend(self._changed(near))
+            self._apply()
+
+    def _window(self) -> tuple[int, int] | None:
+        """The rows worth updating now, ``[first, end)``: those on screen and a screen's height either side
+        (None before the table has a size: every row)."""
+        height = self.table.size.height
+        if height <= 0:
+            return None
+        top = round(self.table.scroll_y)
+        return max(0, top - height), top + 2 * height
+
+    def _changed(self, rows: Sequence[tuple[str, Sequence[Text]]]) -> list[tuple[str, int, Text, Signature]]:
+        """The cells of ``rows`` whose look differs from what the table shows."""
+        given = self._given
         pending = []
         for key, cells in rows:
             before = self.shown.get(key)
@@ -116,13 +176,15 @@ class CellUpdater:
                 signature = cell_signature(cell)
                 if before is None or before[index] != signature:
                     pending.append((key, index, cell, signature))
-        self._pending = pending
-        self._apply()
+        return pending
 
     def set_cell(self, key: str, column: str, cell: Text) -> None:
         """Update one cell now (and remember it); a row that is gone is ignored."""
         index = self.columns.index(column)
         self._given.pop(key, None)  # the row no longer shows what it was last given
+        waiting = self._far.get(key)
+        if waiting is not None:  # the row's waiting cells must not bring the old value back
+            self._far[key] = [*waiting[:index], cell, *waiting[index + 1:]]
         try:
             self.table.update_cell(key, column, cell)
         except CellDoesNotExist:
