@@ -63,8 +63,8 @@ class PartitionsPane(StaleSubtitle, OneRepaintTable):
         self._previous_high: dict[int, int] = {}
         self.reading: dict[int, str] = {}
         self._cells = CellUpdater(self, [key for _, key, _ in COLUMNS])
-        # per partition: what its row was built from (the partition, grew, reading), its picture cells, the row
-        self._built: dict[int, tuple[tuple[PartitionInfo, bool, str], Text, Text, list[Text]]] = {}
+        # per partition: what its row was built from (the partition, grew, reading) and its cells
+        self._built: dict[int, tuple[PartitionInfo, bool, str, list[Text]]] = {}
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -108,23 +108,31 @@ class PartitionsPane(StaleSubtitle, OneRepaintTable):
             self._cells.set_cell(str(p), "reading", Text(self.reading.get(p, ""), "bold cyan"))
 
     def _row(self, p: PartitionInfo) -> list[Text]:
-        """The row's cells; the same list as last time when nothing it shows changed (the cell updater then
-        skips it without a look)."""
+        """The row's cells; a cell whose data did not change is the same object as last time (the cell updater
+        then skips it without a look). On a busy topic the watermarks and rates move every refresh, the rest
+        rarely."""
         grew = p.partition in self._previous_high and p.high != self._previous_high[p.partition]
         rate, trend = self.pictures.rate(p.topic, p.partition) if self.pictures is not None else NO_RATE
-        values = (p, grew, self.reading.get(p.partition, ""))
+        reading = self.reading.get(p.partition, "")
         old = self._built.get(p.partition)
-        if old is not None and old[0] == values and old[1] is rate and old[2] is trend:
-            return old[3]
+        if old is not None:
+            was, was_grew, was_reading, cells = old
+            if was == p and was_grew == grew and was_reading == reading and cells[4] is rate and cells[5] is trend:
+                return cells
+            number_cell, leader, reading_cell = cells[0], cells[6], cells[7]
+            low = cells[1] if was.low == p.low else Text(number(p.low), justify="right")
+            if (was.leader, was.led_here) != (p.leader, p.led_here):
+                leader = _leader_cell(p)
+            if was_reading != reading:
+                reading_cell = Text(reading, "bold cyan")
+        else:
+            number_cell, low = Text(str(p.partition), "bold", justify="right"), Text(number(p.low), justify="right")
+            leader, reading_cell = _leader_cell(p), Text(reading, "bold cyan")
         style = "bold green" if grew else ""
-        cells = [Text(str(p.partition), "bold", justify="right"),
-                Text(number(p.low), justify="right"),
-                Text(number(p.high), style, justify="right"),
-                Text(number(p.count), style or ("dim" if p.count == 0 else ""), justify="right"),
-                rate, trend,
-                _leader_cell(p),
-                Text(self.reading.get(p.partition, ""), "bold cyan")]
-        self._built[p.partition] = (values, rate, trend, cells)
+        cells = [number_cell, low, Text(number(p.high), style, justify="right"),
+                 Text(number(p.count), style or ("dim" if p.count == 0 else ""), justify="right"),
+                 rate, trend, leader, reading_cell]
+        self._built[p.partition] = (p, grew, reading, cells)
         return cells
 
     @property
