@@ -22,7 +22,8 @@ committed on every partition of its topic, one refresh every ``--step`` seconds 
   cells where the tree has them) runs first in a thread and is not counted; counted is ``set_partitions`` +
   ``set_groups`` and every cell batch they queue, until all are applied: p50 / p99 / max over
   ``--ui-refreshes`` refreshes, wall time and CPU time (``time.thread_time``, which leaves out the waits for a
-  core on a loaded machine), with the pictures and without them; target p99 < 10 ms with them.
+  core on a loaded machine), with the pictures and without them; target p99 < 10 ms with them. Automatic full
+  garbage collections are off meanwhile, as the app has them (``flytui.gc_policy``).
 
 ``--tree PATH`` measures another checkout's flytui. Prints a table; nothing here is a pass/fail test.
 """
@@ -215,6 +216,9 @@ async def ui_refreshes(args: argparse.Namespace, charts: bool) -> tuple[list[flo
             slices_cpu.append(time.thread_time() - started_cpu)
 
     _cells.CellUpdater._apply = timed_apply
+    saved_thresholds = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(saved_thresholds[0], saved_thresholds[1], 1 << 30)  # as flytui.gc_policy does in the app
     per_refresh: list[float] = []
     per_refresh_cpu: list[float] = []
     every_slice: list[float] = []
@@ -250,6 +254,7 @@ async def ui_refreshes(args: argparse.Namespace, charts: bool) -> tuple[list[flo
             rows = groups_pane.table.row_count
     finally:
         _cells.CellUpdater._apply = apply
+        gc.set_threshold(*saved_thresholds)
     return per_refresh, per_refresh_cpu, every_slice, rows
 
 
