@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import lru_cache, partial
 from operator import itemgetter
 
 from rich.console import JustifyMethod
@@ -83,6 +83,7 @@ def fit_columns(table_width: int) -> tuple[tuple[str, ...], int]:
         group_width += min(COLUMNS[0][2] - GROUP_MIN_WIDTH, max(0, room - used))
     return tuple(shown), group_width
 
+@lru_cache(maxsize=1 << 15)  # every row's key is asked for on every refresh; JSON encoding is the slow part
 def row_key(group: str, partition: int | None = None) -> str:
     """The table's key of a group's summary row (``partition`` None) or of one of its partition rows.
 
