@@ -40,7 +40,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "cluster": ("bench_cluster.py", ["--creates", "30", "--kills", "5", "--elections", "2"],
                 ["--creates", "5", "--kills", "1", "--elections", "0"]),
     "history": ("bench_history.py", ["--hours", "2"], ["--partitions", "100", "--groups", "40", "--hours", "1.1",
-                                                       "--timed", "20"]),
+                                                       "--timed", "20", "--ui-groups", "40", "--ui-refreshes", "10"]),
 }
 
 

@@ -44,6 +44,7 @@ from .gc_policy import IdleCollector
 from .keys import KeyBinding, help_rows, key_rules
 from .messages import PANES_GONE, PageFailed, while_running
 from .offset_history import OffsetHistory
+from .picture_cells import PictureCells
 from .rate_history import SessionHistory
 from .schema_choices import SchemaChoices
 from .screens._dialog import Dialog, KeptDialogs
@@ -195,6 +196,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         """Watermarks and group lags of the session, for the rates, sparklines and the lag chart (the service's
         refresh worker records each pass into it)."""
         service.history = self.history
+        self.pictures = PictureCells(self.history)
+        service.pictures = self.pictures
         self.ready = False
 
     # ------------------------------------------------------------------ composition
@@ -207,13 +210,13 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         with Horizontal(id="main"):
             yield TopicsPane(id="topics")
             with Vertical(id="right"):
-                yield PartitionsPane(id="partitions", history=self.history)
+                yield PartitionsPane(id="partitions", pictures=self.pictures)
                 with Horizontal(id="middle"):
                     yield MessageStream(id="stream")
                     yield RecordDetail(id="detail")
                 with TabbedContent(id="bottom", initial="tab-groups"):
                     with TabPane("Consumer groups", id="tab-groups"):
-                        yield GroupsPane(id="groups", history=self.history)
+                        yield GroupsPane(id="groups", pictures=self.pictures)
                     with TabPane("Dead letters", id="tab-dlq"):
                         yield DeadLettersPane(id="dlq", read_only=self.service.read_only)
         yield KeyFooter()

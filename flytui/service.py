@@ -91,6 +91,7 @@ from .model import (
     node_label,
 )
 from .node_compare import NodeReading
+from .picture_cells import PictureCells
 from .rate_history import SessionHistory
 from .schema_decode import TopicSchema
 
@@ -279,6 +280,8 @@ class FlyService:
         """``time.monotonic()`` of the live tail's last poll of every partition that succeeded."""
         self.history: SessionHistory | None = None
         """When set, every refresh pass is recorded here (in the worker) for the rates and lag pictures."""
+        self.pictures: PictureCells | None = None
+        """When set, the refresh worker draws the focused topics' picture cells here after recording."""
         self.fresh_topics: frozenset[str] | None = None
         """The topics whose watermarks the last :meth:`overview_sync` read (None: every topic)."""
         self.closed = False
@@ -479,6 +482,8 @@ class FlyService:
                     overview.group_lags(topic)  # computed here, not on the UI thread
                 if self.history is not None:
                     self.history.record(overview, self.fresh_topics)
+                if self.pictures is not None:
+                    self.pictures.prepare(overview, focus)  # drawn here, not on the UI thread
             finally:
                 self._refreshing.release()
             return overview

@@ -181,3 +181,50 @@ def test_refresh_records_only_the_watermarks_it_read(flymq, monkeypatch):
     assert [high for _, high in history.partition_recent(opened, 0, 3600)[1]] == [1, 2]
     assert [high for _, high in history.partition_recent(other, 0, 3600)[1]] == [1]
     assert [lag for _, lag in history.lag_recent(opened, "g", 3600)[1]] == [1, 2]
+
+
+@pilot_test
+async def test_refresh_draws_the_pictures_off_the_ui_thread(flymq, monkeypatch):
+    """The rate and lag sparklines of a refresh are drawn by the refresh worker; the UI thread only shows them
+    (drawing them there cost tens of ms a refresh on a wide topic and delayed key presses)."""
+    import threading
+
+    from flytui import picture_cells
+
+    drawn_on: list[str] = []
+    for name in ("rate_buckets", "level_buckets"):
+        original = getattr(picture_cells, name)
+
+        def counted(*args, original=original):
+            drawn_on.append(threading.current_thread().name)
+            return original(*args)
+
+        monkeypatch.setattr(picture_cells, name, counted)
+    client = flymq.client()
+    topic = flymq.topic("offthread")
+    client.create_topic(topic, 3)
+    for i in range(30):
+        client.produce(topic, f"v{i}".encode(), key=f"k{i}".encode())
+    for group in ("alpha", "beta"):
+        client.commit_offset(topic, group, 0, 1)
+    app = make_app(flymq.address, topic=topic)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await wait_for(pilot, lambda: app.groups.group("beta") is not None, what="groups shown")
+        await wait_idle(pilot, app)
+        for n in range(2):
+            client.produce(topic, b"more", key=b"k1")
+            client.commit_offset(topic, "alpha", 0, 2 + n)
+            version = app.history.version
+            drawn_on.clear()
+            app.action_refresh_now()
+            await wait_for(pilot, lambda v=version: app.history.version > v, what="refresh recorded")
+            await wait_idle(pilot, app)
+            main = threading.main_thread().name
+            assert drawn_on, "the refresh drew the pictures"
+            assert main not in drawn_on, f"{drawn_on.count(main)} of {len(drawn_on)} drawn on the UI thread"
+        rate = app.partitions_pane.get_cell("1", "rate").plain
+        assert rate not in ("", "–"), "the worker's cells are the ones shown"
+        from flytui.widgets.groups import row_key
+
+        assert set(app.groups.table.get_cell(row_key("alpha"), "trend").plain.strip()) <= set("▁▂▃▄▅▆▇█")

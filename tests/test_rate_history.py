@@ -145,7 +145,7 @@ def test_compact_numbers(value, text):
 
 
 def test_lag_trend_colours_say_draining_or_growing():
-    from flytui.widgets.groups import lag_trend
+    from flytui.picture_cells import lag_trend
 
     assert lag_trend([None, None, 40.0]).plain == "", "one value says nothing"
     assert str(lag_trend([100.0, 50.0, 10.0]).style) == "green"

@@ -48,9 +48,10 @@ async def test_a_wide_topic_with_many_groups_refreshes_only_what_changed(flymq):
         assert app.groups.expanded(first)
         assert app.groups.selected_group == first
 
+        moved = app.groups.groups[5].group_id
+        app.groups.select_group(moved)  # on screen (rows far from it are updated once scrolled near)
         await wait_idle(pilot, app)
         cell_updates = _count_calls(table, "update_cell")
-        moved = app.groups.groups[5].group_id
         flymq.broker.commit(WIDE_TOPIC, moved, 1, 0 if flymq.broker.committed(WIDE_TOPIC, moved, 1) else 1)
         app.action_refresh_now()
         await wait_for(pilot, lambda: cell_updates, what="the refresh reached the groups pane")
@@ -67,6 +68,7 @@ async def test_a_wide_topic_with_many_groups_refreshes_only_what_changed(flymq):
         await wait_idle(pilot, app)
         assert len(row_updates) == 1 and not rebuilt  # one topic row rewritten, the list not rebuilt
 
+        app.groups.select_group(first)
         await pilot.press("enter")  # collapse again
         await wait_for(pilot, lambda: table.row_count == SMOKE.groups, what="collapsed")
     app.service.close()

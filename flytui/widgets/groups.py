@@ -1,6 +1,7 @@
 """The consumer-groups pane: for the open topic, each group's members and per-partition committed / log end /
 lag, with the total lag and a sparkline of the total lag over the last minutes (green while it drains, red
-while it grows; ``v`` opens a larger chart). Updated by the background refresh; values that changed since the
+while it grows; ``v`` opens a larger chart; the refresh worker draws it, see
+:class:`flytui.picture_cells.PictureCells`). Updated by the background refresh; values that changed since the
 previous refresh are marked (``▲``/``▼`` with the difference).
 
 The row under the cursor selects the group that ``c`` (commit) acts on.
@@ -14,7 +15,9 @@ changed, so its cost follows what changed, not the size of the cluster.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial
+from operator import itemgetter
 
 from rich.console import JustifyMethod
 from rich.text import Text
@@ -24,10 +27,10 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from ..decode import visible_text
-from ..rate_history import SessionHistory, level_buckets
+from ..model import GroupPartitionLag
+from ..picture_cells import PictureCells
 from ..service import GroupLag
-from ..sparkline import sparkline
-from ._cells import CellUpdater
+from ._cells import CellUpdater, OneRepaintTable
 from ._fast_cells import FastTextCells
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
@@ -81,14 +84,7 @@ def fit_columns(table_width: int) -> tuple[tuple[str, ...], int]:
         group_width += min(COLUMNS[0][2] - GROUP_MIN_WIDTH, max(0, room - used))
     return tuple(shown), group_width
 
-TREND_WINDOW = 300.0
-"""Seconds of lag history the sparkline of a group shows."""
-TREND_COLUMNS = 12
-"""Characters of that sparkline (25 s each)."""
-STEADY = 0.05
-"""A lag that moved less than this share of its highest over the window is drawn as steady (dim)."""
-
-
+@lru_cache(maxsize=1 << 15)  # every row's key is asked for on every refresh; JSON encoding is the slow part
 def row_key(group: str, partition: int | None = None) -> str:
     """The table's key of a group's summary row (``partition`` None) or of one of its partition rows.
 
@@ -101,6 +97,50 @@ def parse_row_key(key: str) -> tuple[str, int | None]:
     """``(group, partition)`` of a key made by :func:`row_key`."""
     group, partition = json.loads(key)
     return group, partition
+
+
+GroupState = tuple[int, tuple[int, ...], tuple[int | None, ...]]
+"""What the Change column compares between refreshes: a group's total lag, its partitions, their committed
+offsets."""
+_PARTITION = itemgetter(0)
+_COMMITTED = itemgetter(1)
+
+
+def group_changes(now: GroupState, before: GroupState | None, marks: dict[int | None, Text]
+                  ) -> dict[int | None, Text]:
+    """The Change marks of one group's rows (``None``: the summary row) from its state ``now`` and at the
+    previous refresh: a row whose value moved gets a fresh mark; a fresh mark of a row that did not move again
+    stays one more refresh, dimmed, so a slow reader still sees it. A group whose committed offsets all stayed
+    costs a comparison of two tuples, not a look at each partition."""
+    changed: dict[int | None, Text] = {}
+    total, partitions, committed = now
+    moved_partitions: set[int | None] = set()
+    if before is not None:
+        before_total, before_partitions, before_committed = before
+        if before_partitions == partitions:
+            if before_committed != committed:
+                for index in [i for i, offset in enumerate(committed) if offset != before_committed[i]]:
+                    moved_partitions.add(partitions[index])
+                    delta = _delta(committed[index], before_committed[index])
+                    if delta.plain:
+                        changed[partitions[index]] = delta
+        else:
+            was = dict(zip(before_partitions, before_committed, strict=True))
+            for partition, offset in zip(partitions, committed, strict=True):
+                if partition in was and was[partition] != offset:
+                    moved_partitions.add(partition)
+                    delta = _delta(offset, was[partition])
+                    if delta.plain:
+                        changed[partition] = delta
+        if before_total != total:
+            moved_partitions.add(None)
+            diff = total - before_total
+            changed[None] = Text(f"lag {diff:+,}", "bold red" if diff > 0 else "bold green")
+    for key, text in marks.items():
+        if key not in changed and key not in moved_partitions and str(text.style) != "dim" and (
+                key is None or key in partitions):
+            changed[key] = Text(text.plain, "dim")
+    return changed
 
 
 def lag_style(lag: int) -> str:
@@ -119,21 +159,24 @@ def _delta(now: int | None, before: int | None) -> Text:
     return Text(f"{'▲' if diff > 0 else '▼'} {diff:+,}", "bold green" if diff > 0 else "bold yellow")
 
 
-def lag_trend(levels: list[float | None]) -> Text:
-    """The sparkline of a group's lag: green when the lag went down over the window, red when it went up
-    (by more than :data:`STEADY` of its highest), dim otherwise; empty until two columns are known (one value
-    alone would draw a full bar and say nothing)."""
-    known = [value for value in levels if value is not None]
-    if len(known) < 2:
-        return Text("")
-    if abs(known[-1] - known[0]) <= STEADY * max(known):
-        style = "dim"
-    else:
-        style = "green" if known[-1] < known[0] else "red"
-    return sparkline(levels, style=style)
+SummaryCells = tuple[tuple[bool, bool, int, int], tuple[Text, Text, Text], int, Text]
+"""A summary row's (expanded, collapsed by default, members, partitions), its Group / Members / Partition
+cells made from them, its total lag and its Lag cell."""
+
+NO_TEXT = Text("")
+"""An empty cell (shared: cells are never changed once made)."""
 
 
-class GroupsTable(StaleSubtitle, FastTextCells):
+def _partition_cells(row: GroupPartitionLag, last: bool, mark: Text) -> list[Text]:
+    """Every cell of a group's row for one partition, in the order of :data:`COLUMNS`."""
+    committed = (Text("—", "dim", justify="right") if row.committed is None
+                 else Text(f"{row.committed:,}", justify="right"))
+    return [Text("  └" if last else "  ├", "dim"), Text(f"{row.lag:,}", lag_style(row.lag), justify="right"),
+            Text(""), Text(""), Text(str(row.partition), justify="right"), committed,
+            Text(f"{row.log_end:,}", justify="right"), mark]
+
+
+class GroupsTable(StaleSubtitle, FastTextCells, OneRepaintTable):
     """The table of groups and their partitions."""
 
     BINDINGS = vi_bindings()
@@ -142,13 +185,19 @@ class GroupsTable(StaleSubtitle, FastTextCells):
 class GroupsPane(Vertical):
     """Consumer groups of the open topic: a state line (loading / none) or the table."""
 
-    def __init__(self, *, id: str | None = None, history: SessionHistory | None = None) -> None:
+    def __init__(self, *, id: str | None = None, pictures: PictureCells | None = None) -> None:
         super().__init__(id=id)
-        self.history = history
+        self.pictures = pictures
         self.topic: str | None = None
         self.groups: list[GroupLag] = []
-        self._previous: dict[tuple[str, int | None], int | None] = {}
-        self._changes: dict[tuple[str, int | None], Text] = {}
+        # per group: (total lag, partitions, committed offsets) at the previous refresh
+        self._previous: dict[str, GroupState] = {}
+        # per group: the Change marks of its summary row (None) and of its partition rows
+        self._changes: dict[str, dict[int | None, Text]] = {}
+        # per row key: what the row was built from, and its cells (rows whose data did not move are reused)
+        self._built: dict[str, tuple[tuple[object, ...], tuple[Text, ...], list[Text]]] = {}
+        # per group: its summary row's rarely changing cells and its lag cell, with what they were made from
+        self._summary_built: dict[str, SummaryCells] = {}
         self.preferred_group: str | None = None
         self.loaded = False
         self.collapsed_by_default = False
@@ -250,73 +299,84 @@ class GroupsPane(Vertical):
         if topic != self.topic:
             self._previous = {}
             self._changes = {}
+            self._built = {}
+            self._summary_built = {}
             # on a big topic the group asked for (--group) opens expanded
             self._toggled = {self.preferred_group} if self.preferred_group and self.collapsed_by_default else set()
-        previous = self._previous
-        # per row: the committed offset (partition rows) or the total lag (summary rows)
-        current: dict[tuple[str, int | None], int | None] = {}
-        changes: dict[tuple[str, int | None], Text] = {}
+        previous, marks_before = self._previous, self._changes
+        current: dict[str, GroupState] = {}
+        changes: dict[str, dict[int | None, Text]] = {}
         for group in groups:
             gid = group.group_id
-            total = group.total_lag
-            current[(gid, None)] = total
-            for row in group.partitions:
-                key: tuple[str, int | None] = (gid, row.partition)
-                committed = current[key] = row.committed
-                if key in previous and previous[key] != committed:
-                    delta = _delta(committed, previous[key])
-                    if delta.plain:
-                        changes[key] = delta
-            before_total = previous.get((gid, None))
-            if before_total is not None and before_total != total:
-                diff = total - before_total
-                changes[(gid, None)] = Text(f"lag {diff:+,}", "bold red" if diff > 0 else "bold green")
-        # keep a mark until the next change of that row, so a slow reader still sees it
-        for key, text in self._changes.items():
-            fresh = str(text.style) != "dim"
-            if fresh and key not in changes and key in current and current[key] == previous.get(key):
-                changes[key] = Text(text.plain, "dim")
+            rows = group.partitions
+            state = current[gid] = (group.total_lag, tuple(map(_PARTITION, rows)), tuple(map(_COMMITTED, rows)))
+            before = previous.get(gid)
+            marks = group_changes(state, before, marks_before.get(gid, {}))
+            if marks:
+                changes[gid] = marks
         self._previous, self._changes = current, changes
         selected = self.selected_group or self.preferred_group
         self.topic, self.groups, self.loaded = topic, groups, True
         self._render_rows(selected)
 
     def _rows(self) -> list[tuple[str, list[Text]]]:
+        """Every row's key and its shown cells. A cell made from the same data as at the previous call is the
+        same ``Text`` object, which the cell updater skips without looking at it."""
+        shown = [index for index, (_, key, _) in enumerate(COLUMNS) if key in self.shown_columns]
+        built_before, built = self._built, {}
         rows: list[tuple[str, list[Text]]] = []
+
+        def add(key: str, values: tuple[object, ...], texts: tuple[Text, ...], make: Callable[[], list[Text]]) -> None:
+            old = built_before.get(key)
+            if (old is not None and old[0] == values and len(old[1]) == len(texts)
+                    and all(a is b for a, b in zip(old[1], texts, strict=True))):
+                cells = old[2]
+            else:
+                every = make()
+                cells = [every[index] for index in shown]
+            built[key] = (values, texts, cells)
+            rows.append((key, cells))
+
+        summary_before, summary = self._summary_built, {}
         for group in self.groups:
             gid = group.group_id
             expanded = self.expanded(gid)
-            name = Text(no_wrap=True, overflow="ellipsis")
-            if self.collapsed_by_default or not expanded:
-                name.append("▾ " if expanded else "▸ ", "dim")
-            name.append_text(visible_text(gid, style="bold"))
-            members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
-            scope = "all" if expanded else f"{len(group.partitions)} parts"
-            rows.append((row_key(gid), [name, Text(f"{group.total_lag:,}", lag_style(group.total_lag) + " bold",
-                                                         justify="right"),
-                                        members, self._trend(gid), Text(scope, "dim", justify="right"), Text(""),
-                                        Text(""), self._changes.get((gid, None), Text(""))]))
+            marks = self._changes.get(gid, {})
+            # the summary row cell by cell: on a busy topic every group's lag moves each refresh, the rest rarely
+            before = summary_before.get(gid)
+            fixed = (expanded, self.collapsed_by_default, group.members, len(group.partitions))
+            name, members, scope = (before[1] if before is not None and before[0] == fixed
+                                    else self._fixed_cells(group, expanded))
+            total = group.total_lag
+            lag = (before[3] if before is not None and before[2] == total
+                   else Text(f"{total:,}", lag_style(total) + " bold", justify="right"))
+            summary[gid] = (fixed, (name, members, scope), total, lag)
+            every = (name, lag, members, self._trend(gid), scope, NO_TEXT, NO_TEXT, marks.get(None, NO_TEXT))
+            rows.append((row_key(gid), [every[index] for index in shown]))
             if not expanded:
                 continue
             last = len(group.partitions) - 1
             for index, row in enumerate(group.partitions):
-                committed = (Text("—", "dim", justify="right") if row.committed is None
-                             else Text(f"{row.committed:,}", justify="right"))
-                rows.append((row_key(gid, row.partition), [
-                    Text("  └" if index == last else "  ├", "dim"),
-                    Text(f"{row.lag:,}", lag_style(row.lag), justify="right"), Text(""), Text(""),
-                    Text(str(row.partition), justify="right"), committed,
-                    Text(f"{row.log_end:,}", justify="right"),
-                    self._changes.get((gid, row.partition), Text(""))]))
-        shown = [index for index, (_, key, _) in enumerate(COLUMNS) if key in self.shown_columns]
-        return [(key, [cells[index] for index in shown]) for key, cells in rows]
+                mark = marks.get(row.partition, NO_TEXT)
+                add(row_key(gid, row.partition), (self.shown_columns, index == last, row), (mark,),
+                    partial(_partition_cells, row, index == last, mark))
+        self._built, self._summary_built = built, summary
+        return rows
+
+    def _fixed_cells(self, group: GroupLag, expanded: bool) -> tuple[Text, Text, Text]:
+        """The Group, Members and Partition cells of a group's summary row (they rarely change)."""
+        name = Text(no_wrap=True, overflow="ellipsis")
+        if self.collapsed_by_default or not expanded:
+            name.append("▾ " if expanded else "▸ ", "dim")
+        name.append_text(visible_text(group.group_id, style="bold"))
+        members = Text(str(group.members), "bold" if group.members else "dim", justify="right")
+        scope = "all" if expanded else f"{len(group.partitions)} parts"
+        return name, members, Text(scope, "dim", justify="right")
 
     def _trend(self, group_id: str) -> Text:
-        history = self.history
-        if history is None or self.topic is None or not history.latest:
+        if self.pictures is None or self.topic is None:
             return Text("")
-        end, samples = history.lag_recent(self.topic, group_id, TREND_WINDOW)
-        return lag_trend(level_buckets(samples, end, TREND_WINDOW, TREND_COLUMNS))
+        return self.pictures.lag(self.topic, group_id)
 
     def _render_rows(self, selected: str | None) -> None:
         table = self.table

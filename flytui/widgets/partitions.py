@@ -2,7 +2,8 @@
 minutes, leader, and where the stream reads.
 
 The rates come from the session's watermark history (:class:`flytui.rate_history.SessionHistory`, fed by the
-background refresh); a refresh rewrites only the cells that changed, so quiet partitions cost nothing.
+background refresh), whose worker also draws their cells (:class:`flytui.picture_cells.PictureCells`); a
+refresh rewrites only the cells that changed, so quiet partitions cost nothing.
 
 ``enter`` (or a click) on a row posts :class:`PartitionsPane.Opened` to browse that partition.
 """
@@ -19,21 +20,15 @@ from textual.widgets import DataTable
 
 from ..decode import visible_text
 from ..numbers import number
-from ..rate_history import SessionHistory, latest_rate, rate_buckets
+from ..picture_cells import NO_RATE, PictureCells
 from ..service import PartitionInfo
-from ..sparkline import compact_number, sparkline
-from ._cells import CellUpdater
+from ._cells import CellUpdater, OneRepaintTable
 from ._fast_cells import FastTextCells
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
 COLUMNS = (("P", "p", 3), ("Low", "low", 9), ("High", "high", 9), ("Messages", "count", 9),
            ("Rate/s", "rate", 6), ("Last 5 min", "trend", 20), ("Leader", "leader", 12), ("Reading", "reading", 14))
-TREND_WINDOW = 300.0
-"""Seconds of history the sparkline shows."""
-TREND_COLUMNS = 20
-"""Characters of the sparkline (15 s each)."""
-
 
 
 def _leader_cell(p: PartitionInfo) -> Text:
@@ -45,7 +40,7 @@ def _leader_cell(p: PartitionInfo) -> Text:
         return Text("this node", "bold", no_wrap=True)
     return Text("local only", "dim yellow", no_wrap=True)
 
-class PartitionsPane(StaleSubtitle, FastTextCells):
+class PartitionsPane(StaleSubtitle, FastTextCells, OneRepaintTable):
     """One row per partition of the open topic."""
 
     BORDER_TITLE = "Partitions"
@@ -61,14 +56,16 @@ class PartitionsPane(StaleSubtitle, FastTextCells):
             super().__init__()
             self.partition = partition
 
-    def __init__(self, *, id: str | None = None, history: SessionHistory | None = None) -> None:
+    def __init__(self, *, id: str | None = None, pictures: PictureCells | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        self.history = history
+        self.pictures = pictures
         self.topic: str | None = None
         self.partitions: dict[int, PartitionInfo] = {}
         self._previous_high: dict[int, int] = {}
         self.reading: dict[int, str] = {}
         self._cells = CellUpdater(self, [key for _, key, _ in COLUMNS])
+        # per partition: what its row was built from (the partition, grew, reading) and its cells
+        self._built: dict[int, tuple[PartitionInfo, bool, str, list[Text]]] = {}
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -89,6 +86,7 @@ class PartitionsPane(StaleSubtitle, FastTextCells):
             if not same_topic:
                 self._previous_high = {}
                 self.reading = {}
+                self._built = {}
             cursor = self.cursor_row if same_topic else 0
             self.topic = topic
             self.partitions = new
@@ -111,30 +109,32 @@ class PartitionsPane(StaleSubtitle, FastTextCells):
             self._cells.set_cell(str(p), "reading", Text(self.reading.get(p, ""), "bold cyan"))
 
     def _row(self, p: PartitionInfo) -> list[Text]:
+        """The row's cells; a cell whose data did not change is the same object as last time (the cell updater
+        then skips it without a look). On a busy topic the watermarks and rates move every refresh, the rest
+        rarely."""
         grew = p.partition in self._previous_high and p.high != self._previous_high[p.partition]
-        style = "bold green" if grew else ""
-        return [Text(str(p.partition), "bold", justify="right"),
-                Text(number(p.low), justify="right"),
-                Text(number(p.high), style, justify="right"),
-                Text(number(p.count), style or ("dim" if p.count == 0 else ""), justify="right"),
-                *self._rate_cells(p),
-                _leader_cell(p),
-                Text(self.reading.get(p.partition, ""), "bold cyan")]
-
-    def _rate_cells(self, p: PartitionInfo) -> tuple[Text, Text]:
-        """Records per second at the last refresh, and the sparkline of the last :data:`TREND_WINDOW` s."""
-        history = self.history
-        if history is None or not history.latest:
-            return Text("–", "dim", justify="right"), Text("")
-        end, samples = history.partition_recent(p.topic, p.partition, TREND_WINDOW)
-        rate = latest_rate(samples)
-        if rate is None:
-            rate_cell = Text("–", "dim", justify="right")
+        rate, trend = self.pictures.rate(p.topic, p.partition) if self.pictures is not None else NO_RATE
+        reading = self.reading.get(p.partition, "")
+        old = self._built.get(p.partition)
+        if old is not None:
+            was, was_grew, was_reading, cells = old
+            if was == p and was_grew == grew and was_reading == reading and cells[4] is rate and cells[5] is trend:
+                return cells
+            number_cell, leader, reading_cell = cells[0], cells[6], cells[7]
+            low = cells[1] if was.low == p.low else Text(number(p.low), justify="right")
+            if (was.leader, was.led_here) != (p.leader, p.led_here):
+                leader = _leader_cell(p)
+            if was_reading != reading:
+                reading_cell = Text(reading, "bold cyan")
         else:
-            rate_cell = Text(compact_number(rate), "bold green" if rate > 0 else "dim", justify="right")
-        buckets = rate_buckets(samples, end, TREND_WINDOW, TREND_COLUMNS)
-        busy = any(value for value in buckets)
-        return rate_cell, sparkline(buckets, style="green" if busy else "dim")
+            number_cell, low = Text(str(p.partition), "bold", justify="right"), Text(number(p.low), justify="right")
+            leader, reading_cell = _leader_cell(p), Text(reading, "bold cyan")
+        style = "bold green" if grew else ""
+        cells = [number_cell, low, Text(number(p.high), style, justify="right"),
+                 Text(number(p.count), style or ("dim" if p.count == 0 else ""), justify="right"),
+                 rate, trend, leader, reading_cell]
+        self._built[p.partition] = (p, grew, reading, cells)
+        return cells
 
     @property
     def selected_partition(self) -> int | None:
