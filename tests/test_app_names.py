@@ -17,7 +17,7 @@ import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from flytui.decode import visible_str
@@ -175,6 +175,8 @@ name_sets = st.lists(st.tuples(hostile, hostile, hostile, hostile), min_size=1, 
 @settings(max_examples=3, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sets=name_sets)
+# a long name left no room for the filter in the stream's title (seen drawn once): the title cuts the topic
+@example(sets=[("order" * 20, "grp", "日本\x1b\x14\x06.", "err")])
 def test_hostile_names_are_shown_literally(flymq, sets):
     # a fresh topic per drawn name (hypothesis may draw one twice); never ending in ".dlq"
     drawn = [(f"{name}~{next(_examples)}", group, pattern, error) for name, group, pattern, error in sets]

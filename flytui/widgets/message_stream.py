@@ -85,6 +85,9 @@ _GAP_TEXT = "(no record at this offset)"
 TITLE_TOPIC_MAX = 32
 """Cells of a topic name in the title; longer ones end in "…" so the position and filter stay visible."""
 
+TITLE_TOPIC_MIN = 8
+"""Cells a topic name keeps in the title however narrow the pane (the rest of the title is cut first)."""
+
 TITLE_FILTER_MAX = 24
 """Cells of the filter text in the title."""
 
@@ -576,6 +579,7 @@ class MessageStream(ScrollView, can_focus=True):
         else:
             self._scroll_cursor_into_view()
         self._schedule_page_check(immediate=True)
+        self._update_titles()  # the topic's share of the title follows the width
 
     def on_mount(self) -> None:
         """Show the title and ask for what the first screen needs."""
@@ -726,7 +730,6 @@ class MessageStream(ScrollView, can_focus=True):
         if model is None:
             self._set_titles(Text("no topic"), None)
             return
-        title.append_text(_title_part(self._topic, TITLE_TOPIC_MAX))
         if isinstance(model, BrowseModel):
             title.append(f" ▸ p{model.partition}")
             if model.row_count:
@@ -767,7 +770,11 @@ class MessageStream(ScrollView, can_focus=True):
             if subtitle.plain:
                 subtitle.append(" · ")
             subtitle.append(stale_label(self._stale_age), "bold black on yellow")
-        self._set_titles(title, subtitle if subtitle.plain else None)
+        # the topic gets what the rest leaves of the border (the position and the filter matter more)
+        room = self.size.width - 6 - title.cell_len
+        limit = max(TITLE_TOPIC_MIN, min(TITLE_TOPIC_MAX, room)) if self.size.width else TITLE_TOPIC_MAX
+        topic = _title_part(self._topic, limit)
+        self._set_titles(topic + title, subtitle if subtitle.plain else None)
 
     def _set_titles(self, title: Text, subtitle: Text | None) -> None:
         """Set the border title and subtitle when they changed (each set repaints the border)."""
