@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import socket
 import ssl
-import struct
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import TLSConfigurationError
+from .wire import Op, encode_frame
 
 __all__ = ["TLSSettings", "explain_handshake_failure", "explain_plain_to_tls", "explain_tls_read_failure",
            "make_ssl_context"]
@@ -40,7 +40,7 @@ _CERT_REQUIRED_ALERTS = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE")
 _CERT_REJECTED_ALERTS = ("UNKNOWN_CA", "BAD_CERTIFICATE", "CERTIFICATE_UNKNOWN", "UNSUPPORTED_CERTIFICATE",
                          "CERTIFICATE_EXPIRED", "CERTIFICATE_REVOKED", "ACCESS_DENIED", "DECRYPT_ERROR")
 
-_WHOAMI_FRAME = struct.pack(">BBBBI", 0xAF, 0x01, 0x72, 0x01, 0)
+_WHOAMI_FRAME = encode_frame(Op.WHOAMI)  # an empty WHOAMI: any answer proves the handshake worked
 
 
 @dataclass(frozen=True)
