@@ -1,11 +1,14 @@
 """Dialogs kept between openings show exactly what a new one would, and work the same to the end.
 
-The commit target is built once and shown again at the next ``c`` with the new topic, record and group
-(building it anew took ~110 ms of the key's time). What the last opening left (another kind chosen, all
-partitions, an error) must not leak into the next one.
+The commit target, seek, produce and the other incident-path dialogs are built once (or ahead, while the app is
+idle) and refilled at each opening with the new topic, record and group: building one anew took 60-110 ms of
+the key's time. What the last opening left (another kind chosen, all partitions, typed text, an error) must not
+leak into the next one: each test compares a refilled dialog with a new one opened in the same state.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pytest
 from textual.widgets import RadioButton
@@ -23,165 +26,93 @@ def dialog_state(app) -> tuple[str, str | None, list[tuple[str, bool, bool]]]:
     return screen_text(app), app.focused.id if app.focused else None, buttons
 
 
+async def close_dialog(pilot, app) -> None:
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+
+
+async def kept_then_new(pilot, app, key: str, name: str, meddle: Sequence[str], between: Sequence[str] = ()):
+    """Open the dialog, ``meddle`` with it and close it, press ``between``, open it again (it must be the
+    same, refilled dialog), then open a new one in the same state; return what both showed."""
+    await open_dialog(pilot, app, key, name)
+    first = app.screen
+    await pilot.press(*meddle)
+    await pilot.pause(0.05)
+    await close_dialog(pilot, app)
+    await pilot.press(*between)
+    await pilot.pause(0.1)
+    await open_dialog(pilot, app, key, name)
+    assert app.screen is first, "the dialog was built again instead of kept"
+    await pilot.pause(0.1)
+    kept = dialog_state(app)
+    await close_dialog(pilot, app)
+    app.dialogs = KeptDialogs(app)  # forget the kept one: the next opening builds a new dialog
+    await open_dialog(pilot, app, key, name)
+    assert app.screen is not first
+    await pilot.pause(0.1)
+    new = dialog_state(app)
+    await close_dialog(pilot, app)
+    return kept, new
+
+
+@pytest.mark.parametrize("key, name, meddle, between, expected", [
+    # latest on all partitions, then another record (the stream opens at billing's offset 2): the labels name it
+    ("c", "CommitTargetScreen", ["down", "down", "down", "enter", "ctrl+a"], ["3", "down", "down"], "offset 4"),
+    ("s", "SeekScreen", [*"bogus", "ctrl+a"], ["3", "down", "down", "down"], "You are at offset 5"),
+    ("p", "ProduceScreen", ["shift+tab", "shift+tab", "shift+tab", *"left-over", "tab", "tab", "tab", *"typed"],
+     [], "Produce a message"),
+    ("X", "OffsetsExportScreen", ["shift+tab", *"other-group", "tab", "tab", "space"], [], "billing"),
+    ("question_mark", "HelpScreen", ["pagedown", "pagedown"], [], "Keys"),
+    ("slash", "FilterScreen", [*"needle"], [], "Filter"),
+    ("T", "TailBacklogScreen", [*"7"], [], "last N records"),
+    ("x", "ExportScreen", [*"-extra", "tab", "space", "tab", "down", "space"], [], "the current view"),
+])
 @pilot_test
-async def test_a_kept_commit_dialog_shows_what_a_new_one_shows(flymq):
+async def test_a_kept_dialog_shows_what_a_new_one_shows(flymq, key, name, meddle, between, expected):
     topic, client = seed(flymq, partitions=2, per_partition=20, prefix="kept")
+    client.commit_offset(topic, "billing", 0, 2)
     app = make_app(flymq.address, topic=topic, group="billing")
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_ready(pilot, app, topic)
-        await open_dialog(pilot, app, "c", "CommitTargetScreen")
-        first = app.screen
-        await pilot.press("down", "down", "down", "enter", "ctrl+a")  # latest, all partitions
-        await pilot.pause(0.05)
-        assert first.query_one("#scope-all", RadioButton).value
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        await pilot.press("3", "down", "down")  # another record: the labels name its offset
-        await pilot.pause(0.1)
-        await open_dialog(pilot, app, "c", "CommitTargetScreen")
-        assert app.screen is first, "the dialog was built again instead of kept"
-        await pilot.pause(0.1)
-        kept = dialog_state(app)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-
-        app.dialogs = KeptDialogs(app)  # forget the kept one: the next c builds a new dialog
-        await open_dialog(pilot, app, "c", "CommitTargetScreen")
-        assert app.screen is not first
-        await pilot.pause(0.1)
-        new = dialog_state(app)
-        assert "offset 2" in new[0]
+        kept, new = await kept_then_new(pilot, app, key, name, meddle, between)
+        assert expected in new[0]
+        assert not {"bogus", "left-over", "other-group", "needle", "-extra"} & set(kept[0].split())
         assert kept == new
-        await pilot.press("escape")
         await wait_idle(pilot, app)
     app.service.close()
 
 
 @pilot_test
-async def test_a_kept_commit_dialog_commits_like_a_new_one(flymq):
+async def test_kept_dialogs_commit_produce_and_seek_like_new_ones(flymq):
     topic, client = seed(flymq, partitions=2, per_partition=10, prefix="kept")
     client.commit_offset(topic, "billing", 0, 1)
     app = make_app(flymq.address, topic=topic, group="billing")
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_ready(pilot, app, topic)
-        await open_dialog(pilot, app, "c", "CommitTargetScreen")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        for key, name in (("c", "CommitTargetScreen"), ("p", "ProduceScreen"), ("s", "SeekScreen")):
+            await open_dialog(pilot, app, key, name)  # each is kept from its second opening on
+            await close_dialog(pilot, app)
         await open_dialog(pilot, app, "c", "CommitTargetScreen")
         await pilot.press("down", "down", "down", "enter", "ctrl+a", "enter")  # latest, all partitions, plan
         await wait_for(pilot, lambda: screen_name(app) == "CommitPlanScreen", what="plan")
         await pilot.press(*"commit", "enter")
         await wait_for(pilot, lambda: screen_name(app) == "CommitResultScreen", what="result")
-        await pilot.press("escape")
-        await wait_idle(pilot, app)
-    app.service.close()
-    assert [client.get_committed_offset(topic, "billing", p) for p in (0, 1)] == ends(client, topic, 2)
-
-
-@pilot_test
-async def test_a_kept_produce_dialog_shows_what_a_new_one_shows_and_sends_what_is_typed(flymq):
-    topic, client = seed(flymq, partitions=1, per_partition=3, prefix="kept")
-    app = make_app(flymq.address, topic=topic)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_ready(pilot, app, topic)
+        moved = ends(client, topic, 2)  # where latest was, before the produce below adds a record
+        await close_dialog(pilot, app)
         await open_dialog(pilot, app, "p", "ProduceScreen")
-        first = app.screen
-        await pilot.press("shift+tab", "shift+tab", "shift+tab", *"left-over key", "tab", "tab", "tab",
-                          *"left-over value")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        await open_dialog(pilot, app, "p", "ProduceScreen")
-        assert app.screen is first
-        await pilot.pause(0.1)
-        kept = dialog_state(app)
-        assert "left-over" not in kept[0]
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        app.dialogs = KeptDialogs(app)
-        await open_dialog(pilot, app, "p", "ProduceScreen")
-        assert app.screen is not first
-        await pilot.pause(0.1)
-        assert dialog_state(app) == kept
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        await open_dialog(pilot, app, "p", "ProduceScreen")  # the second kept one, used to the end
         await pilot.press("shift+tab", "shift+tab", "shift+tab", *"order-42", "tab", "tab", "tab", *"paid")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="sent")
-        await wait_idle(pilot, app)
-    app.service.close()
-    records = client.fetch(topic, 0, 0, 10).messages
-    assert (len(records), records[-1].key, records[-1].value) == (4, b"order-42", b"paid")
-
-
-@pilot_test
-async def test_a_kept_seek_dialog_shows_what_a_new_one_shows_and_seeks(flymq):
-    topic, client = seed(flymq, partitions=2, per_partition=20, prefix="kept")
-    app = make_app(flymq.address, topic=topic)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_ready(pilot, app, topic)
+        await pilot.press("3")
         await open_dialog(pilot, app, "s", "SeekScreen")
-        first = app.screen
-        await pilot.press(*"bogus", "ctrl+a")  # an error in the preview, all partitions
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        await pilot.press("3", "down", "down", "down")
-        await pilot.pause(0.1)
-        await open_dialog(pilot, app, "s", "SeekScreen")
-        assert app.screen is first
-        await pilot.pause(0.1)
-        kept = dialog_state(app)
-        assert "You are at offset 3" in kept[0] and "bogus" not in kept[0]
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        app.dialogs = KeptDialogs(app)
-        await open_dialog(pilot, app, "s", "SeekScreen")
-        assert app.screen is not first
-        await pilot.pause(0.1)
-        assert dialog_state(app) == kept
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        await open_dialog(pilot, app, "s", "SeekScreen")
-        await pilot.press(*"12", "enter")
+        await pilot.press(*"4", "enter")
         await wait_for(pilot, lambda: app.stream.selected_record is not None
-                       and app.stream.selected_record.offset == 12, what="the stream at offset 12")
-    app.service.close()
-
-
-@pytest.mark.parametrize("key, name, meddle", [
-    ("X", "OffsetsExportScreen", ["shift+tab", *"other-group", "tab", "tab", "space"]),
-    ("question_mark", "HelpScreen", ["pagedown", "pagedown"]),
-    ("slash", "FilterScreen", [*"needle"]),
-    ("T", "TailBacklogScreen", [*"7"]),
-    ("x", "ExportScreen", [*"-extra", "tab", "space", "tab", "down", "space"]),
-])
-@pilot_test
-async def test_other_kept_dialogs_show_what_a_new_one_shows(flymq, key, name, meddle):
-    topic, client = seed(flymq, partitions=1, per_partition=5, prefix="kept")
-    client.commit_offset(topic, "billing", 0, 2)
-    app = make_app(flymq.address, topic=topic, group="billing")
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_ready(pilot, app, topic)
-        await open_dialog(pilot, app, key, name)
-        first = app.screen
-        await pilot.press(*meddle)
-        await pilot.pause(0.05)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        await open_dialog(pilot, app, key, name)
-        assert app.screen is first
-        await pilot.pause(0.1)
-        kept = dialog_state(app)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
-        app.dialogs = KeptDialogs(app)
-        await open_dialog(pilot, app, key, name)
-        assert app.screen is not first
-        await pilot.pause(0.1)
-        assert dialog_state(app) == kept
-        await pilot.press("escape")
+                       and app.stream.selected_record.offset == 4, what="the stream at offset 4")
         await wait_idle(pilot, app)
     app.service.close()
+    assert [client.get_committed_offset(topic, "billing", p) for p in (0, 1)] == moved
+    produced = [m for p in (0, 1) for m in client.fetch(topic, p, 0, 100).messages if m.key == b"order-42"]
+    assert [m.value for m in produced] == [b"paid"]
 
 
 @pilot_test
@@ -201,13 +132,12 @@ async def test_dialogs_built_ahead_while_idle_open_with_the_right_content(flymq)
         await pilot.pause(0.1)
         shown = dialog_state(app)
         assert f"on topic {topic}" in shown[0] and "offset 0" in shown[0]
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1, what="dialog closed")
+        await close_dialog(pilot, app)
         app.dialogs = KeptDialogs(app)
         await open_dialog(pilot, app, "c", "CommitTargetScreen")
         assert app.screen is not ahead
         await pilot.pause(0.1)
         assert dialog_state(app) == shown
-        await pilot.press("escape")
+        await close_dialog(pilot, app)
         await wait_idle(pilot, app)
     app.service.close()
