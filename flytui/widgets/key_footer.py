@@ -122,17 +122,18 @@ class KeyFooter(Widget, can_focus=False):
             placed.append(FooterEntry(entry.key, entry.label, entry.description, entry.enabled, start,
                                       line.cell_len))
 
-        for entry in self.entries:
-            add(entry)
         palette = self._palette_entry
-        if palette is not None:
-            palette_width = len(palette.label) + len(palette.description) + 4
-            room = width - palette_width
-            if room > 0:
-                line.truncate(room, overflow="crop", pad=True)
-                placed = [entry for entry in placed if entry.end <= room]
-                line.append("▏", Style(dim=True))
-                add(palette)
+        palette_width = len(palette.label) + len(palette.description) + 4 if palette is not None else 0
+        room = width - palette_width if 0 < palette_width < width else width
+        for entry in self.entries:
+            entry_width = len(entry.label) + 2 + (len(entry.description) + 1 if entry.description else 0)
+            if line.cell_len + entry_width > room:
+                break  # keys that do not fit whole are left out, not cut in the middle
+            add(entry)
+        if palette is not None and room < width:
+            line.pad_right(room - line.cell_len)
+            line.append("▏", Style(dim=True))
+            add(palette)
         self._placed = placed
         return line
 
