@@ -146,6 +146,14 @@ class Dialog(ModalScreen[ResultT]):
         would show it (values, labels, what is enabled, the focus, no error). Only kept dialogs define it."""
         raise NotImplementedError(f"{type(self).__name__} is not kept between openings")
 
+    def reopen(self, *args: Any, **kwargs: Any) -> None:
+        """Make a kept dialog ready to be shown again with ``__init__``'s arguments: take them, forget the
+        last dismissal, and refill the widgets if they were built (else compose uses the arguments)."""
+        self.configure(*args, **kwargs)
+        self._flytui_dismissed = False
+        if self.is_mounted:
+            self.refill()
+
     def close_with(self, result: object) -> None:
         """Dismiss with ``result``, once: a second key press in the same frame cannot pop another screen."""
         if self._flytui_dismissed:
@@ -261,10 +269,7 @@ class KeptDialogs:
         one is still on the screen stack)."""
         kept = self._kept.get(cls)
         if kept is not None and kept not in self._app.screen_stack:
-            kept.configure(*args, **kwargs)
-            kept._flytui_dismissed = False
-            if kept.is_mounted:
-                kept.refill()
+            kept.reopen(*args, **kwargs)
             return kept  # type: ignore[return-value]  # the dict maps each class to an instance of it
         dialog = cls(*args, **kwargs)
         if kept is None:

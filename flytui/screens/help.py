@@ -68,12 +68,13 @@ class HelpScreen(Dialog[None]):
     def __init__(self, rows: Sequence[tuple[str, str, str]], *, title: str = "Keys",
                  read_only: bool = False) -> None:
         super().__init__()
+        self._filled_rows: list[tuple[str, str, str]] | None = None
+        """The rows the table holds (a kept help screen rebuilds it only when they changed)."""
         self.configure(rows, title=title, read_only=read_only)
 
     def configure(self, rows: Sequence[tuple[str, str, str]], *, title: str = "Keys",
                   read_only: bool = False) -> None:
         """The keys to list (the dialog is kept between openings: see ``KeptDialogs``)."""
-        self._filled_rows: list[tuple[str, str, str]] | None = getattr(self, "_filled_rows", None)
         self.rows = list(rows)
         self.heading = title
         self.read_only = read_only

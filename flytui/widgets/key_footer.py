@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -123,10 +124,10 @@ class KeyFooter(Widget, can_focus=False):
                                       line.cell_len))
 
         palette = self._palette_entry
-        palette_width = len(palette.label) + len(palette.description) + 4 if palette is not None else 0
+        palette_width = cell_len(palette.label) + cell_len(palette.description) + 4 if palette is not None else 0
         room = width - palette_width if 0 < palette_width < width else width
         for entry in self.entries:
-            entry_width = len(entry.label) + 2 + (len(entry.description) + 1 if entry.description else 0)
+            entry_width = cell_len(entry.label) + 2 + (cell_len(entry.description) + 1 if entry.description else 0)
             if line.cell_len + entry_width > room:
                 break  # keys that do not fit whole are left out, not cut in the middle
             add(entry)
