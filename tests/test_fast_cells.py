@@ -90,3 +90,41 @@ async def test_quick_cells_draw_what_the_data_table_draws(monkeypatch: pytest.Mo
                 for y, (mine, theirs) in enumerate(zip(quick_lines, plain_lines, strict=True)):
                     assert mine == theirs, f"line {y} differs (focused {focused}, cursor on row {cursor_row})"
     assert quick_calls > 12, "the quick path was not taken"
+
+
+@pilot_test
+async def test_a_changed_cell_is_the_only_one_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+    original = _fast_cells.render_text_cell
+
+    def counted(console, cell, *args, **kwargs):
+        drawn.append(cell.plain)
+        return original(console, cell, *args, **kwargs)
+
+    monkeypatch.setattr(_fast_cells, "render_text_cell", counted)
+    app = TwoTables()
+    async with app.run_test(size=(80, 12)) as pilot:
+        plain = app.query_one("#plain", DataTable)
+        quick = app.query_one("#quick", QuickTable)
+        app.set_focus(None)
+        await pilot.pause()
+        lines_of(quick)
+        drawn.clear()
+        for table in (plain, quick):
+            row_key = next(iter(table.rows))
+            column_key = table.ordered_columns[1].key
+            table.update_cell(row_key, column_key, Text("2,000", justify="right", style="red"))
+        await pilot.pause()
+        for y, (mine, theirs) in enumerate(zip(lines_of(quick), lines_of(plain), strict=True)):
+            assert mine == theirs, f"line {y} differs"
+        assert drawn == ["2,000"], "only the changed cell is drawn again"
+        drawn.clear()
+        app.set_focus(quick)
+        await pilot.pause()
+        lines_of(quick)
+        drawn.clear()
+        app.set_focus(None)
+        await pilot.pause()
+        for y, (mine, theirs) in enumerate(zip(lines_of(quick), lines_of(plain), strict=True)):
+            assert mine == theirs, f"line {y} differs"
+        assert "analytics" not in drawn, "cells drawn unfocused before are kept across a focus change"

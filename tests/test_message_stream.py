@@ -440,3 +440,32 @@ def test_tail_ring_wraps_correctly(capacity):
         expected.extend(range(start, start + size))
         tail.append(batch)
         assert [tail.record_at(r).offset for r in range(tail.row_count)] == expected[-capacity:]
+
+
+@pilot_test
+async def test_a_focus_change_restyles_the_rows_without_previewing_them_again():
+    app = StreamApp()
+    async with app.run_test(size=SIZE) as pilot:
+        stream = app.query_one(MessageStream)
+        stream.set_browse("orders", 0, 0, 1_000, 0)
+        await pilot.pause(0.1)
+        app.answer()
+        await pilot.pause(0.1)
+        focused = [list(stream.render_line(y)) for y in range(stream.scrollable_content_region.height)]
+        previewed: list[int] = []
+        original = stream._plain_row_text
+
+        def counting(record, width):
+            previewed.append(record.offset)
+            return original(record, width)
+
+        stream._plain_row_text = counting
+        app.set_focus(None)
+        await pilot.pause()
+        blurred = [list(stream.render_line(y)) for y in range(stream.scrollable_content_region.height)]
+        assert previewed == [], "rows already previewed are only restyled"
+        assert blurred != focused, "the cursor row looks different without the focus"
+        stream._row_texts.clear()
+        stream._line_cache.clear()
+        assert [list(stream.render_line(y)) for y in range(len(blurred))] == blurred, "kept texts draw the same"
+        assert previewed, "drawn afresh once the kept texts are gone"

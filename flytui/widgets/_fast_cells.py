@@ -7,8 +7,15 @@ a key (``3``, ``5``, ``s``) and its frame. Table cells in flytui are single-line
 the text to the cell, padding it and layering the table's styles directly gives the same segments (tested
 against the general path) in about a third of the time. Anything else takes Textual's own path.
 
-This relies on private DataTable internals (the cell cache and its key); ``tests/test_fast_cells.py`` compares
-both paths so that a Textual change which breaks the equivalence fails a test instead of drawing wrongly.
+The DataTable also forgets every drawn cell when any one cell changes (its cache key holds a count of all
+updates) and when the screen comes back from a dialog (a restyle). The drawn cells here are kept instead by
+what decides them: the cell object itself (a changed cell is a new ``Text``: flytui never edits a cell in
+place), its place, its width and the styles it is drawn with, so a refresh that changes ten cells draws ten
+cells, and closing a dialog draws none.
+
+This relies on private DataTable internals (the row and column maps, the styles of a cell);
+``tests/test_fast_cells.py`` compares both paths so that a Textual change which breaks the equivalence fails a
+test instead of drawing wrongly.
 """
 
 from __future__ import annotations
@@ -19,37 +26,48 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 
 _JOIN = Text("\n")
+KEPT_CELLS = 20_000
+"""Drawn cells a table keeps (a few screens' worth of every state a cell can be drawn in)."""
+
+CellKey = tuple[int, int, int, int, Style, Style, Style, int]
 
 
 class FastTextCells(DataTable[Any]):
     """Mix into a ``DataTable`` subclass (before ``DataTable``) to draw one-line ``Text`` cells quickly."""
 
+    _drawn_cells: LRUCache[CellKey, tuple[Text, list[list[Segment]]]] | None = None
+
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
-        if row_index < 0 or column_index < 0 or self.cell_padding * 2 >= width:
+        if row_index < 0 or column_index < 0 or self.cell_padding * 2 >= width or self.fixed_rows or self.fixed_columns:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        cache_key: Any = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-                          self._update_count, self._pseudo_class_state)
-        cache = self._cell_render_cache
-        if cache_key in cache:
-            return cache[cache_key]
         row = self.rows.get(row_key) if row_key is not None else None
         cell = self._data.get(row_key, {}).get(column_key) if row_key is not None and column_key is not None else None
-        if (not isinstance(cell, Text) or row is None or row.height != 1 or "\n" in cell.plain
-                or self.fixed_rows or self.fixed_columns):
+        if not isinstance(cell, Text) or row is None or row.height != 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         component_style, post_style = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        key: CellKey = (id(cell), row_index, column_index, width, base_style, component_style, post_style,
+                        self.cell_padding)
+        drawn = self._drawn_cells
+        if drawn is None:
+            drawn = self._drawn_cells = LRUCache(KEPT_CELLS)
+        kept = drawn.get(key)
+        if kept is not None and kept[0] is cell:  # the id is the cell's own while the cache holds the cell
+            return kept[1]
+        if "\n" in cell.plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         lines = [render_text_cell(self.app.console, cell, width, self.cell_padding,
                                   base_style + Style.from_meta({"row": row_index, "column": column_index})
                                   + component_style, post_style)]
-        cache[cache_key] = lines
+        drawn.set(key, (cell, lines))
         return lines
 
 

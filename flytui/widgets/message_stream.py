@@ -222,6 +222,9 @@ class MessageStream(ScrollView, can_focus=True):
         # hangs its own derived strips off a Strip, and keeping those alive made the garbage collector's
         # full passes (tens of ms each) come often while the tail runs.
         self._line_cache: LRUCache[tuple, list[Segment]] = LRUCache(LINE_CACHE_SIZE)
+        # A row's text before the cursor or the focus styles it: the costly part of a row (previews cut to
+        # whole graphemes), kept across focus changes and cursor moves, which only restyle it.
+        self._row_texts: LRUCache[tuple[int, int, int, int, int], tuple[Message, Text]] = LRUCache(LINE_CACHE_SIZE)
         self._styles: dict[str, Style] = {}
         self._titles_shown: tuple[str, str | None, bool] | None = None
         self._header_cache: tuple[int, Strip] | None = None
@@ -422,6 +425,7 @@ class MessageStream(ScrollView, can_focus=True):
             return
         self._value_preview = previewer
         self._line_cache.clear()
+        self._row_texts.clear()
         self.refresh()
 
     def set_high_watermark(self, high: int) -> None:
@@ -876,6 +880,19 @@ class MessageStream(ScrollView, can_focus=True):
         return text
 
     def _row_text(self, record: Message, width: int, style: Style) -> Text:
+        # The models hand out a new Message over the same key and value objects each time: those objects
+        # (alive while the cache holds the record) say which record it is.
+        key = (record[1], record[2], id(record[3]), id(record[4]), width)
+        kept = self._row_texts.get(key)
+        if kept is not None and kept[0][3] is record[3] and kept[0][4] is record[4]:
+            text = kept[1].copy()
+        else:
+            text = self._plain_row_text(record, width)
+            self._row_texts.set(key, (record, text.copy()))
+        text.stylize_before(style)
+        return text
+
+    def _plain_row_text(self, record: Message, width: int) -> Text:
         part, offset, key_width, value_width, size = self._columns(width)
         key = record[3]
         value = record[4]
@@ -896,7 +913,6 @@ class MessageStream(ScrollView, can_focus=True):
         text.append_text(value_text)
         text.append(f" {human_size(len(value)):>{size}}")
         text.truncate(width, pad=True)
-        text.stylize_before(style)
         return text
 
     def _render_status(self, width: int) -> Strip:
