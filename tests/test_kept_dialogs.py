@@ -8,6 +8,8 @@ leak into the next one: each test compares a refilled dialog with a new one open
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Sequence
 
 import pytest
@@ -24,6 +26,20 @@ def dialog_state(app) -> tuple[str, str | None, list[tuple[str, bool, bool]]]:
     """What the open dialog shows: its text, the focused widget, and each radio button (id, on, disabled)."""
     buttons = [(b.id or "", b.value, b.disabled) for b in app.screen.query(RadioButton)]
     return screen_text(app), app.focused.id if app.focused else None, buttons
+
+
+async def settled_state(pilot, app, timeout: float = 8.0):
+    """The open dialog's :func:`dialog_state` once it is painted and stays the same for a moment (on a busy
+    machine the first frame of a dialog can come late)."""
+    deadline = time.monotonic() + timeout
+    state = dialog_state(app)
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        again = dialog_state(app)
+        if again == state and state[0].strip():
+            return state
+        state = again
+    raise AssertionError(f"the dialog did not settle: {state}")
 
 
 async def close_dialog(pilot, app) -> None:
@@ -43,14 +59,12 @@ async def kept_then_new(pilot, app, key: str, name: str, meddle: Sequence[str], 
     await pilot.pause(0.1)
     await open_dialog(pilot, app, key, name)
     assert app.screen is first, "the dialog was built again instead of kept"
-    await pilot.pause(0.1)
-    kept = dialog_state(app)
+    kept = await settled_state(pilot, app)
     await close_dialog(pilot, app)
     app.dialogs = KeptDialogs(app)  # forget the kept one: the next opening builds a new dialog
     await open_dialog(pilot, app, key, name)
     assert app.screen is not first
-    await pilot.pause(0.1)
-    new = dialog_state(app)
+    new = await settled_state(pilot, app)
     await close_dialog(pilot, app)
     return kept, new
 
@@ -129,15 +143,13 @@ async def test_dialogs_built_ahead_while_idle_open_with_the_right_content(flymq)
         assert len(app.screen_stack) == 1, "building ahead showed nothing"
         await open_dialog(pilot, app, "c", "CommitTargetScreen")
         ahead = app.screen
-        await pilot.pause(0.1)
-        shown = dialog_state(app)
-        assert f"on topic {topic}" in shown[0] and "offset 0" in shown[0]
+        shown = await settled_state(pilot, app)
+        assert f"on topic {topic}" in shown[0] and "offset 0" in shown[0], shown[0].replace("  ", "")
         await close_dialog(pilot, app)
         app.dialogs = KeptDialogs(app)
         await open_dialog(pilot, app, "c", "CommitTargetScreen")
         assert app.screen is not ahead
-        await pilot.pause(0.1)
-        assert dialog_state(app) == shown
+        assert await settled_state(pilot, app) == shown
         await close_dialog(pilot, app)
         await wait_idle(pilot, app)
     app.service.close()

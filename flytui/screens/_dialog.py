@@ -153,6 +153,8 @@ class Dialog(ModalScreen[ResultT]):
         self._flytui_dismissed = False
         if self.is_mounted:
             self.refill()
+        else:  # built ahead and still being built: it may have been composed with the earlier arguments
+            self.call_later(self.refill)  # queued after its own Compose and Mount, before it is shown
 
     def close_with(self, result: object) -> None:
         """Dismiss with ``result``, once: a second key press in the same frame cannot pop another screen."""
