@@ -9,11 +9,10 @@ leak into the next one: each test compares a refilled dialog with a new one open
 from __future__ import annotations
 
 import time
-
 from collections.abc import Sequence
 
 import pytest
-from textual.widgets import RadioButton
+from textual.widgets import Input, RadioButton
 
 from flytui.screens._dialog import KeptDialogs
 from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
@@ -151,5 +150,57 @@ async def test_dialogs_built_ahead_while_idle_open_with_the_right_content(flymq)
         assert app.screen is not ahead
         assert await settled_state(pilot, app) == shown
         await close_dialog(pilot, app)
+        await wait_idle(pilot, app)
+    app.service.close()
+
+
+def styled_lines(app) -> list[list[tuple[str, object]]]:
+    """Every line of the screen as (text, style) pairs, with the text inputs' cursors held still."""
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
+    app.screen._compositor._dirty_regions.clear()
+    return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]
+
+
+async def settled_look(pilot, app, timeout: float = 8.0):
+    """:func:`styled_lines` once the dialog is painted and stays the same for a moment."""
+    deadline = time.monotonic() + timeout
+    look = styled_lines(app)
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        again = styled_lines(app)
+        if again == look:
+            return look
+        look = again
+    raise AssertionError("the dialog did not settle")
+
+
+@pilot_test
+async def test_a_kept_dialog_is_styled_as_a_new_one_also_after_a_theme_change(flymq):
+    from flytui.screens.commit_plan import CommitTargetScreen
+
+    topic, client = seed(flymq, partitions=2, per_partition=10, prefix="look")
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await wait_for(pilot, lambda: app.dialogs.is_kept(CommitTargetScreen), timeout=10, what="built ahead")
+        looks = {}
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause(0.1)
+            await open_dialog(pilot, app, "c", "CommitTargetScreen")  # kept (built ahead, or kept from before)
+            await pilot.press("down", "down", "tab")  # meddle: another target, the focus elsewhere
+            await close_dialog(pilot, app)
+            await open_dialog(pilot, app, "c", "CommitTargetScreen")
+            kept = await settled_look(pilot, app)
+            await close_dialog(pilot, app)
+            app.dialogs = KeptDialogs(app)
+            await open_dialog(pilot, app, "c", "CommitTargetScreen")  # new
+            new = await settled_look(pilot, app)
+            await close_dialog(pilot, app)
+            for y, (mine, theirs) in enumerate(zip(kept, new, strict=True)):
+                assert mine == theirs, f"{theme}: line {y} of the kept dialog differs from a new one's"
+            looks[theme] = new
+        assert looks["textual-dark"] != looks["textual-light"], "the theme change shows"
         await wait_idle(pilot, app)
     app.service.close()

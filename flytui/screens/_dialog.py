@@ -19,7 +19,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, RadioSet, Static
 
 from flytui.decode import visible_text
 from flytui.keys import KeyBinding
@@ -152,9 +152,17 @@ class Dialog(ModalScreen[ResultT]):
         self.configure(*args, **kwargs)
         self._flytui_dismissed = False
         if self.is_mounted:
-            self.refill()
+            self._refill_as_new()
         else:  # built ahead and still being built: it may have been composed with the earlier arguments
-            self.call_later(self.refill)  # queued after its own Compose and Mount, before it is shown
+            self.call_later(self._refill_as_new)  # queued after its own Compose and Mount, before it is shown
+
+    def _refill_as_new(self) -> None:
+        self.refill()
+        for radio_set in self.query(RadioSet):
+            # A new radio set highlights its first enabled button (RadioSet's mount); a kept one would keep
+            # the highlight where the last opening left it, and enter would choose that button.
+            radio_set._selected = None
+            radio_set.action_next_button()
 
     def close_with(self, result: object) -> None:
         """Dismiss with ``result``, once: a second key press in the same frame cannot pop another screen."""
