@@ -643,17 +643,32 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             if info is None:
                 self.notify(f"Topic {self.topic} was deleted.", severity="warning")
                 return
-            self.partitions_pane.set_partitions(self.topic, info.partitions)
-            if self.stream.mode == StreamMode.BROWSE and self.partition is not None:
-                for p in info.partitions:
-                    if p.partition == self.partition:
-                        self.stream.set_high_watermark(p.high)
-            self.groups.set_groups(self.topic, overview.group_lags(self.topic))
-            old = previous.topic(self._dlq_name(self.topic)) if previous else None
-            new = overview.topic(self._dlq_name(self.topic))
-            if (old and old.messages) != (new and new.messages):
-                self.service.load_dlq(self.topic, self.topic_generation)
-            self._update_tab_labels()
+            # The panes take the refresh one frame each (topics, then partitions, then groups): on a big
+            # cluster all three repainted in one frame held keys for 60-100 ms; one at a time, a key waits
+            # for one pane's repaint at most.
+            self.call_after_refresh(self._refresh_partitions, overview, previous, self.topic, info)
+
+    def _refresh_partitions(self, overview: Overview, previous: Overview | None, topic: str, info: TopicInfo) -> None:
+        """The refresh pass's partitions pane and stream watermark (unless a newer pass or topic came since)."""
+        if self.overview is not overview or self.topic != topic:
+            return
+        self.partitions_pane.set_partitions(topic, info.partitions)
+        if self.stream.mode == StreamMode.BROWSE and self.partition is not None:
+            for p in info.partitions:
+                if p.partition == self.partition:
+                    self.stream.set_high_watermark(p.high)
+        self.call_after_refresh(self._refresh_groups, overview, previous, topic)
+
+    def _refresh_groups(self, overview: Overview, previous: Overview | None, topic: str) -> None:
+        """The refresh pass's groups pane, dead letters and tab labels (unless a newer pass or topic came)."""
+        if self.overview is not overview or self.topic != topic:
+            return
+        self.groups.set_groups(topic, overview.group_lags(topic))
+        old = previous.topic(self._dlq_name(topic)) if previous else None
+        new = overview.topic(self._dlq_name(topic))
+        if (old and old.messages) != (new and new.messages):
+            self.service.load_dlq(topic, self.topic_generation)
+        self._update_tab_labels()
 
     def redraw_history(self) -> None:
         """Redraw the rates and sparklines of the open topic from :attr:`history` (after it was filled by hand:

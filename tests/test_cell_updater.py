@@ -110,3 +110,32 @@ async def test_rows_far_from_the_screen_wait_until_it_scrolls_near(monkeypatch):
             await pilot.pause()
         assert table.get_cell("150", "n").plain == "150 new"
         assert table.get_cell("150", "note").plain == "set by hand", "the waiting cells did not undo set_cell"
+
+
+@pilot_test
+async def test_one_cell_set_repaints_its_row_only():
+    app = TallTableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table = app.query_one(_cells.OneRepaintTable)
+        cells = CellUpdater(table, ["n", "note"])
+        cells.rebuild([(str(i), [Text(str(i)), Text("")]) for i in range(30)])
+        for _ in range(3):
+            await pilot.pause()
+        drawn: list[int] = []
+        render_line = table.render_line
+
+        def recorded(y: int):
+            drawn.append(y)
+            return render_line(y)
+
+        table.render_line = recorded
+        cells.set_cell("3", "note", Text("yes"))
+        for _ in range(3):
+            await pilot.pause()
+        assert drawn == [4], "the row of the cell (line 4, under the header), and nothing else"
+        assert "yes" in table.render_line(4).text
+        drawn.clear()
+        cells.update([(str(i), [Text(f"{i} new"), Text("")]) for i in range(30)])
+        for _ in range(3):
+            await pilot.pause()
+        assert len(drawn) == table.size.height, "a batch repaints the table once, whole"

@@ -18,7 +18,7 @@ from contextlib import contextmanager, nullcontext
 from rich.text import Text
 from textual.geometry import Region
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 from typing_extensions import Self
 
 BATCH = 150
@@ -55,11 +55,33 @@ class OneRepaintTable(DataTable[Text]):
         if self.rows_shown is not None:
             self.rows_shown()
 
+    _updating_row: RowKey | None = None
+
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Text, *,
+                    update_width: bool = False) -> None:
+        """As DataTable's, but one cell changed outside a batch repaints its row only, not the whole table
+        (the partitions pane's "reading" cell follows every move of the stream's cursor)."""
+        if self._repaint_held or update_width:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+            return
+        self._updating_row = RowKey(row_key) if isinstance(row_key, str) else row_key
+        try:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+        finally:
+            self._updating_row = None
+
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Self:
-        """As DataTable's; a plain whole-table repaint asked while a batch runs is done once at its end."""
-        if self._repaint_held and not regions and repaint and not layout and not recompose:
+        """As DataTable's; a plain whole-table repaint asked while a batch runs is done once at its end, and
+        one asked by :meth:`update_cell` for a single cell repaints that cell's row."""
+        plain = not regions and repaint and not layout and not recompose
+        if self._repaint_held and plain:
             self._repaint_wanted = True
+            return self
+        row_key, self._updating_row = self._updating_row, None
+        row_index = self._row_locations.get(row_key) if row_key is not None and plain else None
+        if row_index is not None:
+            self.refresh_row(row_index)
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
