@@ -139,3 +139,38 @@ async def test_one_cell_set_repaints_its_row_only():
         for _ in range(3):
             await pilot.pause()
         assert len(drawn) == table.size.height, "a batch repaints the table once, whole"
+
+
+class PartitionsApp(App[None]):
+    def compose(self) -> ComposeResult:
+        from flytui.widgets.partitions import PartitionsPane
+
+        yield PartitionsPane(id="partitions")
+
+
+@pilot_test
+async def test_the_reading_mark_sets_only_the_cells_it_changes():
+    from flytui.model import PartitionInfo
+    from flytui.widgets.partitions import PartitionsPane
+
+    app = PartitionsApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(PartitionsPane)
+        pane.set_partitions("orders", [PartitionInfo("orders", p, 0, 100) for p in range(64)])
+        pane.set_reading({3: "▶ 10"})
+        await pilot.pause()
+        updated: list[tuple[str, str]] = []
+        update_cell = pane.update_cell
+
+        def recorded(row_key, column_key, value, **kwargs):
+            updated.append((str(row_key), value.plain))
+            return update_cell(row_key, column_key, value, **kwargs)
+
+        pane.update_cell = recorded
+        pane.set_reading({3: "▶ 11"})
+        assert updated == [("3", "▶ 11")], "one partition's mark moved: one cell"
+        updated.clear()
+        pane.set_reading({5: "▶ 0"})
+        assert sorted(updated) == [("3", ""), ("5", "▶ 0")]
+        await pilot.pause()
+        assert pane.get_cell("5", "reading").plain == "▶ 0" and pane.get_cell("3", "reading").plain == ""

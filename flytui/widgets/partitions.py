@@ -104,9 +104,11 @@ class PartitionsPane(StaleSubtitle, FastTextCells, OneRepaintTable):
 
     def set_reading(self, reading: dict[int, str]) -> None:
         """Show where the stream reads (``{partition: text}``; empty text for partitions not read)."""
-        self.reading = dict(reading)
-        for p in self.partitions:
-            self._cells.set_cell(str(p), "reading", Text(self.reading.get(p, ""), "bold cyan"))
+        before, self.reading = self.reading, dict(reading)
+        for p in self.partitions:  # the rows show ``before``: set the marks that changed (this follows every key)
+            text = self.reading.get(p, "")
+            if text != before.get(p, ""):
+                self._cells.set_cell(str(p), "reading", Text(text, "bold cyan"))
 
     def _row(self, p: PartitionInfo) -> list[Text]:
         """The row's cells; a cell whose data did not change is the same object as last time (the cell updater
