@@ -43,16 +43,23 @@ class FastTextCells(DataTable[Any]):
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
-        if row_index < 0 or column_index < 0 or self.cell_padding * 2 >= width or self.fixed_rows or self.fixed_columns:
+        header = row_index == -1
+        if row_index < -1 or column_index < 0 or self.cell_padding * 2 >= width or self.fixed_rows or self.fixed_columns:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        row = self.rows.get(row_key) if row_key is not None else None
-        cell = self._data.get(row_key, {}).get(column_key) if row_key is not None and column_key is not None else None
-        if not isinstance(cell, Text) or row is None or row.height != 1:
+        cell: object
+        if header:  # the column labels
+            column = self.columns.get(column_key) if column_key is not None else None
+            cell, height = (column.label if column is not None else None), self.header_height
+        else:
+            row_key = self._row_locations.get_key(row_index)
+            row = self.rows.get(row_key) if row_key is not None else None
+            cell = self._data.get(row_key, {}).get(column_key) if row_key is not None and column_key is not None else None
+            height = row.height if row is not None else 0
+        if not isinstance(cell, Text) or height != 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            header, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
         key: CellKey = (id(cell), row_index, column_index, width, base_style, component_style, post_style,
                         self.cell_padding)
