@@ -11,6 +11,9 @@ follows the cursor, as the real app does.
    moment the key is sent, until the stream's action ran ("handled") and until the stream was next painted
    ("painted"). Targets: p99 < 100 ms. Also reported: the records/s actually delivered and the cost of one
    ``append_live`` call.
+Garbage collection is set up as ``FlyTUIApp`` sets it up (``gc.freeze()`` once mounted, full passes while
+no key is pressed: ``flytui.gc_policy``); ``--gc python`` measures with Python's defaults instead.
+
 2. Memory: 1,000,000 records more are streamed through the view in 2,000-record batches (following), then
    VmRSS and VmHWM are read from /proc/self/status. Target: RSS < 300 MB.
 
@@ -35,6 +38,7 @@ from textual import events  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import Horizontal  # noqa: E402
 
+from flytui.gc_policy import IdleCollector  # noqa: E402
 from flytui.widgets.message_stream import MessageStream  # noqa: E402
 from flytui.widgets.record_detail import RecordDetail  # noqa: E402
 from pyflymq.models import Message  # noqa: E402
@@ -65,6 +69,13 @@ class BenchApp(App):
             yield MessageStream(id="stream")
             if self.with_detail:
                 yield RecordDetail(id="detail")
+
+    collector: IdleCollector | None = None
+
+    def on_key(self) -> None:
+        """Tell the collector a key came, as FlyTUIApp does."""
+        if self.collector is not None:
+            self.collector.user_active()
 
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
         """The detail follows the cursor, as in the app."""
@@ -164,8 +175,12 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
         stream.focus()
         stream.set_tail(TOPIC, [0, 1, 2])
         await pilot.pause(0.1)
-        if args.gc_freeze:
-            gc.freeze()  # what an app can do once mounted: start-up objects leave the collector's scans
+        if args.gc in ("app", "freeze"):
+            gc.freeze()  # what the app does once mounted: start-up objects leave the collector's scans
+        if args.gc == "app":  # and its full passes run while no key is pressed (flytui.gc_policy)
+            app.collector = IdleCollector()
+            app.collector.install()
+            app.set_interval(1.0, app.collector.tick)
         gc_pauses = GcPauses()
         base_rss, _ = rss_mb()
 
@@ -215,7 +230,8 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
                      f"{len(frames) / args.seconds:.0f} frames/s, {layouts[0]} full layouts"))
         rows.append(("UI thread CPU while tailing", f"{ui_cpu:.0%}", "of one core"))
         rows.append(("full GC (gen 2) pauses: count, max (ms)", gc_pauses.summary(),
-                     "gc.freeze() at start" if args.gc_freeze else "without gc.freeze()"))
+                     {"app": "collector as in the app (gc.freeze, full passes when idle)",
+                      "freeze": "gc.freeze() at start", "python": "Python's defaults"}[args.gc]))
         gc_pauses.close()
 
         # 2. a million records through the view
@@ -260,7 +276,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20_000, help="live records per second")
     parser.add_argument("--total", type=int, default=1_000_000, help="records streamed for the memory figure")
     parser.add_argument("--no-detail", action="store_true", help="without the RecordDetail pane")
-    parser.add_argument("--gc-freeze", action="store_true", help="call gc.freeze() once the app is mounted")
+    parser.add_argument("--gc", choices=("app", "freeze", "python"), default="app",
+                        help="garbage collection: as FlyTUIApp sets it up (default), gc.freeze() only, or Python's "
+                             "defaults")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
     report(asyncio.run(run(args)), args.json)
