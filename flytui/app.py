@@ -23,13 +23,14 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from pyflymq.models import Message as Record
 
@@ -783,12 +784,26 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
     def _update_tab_labels(self) -> None:
         groups = len(self.groups.groups) if self.topic else 0
         lag = sum(g.total_lag for g in self.groups.groups) if self.topic else 0
-        self.bottom.get_tab("tab-groups").label = Text.assemble(
-            "Consumer groups ", (f"{groups}", "bold"), (f" · lag {lag:,}" if groups else "", "dim"))
+        self._set_tab_label("tab-groups", Text.assemble(
+            "Consumer groups ", (f"{groups}", "bold"), (f" · lag {lag:,}" if groups else "", "dim")))
         count = len(self.dlq_records)
         label = Text("Dead letters ")
         label.append(str(count), "bold white on red" if count else "dim")
-        self.bottom.get_tab("tab-dlq").label = label
+        self._set_tab_label("tab-dlq", label)
+
+    def _set_tab_label(self, pane_id: str, label: Text) -> None:
+        """Relabel a bottom tab. Textual lays the whole screen out again for every new label (30-90 ms on a
+        big cluster, each refresh, as the lag moves); a label as wide as the old one is repainted in place."""
+        tab = self.bottom.get_tab(pane_id)
+        new = Content.from_rich_text(label)
+        old = tab.label
+        if new == old:
+            return
+        if new.cell_length == old.cell_length and hasattr(tab, "_label"):
+            tab._label = new
+            Static.update(tab, new, layout=False)  # ContentTab.update would also move the underline: no need
+            return
+        tab.label = label
 
     # ------------------------------------------------------------------ the stream
 
