@@ -204,3 +204,39 @@ async def test_a_kept_dialog_is_styled_as_a_new_one_also_after_a_theme_change(fl
         assert looks["textual-dark"] != looks["textual-light"], "the theme change shows"
         await wait_idle(pilot, app)
     app.service.close()
+
+
+@pytest.mark.parametrize("key, name, meddle", [
+    ("c", "CommitTargetScreen", ["down", "down", "down", "enter", "ctrl+a", "tab"]),
+    ("s", "SeekScreen", [*"bogus", "ctrl+a", "tab"]),
+    ("p", "ProduceScreen", ["shift+tab", "shift+tab", *"left-over", "tab"]),
+    ("X", "OffsetsExportScreen", ["shift+tab", *"other-group", "tab", "tab", "space"]),
+    ("question_mark", "HelpScreen", ["pagedown", "pagedown"]),
+    ("slash", "FilterScreen", [*"needle"]),
+    ("T", "TailBacklogScreen", [*"7"]),
+    ("x", "ExportScreen", [*"-extra", "tab", "space", "tab", "down", "space"]),
+])
+@pilot_test
+async def test_every_kept_dialog_is_styled_as_a_new_one(flymq, key, name, meddle):
+    topic, client = seed(flymq, partitions=2, per_partition=10, prefix="looks")
+    client.commit_offset(topic, "billing", 0, 2)
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, key, name)
+        kept_dialog = app.screen
+        await pilot.press(*meddle)
+        await pilot.pause(0.05)
+        await close_dialog(pilot, app)
+        await open_dialog(pilot, app, key, name)
+        assert app.screen is kept_dialog
+        kept = await settled_look(pilot, app)
+        await close_dialog(pilot, app)
+        app.dialogs = KeptDialogs(app)
+        await open_dialog(pilot, app, key, name)
+        new = await settled_look(pilot, app)
+        await close_dialog(pilot, app)
+        for y, (mine, theirs) in enumerate(zip(kept, new, strict=True)):
+            assert mine == theirs, f"line {y} of the kept dialog differs from a new one's"
+        await wait_idle(pilot, app)
+    app.service.close()

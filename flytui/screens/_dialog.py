@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -56,7 +56,7 @@ class Dialog(ModalScreen[ResultT]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "on_mount" in cls.__dict__:
-            cls.on_mount = _quiet_at_shutdown(cls.__dict__["on_mount"])  # type: ignore[attr-defined]
+            cls.on_mount = _quiet_at_shutdown(cls.__dict__["on_mount"])  # type: ignore[method-assign]
 
     CANCEL_RESULT: ClassVar[object] = None
 
@@ -136,6 +136,24 @@ class Dialog(ModalScreen[ResultT]):
         return Vertical(id=id, classes="dialog-box -danger" if danger else "dialog-box")
 
     _flytui_dismissed: bool = False
+    _flytui_styled_at: int | None = None
+    """The app's CSS generation (Textual's ``_css_update_count``) the dialog's styles were computed under."""
+
+    def on_mount(self) -> None:
+        """Note the CSS generation mounting styled the dialog under."""
+        self._flytui_styled_at = getattr(self.app, "_css_update_count", None)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """A kept dialog shown again under the same CSS (no theme change since) restyles only its radio sets,
+        not every widget as Textual does on each showing (20-40 ms): the rest were styled as they are now when
+        the refill changed them. The radio buttons' look depends on the set's state in a way the refill leaves
+        stale, so those are styled again."""
+        generation = getattr(self.app, "_css_update_count", None)
+        if event.refresh_styles and generation is not None and generation == self._flytui_styled_at:
+            event.refresh_styles = False
+            for radio_set in self.query(RadioSet):
+                radio_set.update_node_styles(animate=False)
+        self._flytui_styled_at = generation
 
     def configure(self, *args: Any, **kwargs: Any) -> None:
         """Take the arguments of a new opening (those of ``__init__``). Only kept dialogs define it."""
@@ -163,6 +181,11 @@ class Dialog(ModalScreen[ResultT]):
             # the highlight where the last opening left it, and enter would choose that button.
             radio_set._selected = None
             radio_set.action_next_button()
+        focused = self.focused
+        if isinstance(focused, Input) and focused.select_on_focus:
+            # A new dialog's field has its text selected when it takes the focus, so typing replaces it; a kept
+            # field that kept the focus gets no new focus event, and typing went in beside the old text.
+            focused.select_all()
 
     def close_with(self, result: object) -> None:
         """Dismiss with ``result``, once: a second key press in the same frame cannot pop another screen."""
