@@ -240,3 +240,20 @@ async def test_every_kept_dialog_is_styled_as_a_new_one(flymq, key, name, meddle
             assert mine == theirs, f"line {y} of the kept dialog differs from a new one's"
         await wait_idle(pilot, app)
     app.service.close()
+
+
+@pilot_test
+async def test_typing_into_a_reopened_dialog_replaces_its_value_as_in_a_new_one(flymq):
+    topic, client = seed(flymq, partitions=2, per_partition=10, prefix="typed")
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await open_dialog(pilot, app, "T", "TailBacklogScreen")
+        await pilot.press("7")
+        await close_dialog(pilot, app)
+        await open_dialog(pilot, app, "T", "TailBacklogScreen")
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.screen.query_one(Input).value == "5", what="the typed 5 replaced 100")
+        await close_dialog(pilot, app)
+        await wait_idle(pilot, app)
+    app.service.close()
