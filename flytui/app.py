@@ -75,6 +75,11 @@ from .widgets.topics import TopicList, TopicsPane
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
 NOTIFY_LIMIT = 600
 """Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
+WARM_AFTER_FIRST_PAGE = 0.3
+"""Seconds after the first page of records reached the stream when the dialogs' styles are read (earlier, that
+work delayed the first screen's records)."""
+WARM_WITHOUT_PAGE = 1.5
+"""Seconds after the first overview when they are read if no page of records comes (no topic open, empty)."""
 
 
 class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions, DeadLetterActions, TailActions,
@@ -187,6 +192,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._retry_timer: Timer | None = None
         self._export_cancel = None
         self._first_overview = True
+        self._warm_timer: Timer | None = None
+        """Reads the dialogs' styles once the first screen is drawn (None once it is set for good)."""
         self._reload_after_node_change = False
         self.offset_history = OffsetHistory()
         self.dialogs = KeptDialogs(self)
@@ -389,6 +396,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         build the dialogs ahead, one at a time while no key is pressed."""
         from .style_warmup import warm_dialog_styles
 
+        self._warm_timer = None
         warm_dialog_styles(self)
         self._dialogs_ahead = self._dialogs_to_build()
         self._build_timer = self.set_interval(0.1, self._build_next_dialog, name="build-dialogs")
@@ -636,7 +644,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                 if self.preferred_group:
                     self.seek_group_at_start(self.preferred_group)
             self.ready = True
-            self.set_timer(0.3, self._warm_dialog_styles)
+            self._warm_timer = self.set_timer(WARM_WITHOUT_PAGE, self._warm_dialog_styles)
             return
         if self.topic:
             info = overview.topic(self.topic)
@@ -790,6 +798,10 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             return
         self.stream.add_page(event.generation, event.partition, event.offset, event.records,
                              next_offset=event.next_offset)
+        if self._warm_timer is not None:  # the first page: the dialogs' styles are read once it is drawn
+            self._warm_timer.stop()
+            self._warm_timer = None
+            self.set_timer(WARM_AFTER_FIRST_PAGE, self._warm_dialog_styles)
 
     @while_running
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:

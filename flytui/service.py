@@ -29,6 +29,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from textual.dom import DOMNode
@@ -285,12 +286,17 @@ class FlyService:
         self.fresh_topics: frozenset[str] | None = None
         """The topics whose watermarks the last :meth:`overview_sync` read (None: every topic)."""
         self.closed = False
+        self._first_pass: Future[Overview] | None = None
+        """The refresh pass :meth:`start_first_refresh` reads, until the app's first :meth:`refresh` takes it."""
 
     # ----------------------------------------------------------------- lifecycle
 
     def attach(self, app: DOMNode) -> None:
-        """Bind the service to the app whose workers run the calls and which receives the messages."""
+        """Bind the service to the app whose workers run the calls and which receives the messages (and tell
+        it the connection state, if a call made before it was attached changed it)."""
         self._app = app
+        if self.state != "connecting":
+            self._post(ConnectionChanged(self.state, self.reason))
 
     def close(self) -> None:
         """Stop the tail and close every client (idempotent)."""
@@ -466,31 +472,77 @@ class FlyService:
         return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node,
                         known_nodes=known_nodes)
 
+    def _refresh_pass(self, focus: tuple[str, ...]) -> Overview:
+        """One refresh pass (blocking): the overview, the focus topics' group lags, and the pass recorded in
+        :attr:`history` and drawn into :attr:`pictures`."""
+        overview = self.overview_sync("refresh", focus)
+        for topic in focus:
+            overview.group_lags(topic)  # computed here, not on the UI thread
+        if self.history is not None:
+            self.history.record(overview, self.fresh_topics)
+        if self.pictures is not None:
+            self.pictures.prepare(overview, focus)  # drawn here, not on the UI thread
+        return overview
+
+    def start_first_refresh(self) -> None:
+        """Read the app's first refresh pass now, in a thread of its own, before the app runs (the app's first
+        :meth:`refresh` then hands this pass over instead of reading one).
+
+        Read by the app's worker, the first pass would share the interpreter with the app's first layout
+        and paints and take over ten times as long; read here, before them, the first screen is drawn with
+        its topics. :meth:`wait_first_refresh` waits for it a bounded time."""
+        first: Future[Overview] = Future()
+
+        def read() -> None:
+            try:
+                first.set_result(self._refresh_pass(()))
+            except BaseException as exc:  # noqa: BLE001 - the app's first refresh reads again and reports it
+                first.set_exception(exc)
+
+        self._first_pass = first
+        threading.Thread(target=read, name="flytui-first-refresh", daemon=True).start()
+
+    def wait_first_refresh(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the pass :meth:`start_first_refresh` reads; True once it is in."""
+        first = self._first_pass
+        if first is None:
+            return False
+        try:
+            first.exception(timeout)
+        except TimeoutError:
+            return False
+        return True
+
     def refresh(self, focus: Iterable[str] = ()) -> None:
         """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.
 
-        ``focus``: topics whose watermarks must be fresh (see :meth:`overview_sync`).
+        ``focus``: topics whose watermarks must be fresh (see :meth:`overview_sync`). The first call hands
+        over the pass :meth:`start_first_refresh` read, if there is one: at once if it is in and succeeded.
         """
         if not self._refreshing.acquire(blocking=False):
             return
         focus = tuple(focus)
-
-        def read() -> Overview:
-            try:
-                overview = self.overview_sync("refresh", focus)
-                for topic in focus:
-                    overview.group_lags(topic)  # computed here, not on the UI thread
-                if self.history is not None:
-                    self.history.record(overview, self.fresh_topics)
-                if self.pictures is not None:
-                    self.pictures.prepare(overview, focus)  # drawn here, not on the UI thread
-            finally:
-                self._refreshing.release()
-            return overview
+        first, self._first_pass = self._first_pass, None
 
         def done(overview: Overview) -> Message:
             self.refreshed_at = time.monotonic()
             return OverviewLoaded(overview)
+
+        if first is not None and first.done() and first.exception() is None:
+            self._refreshing.release()
+            self._post(done(first.result()))
+            return
+
+        def read() -> Overview:
+            try:
+                if first is not None:
+                    try:
+                        return first.result()
+                    except Exception:  # noqa: BLE001 - read again: that read's error is the one reported
+                        pass
+                return self._refresh_pass(focus)
+            finally:
+                self._refreshing.release()
 
         def failed(error: str) -> None:  # reported through the connection state
             if self.state == "connected":
