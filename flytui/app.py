@@ -230,6 +230,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
 
     def on_mount(self) -> None:
         """Start the service and the background refresh."""
+        self._set_size_classes()
         self.service.attach(self)
         # The UI's own objects live as long as the app: keeping them out of the collector's full passes
         # removes 50-80 ms pauses while the live tail allocates (benchmarks/bench_stream.py).
@@ -246,6 +247,17 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._refresh()
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self._tick, name="refresh")
+
+    def _set_size_classes(self) -> None:
+        """Give the screen its breakpoint classes (``-wide``, ``-tall``) for the terminal's size before its
+        first layout: Textual adds them at its first resize, after that layout, and then styles and lays out
+        every widget again. Not styled here: the screen's first resume styles every widget, with these."""
+        width, height = self.size
+        classes: dict[str, bool] = {}
+        for extent, breakpoints in ((width, self.HORIZONTAL_BREAKPOINTS), (height, self.VERTICAL_BREAKPOINTS)):
+            reached = [name for limit, name in sorted(breakpoints or []) if extent >= limit]
+            classes.update({name: bool(reached) and name == reached[-1] for _, name in breakpoints or []})
+        self.screen.update_classes(classes, update=False)
 
     def on_unmount(self) -> None:
         """Stop the tail and a running search."""

@@ -8,9 +8,13 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import flytui.app
+from flytui.app import FlyTUIApp
+from flytui.service import ConnectionSettings, FlyService
 from flytui.widgets.key_footer import KeyFooter
 from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
 
@@ -118,4 +122,27 @@ async def test_bindings_changes_repaint_the_footer_line_and_mount_nothing(flymq)
         assert {"q", "question_mark", "s"} <= {entry.key for entry in footer.entries}
         shown = screen_text(app).splitlines()[-1]
         assert "Quit" in shown and "Help" in shown and "Seek" in shown
+    app.service.close()
+
+
+@pytest.mark.parametrize(("size", "expected"), [((160, 45), {"-wide", "-tall"}), ((100, 30), {"-narrow", "-short"})])
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pilot_test
+async def test_the_screen_has_its_size_classes_before_its_first_layout(flymq, size, expected):
+    # Without them at mount, Textual adds them at its first resize and styles and lays out every widget again.
+    at_mount: list[set[str]] = []
+
+    class RecordingApp(FlyTUIApp):
+        CSS_PATH = str(Path(flytui.app.__file__).with_name("flytui.tcss"))  # (relative: to this file)
+
+        def on_mount(self) -> None:
+            super().on_mount()
+            at_mount.append(set(self.screen.classes) & {"-wide", "-narrow", "-tall", "-short"})
+
+    app = RecordingApp(FlyService(ConnectionSettings(flymq.address, timeout_ms=3000)), refresh=0)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: at_mount, what="the app mounted")
+        assert at_mount == [expected]
+        await wait_idle(pilot, app)
+        assert set(app.screen.classes) & {"-wide", "-narrow", "-tall", "-short"} == expected
     app.service.close()
