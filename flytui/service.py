@@ -29,7 +29,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from textual.dom import DOMNode
@@ -505,13 +505,7 @@ class FlyService:
     def wait_first_refresh(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the pass :meth:`start_first_refresh` reads; True once it is in."""
         first = self._first_pass
-        if first is None:
-            return False
-        try:
-            first.exception(timeout)
-        except TimeoutError:
-            return False
-        return True
+        return first is not None and not wait([first], timeout).not_done
 
     def refresh(self, focus: Iterable[str] = ()) -> None:
         """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.
