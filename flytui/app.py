@@ -650,7 +650,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                 target = None
             chosen = target is not None
             if target is None and self.auto_open:
-                target = next((t.name for t in overview.topics if not t.internal and not t.is_dlq), None)
+                first = overview.first_topic()
+                target = first.name if first is not None else None
             if target:
                 self.open_topic(target, focus=chosen)
                 if self.preferred_group:
@@ -743,9 +744,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.load_topic_schema()
         if was_tailing:
             self.start_tail()
-        elif info.partitions:
-            first = next((p.partition for p in info.partitions if p.count), info.partitions[0].partition)
-            self.browse(first)
+        elif info.first_partition is not None:
+            self.browse(info.first_partition.partition)
         else:
             self.stream.clear()
         if focus:
@@ -770,8 +770,12 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             self.seek_all_on(partition)  # resolved against this partition's range now; browses when done
             return
         start = mark.low if start_offset is None else start_offset
-        self.stream.set_browse(self.topic, partition, mark.low, mark.high, start,
-                               filter_text=self.stream_filter)
+        generation = self.stream.set_browse(self.topic, partition, mark.low, mark.high, start,
+                                            filter_text=self.stream_filter)
+        first_page = None if self.stream_filter else self.service.take_first_page(self.topic, partition, start)
+        if first_page is not None:  # read before the app ran: the first layout shows its records and detail
+            self.stream.add_page(generation, partition, start, first_page[0], next_offset=first_page[1])
+            self._show_stream_record(self.stream.selected_record)
         self._update_reading()
         self._sync_bindings()
 
@@ -819,9 +823,13 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
         """Show the record under the cursor in the detail pane."""
         event.stop()
+        self._show_stream_record(event.record)
+
+    def _show_stream_record(self, record: Record | None) -> None:
+        """Show ``record``, the one under the stream's cursor, in the detail pane and the partitions' reading."""
         if self.detail_source == "stream":
-            self.detail.show_record(event.record)
-        self._update_reading(event.record)
+            self.detail.show_record(record)
+        self._update_reading(record)
         self._sync_bindings()
 
     def _selected_record(self, stored: bool = False) -> Record | None:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .model import ConnectionSettings
 
 EXIT_USAGE = 2
+FIRST_PAGE = 200
+"""Records of the first partition read before the app runs (with the first refresh pass): a screenful."""
 FIRST_REFRESH_WAIT = 0.3
 """Seconds the UI waits at most for the first refresh pass before it starts (a slow server's pass goes on
 meanwhile, and the app shows it when it is in)."""
@@ -351,8 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     topic = args.topic or ("orders" if demo is not None else None)
     app = FlyTUIApp(service, server_label=server_label, demo=demo is not None, topic=topic,
                     group=args.group, refresh=args.refresh)
-    # The first refresh pass, read before the app runs: the first screen is drawn with its topics.
-    service.start_first_refresh()
+    # The first refresh pass and the first records, read before the app runs: the first screen is drawn with them.
+    service.start_first_refresh(topic, FIRST_PAGE)
     service.wait_first_refresh(FIRST_REFRESH_WAIT)
     try:
         app.run()

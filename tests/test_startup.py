@@ -146,3 +146,46 @@ async def test_the_screen_has_its_size_classes_before_its_first_layout(flymq, si
         await wait_idle(pilot, app)
         assert set(app.screen.classes) & {"-wide", "-narrow", "-tall", "-short"} == expected
     app.service.close()
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pilot_test
+async def test_the_first_records_and_dead_letters_read_before_the_app_runs_are_handed_to_it(flymq):
+    client = flymq.client()
+    topic = flymq.topic()
+    dlq = f"{topic}.dlq"
+    client.create_topic(topic, 1)
+    client.create_topic(dlq, 1)
+    for i in range(5):
+        client.produce(topic, f"value-{i}".encode(), key=f"key-{i}".encode())
+    for i in range(2):
+        client.produce(dlq, f"dead letter {i}".encode())
+    fetched: list[tuple[int, int]] = []
+
+    class CountingService(FlyService):
+        """Notes every read of the topic's records (the reads still go to the broker)."""
+
+        def fetch_page_sync(self, topic_name, partition, offset, count, filter=None, role="browse"):
+            if topic_name == topic:
+                fetched.append((partition, offset))
+            return super().fetch_page_sync(topic_name, partition, offset, count, filter, role)
+
+    service = CountingService(ConnectionSettings(flymq.address, timeout_ms=3000))
+    app = FlyTUIApp(service, server_label="flymq-test:9092", topic=topic, refresh=0)
+    service.start_first_refresh(topic, 50)
+    assert service.wait_first_refresh(30)
+    assert fetched == [(0, 0)]
+    client.produce(dlq, b"dead letter read after the first screen's")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await wait_idle(pilot, app)
+        assert fetched == [(0, 0)], "the app read the first records again"
+        record = app.stream.selected_record
+        assert record is not None and (record.offset, record.value) == (0, b"value-0")
+        shown = screen_text(app)
+        assert "value-4" in shown and "Dead letters 2" in shown
+        assert "Key mode" in shown  # the detail pane shows the selected record
+        app.action_refresh_now()
+        await wait_for(pilot, lambda: "Dead letters 3" in screen_text(app), what="the dead letters read anew")
+        await wait_idle(pilot, app)
+    service.close()
