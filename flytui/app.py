@@ -76,6 +76,11 @@ from .widgets.topics import TopicList, TopicsPane
 PANES = ("topic-list", "partitions", "stream", "detail", "bottom")
 NOTIFY_LIMIT = 600
 """Characters of a toast's message shown at most (a 10 kB topic name must not fill the screen)."""
+WARM_AFTER_FIRST_PAGE = 0.3
+"""Seconds after the first page of records reached the stream when the dialogs' styles are read (earlier, that
+work delayed the first screen's records)."""
+WARM_WITHOUT_PAGE = 1.5
+"""Seconds after the first overview when they are read if no page of records comes (no topic open, empty)."""
 
 
 class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions, DeadLetterActions, TailActions,
@@ -188,6 +193,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._retry_timer: Timer | None = None
         self._export_cancel = None
         self._first_overview = True
+        self._warm_timer: Timer | None = None
+        """Reads the dialogs' styles once the first screen is drawn (None once it is set for good)."""
         self._reload_after_node_change = False
         self.offset_history = OffsetHistory()
         self.dialogs = KeptDialogs(self)
@@ -224,6 +231,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
 
     def on_mount(self) -> None:
         """Start the service and the background refresh."""
+        self._set_size_classes()
         self.service.attach(self)
         # The UI's own objects live as long as the app: keeping them out of the collector's full passes
         # removes 50-80 ms pauses while the live tail allocates (benchmarks/bench_stream.py).
@@ -240,6 +248,17 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self._refresh()
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self._tick, name="refresh")
+
+    def _set_size_classes(self) -> None:
+        """Give the screen its breakpoint classes (``-wide``, ``-tall``) for the terminal's size before its
+        first layout: Textual adds them at its first resize, after that layout, and then styles and lays out
+        every widget again. Not styled here: the screen's first resume styles every widget, with these."""
+        width, height = self.size
+        classes: dict[str, bool] = {}
+        for extent, breakpoints in ((width, self.HORIZONTAL_BREAKPOINTS), (height, self.VERTICAL_BREAKPOINTS)):
+            reached = [name for limit, name in sorted(breakpoints or []) if extent >= limit]
+            classes.update({name: bool(reached) and name == reached[-1] for _, name in breakpoints or []})
+        self.screen.update_classes(classes, update=False)
 
     def on_unmount(self) -> None:
         """Stop the tail and a running search."""
@@ -390,6 +409,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         build the dialogs ahead, one at a time while no key is pressed."""
         from .style_warmup import warm_dialog_styles
 
+        self._warm_timer = None
         warm_dialog_styles(self)
         self._dialogs_ahead = self._dialogs_to_build()
         self._build_timer = self.set_interval(0.1, self._build_next_dialog, name="build-dialogs")
@@ -631,13 +651,14 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
                 target = None
             chosen = target is not None
             if target is None and self.auto_open:
-                target = next((t.name for t in overview.topics if not t.internal and not t.is_dlq), None)
+                first = overview.first_topic()
+                target = first.name if first is not None else None
             if target:
                 self.open_topic(target, focus=chosen)
                 if self.preferred_group:
                     self.seek_group_at_start(self.preferred_group)
             self.ready = True
-            self.set_timer(0.3, self._warm_dialog_styles)
+            self._warm_timer = self.set_timer(WARM_WITHOUT_PAGE, self._warm_dialog_styles)
             return
         if self.topic:
             info = overview.topic(self.topic)
@@ -739,9 +760,8 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.load_topic_schema()
         if was_tailing:
             self.start_tail()
-        elif info.partitions:
-            first = next((p.partition for p in info.partitions if p.count), info.partitions[0].partition)
-            self.browse(first)
+        elif info.first_partition is not None:
+            self.browse(info.first_partition.partition)
         else:
             self.stream.clear()
         if focus:
@@ -766,8 +786,12 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             self.seek_all_on(partition)  # resolved against this partition's range now; browses when done
             return
         start = mark.low if start_offset is None else start_offset
-        self.stream.set_browse(self.topic, partition, mark.low, mark.high, start,
-                               filter_text=self.stream_filter)
+        generation = self.stream.set_browse(self.topic, partition, mark.low, mark.high, start,
+                                            filter_text=self.stream_filter)
+        first_page = None if self.stream_filter else self.service.take_first_page(self.topic, partition, start)
+        if first_page is not None:  # read before the app ran: the first layout shows its records and detail
+            self.stream.add_page(generation, partition, start, first_page[0], next_offset=first_page[1])
+            self._show_stream_record(self.stream.selected_record)
         self._update_reading()
         self._sync_bindings()
 
@@ -820,14 +844,22 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             return
         self.stream.add_page(event.generation, event.partition, event.offset, event.records,
                              next_offset=event.next_offset)
+        if self._warm_timer is not None:  # the first page: the dialogs' styles are read once it is drawn
+            self._warm_timer.stop()
+            self._warm_timer = None
+            self.set_timer(WARM_AFTER_FIRST_PAGE, self._warm_dialog_styles)
 
     @while_running
     def on_message_stream_record_highlighted(self, event: MessageStream.RecordHighlighted) -> None:
         """Show the record under the cursor in the detail pane."""
         event.stop()
+        self._show_stream_record(event.record)
+
+    def _show_stream_record(self, record: Record | None) -> None:
+        """Show ``record``, the one under the stream's cursor, in the detail pane and the partitions' reading."""
         if self.detail_source == "stream":
-            self.detail.show_record(event.record)
-        self._update_reading(event.record)
+            self.detail.show_record(record)
+        self._update_reading(record)
         self._sync_bindings()
 
     def _selected_record(self, stored: bool = False) -> Record | None:

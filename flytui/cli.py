@@ -4,6 +4,10 @@ Before the UI starts, flytui connects once with a short timeout. An unreachable 
 server that does not speak FlyMQ, or a rejected login prints one plain paragraph on stderr saying what to
 try, and exits with status 2 (never a traceback). Once running, a lost connection is shown in the header
 and retried in the background.
+
+``flytui --demo`` starts its broker process before anything heavy is imported (pyflymq, Textual, the app),
+so that the demo data is made on the other core while this process imports: the imports at the top of this
+module are the standard library's only.
 """
 
 from __future__ import annotations
@@ -14,18 +18,8 @@ import os
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from pyflymq.errors import (
-    AuthDisabledWarning,
-    AuthenticationError,
-    AuthError,
-    FlyMQConnectionError,
-    FlyMQError,
-    FlyMQTimeoutError,
-    ProtocolError,
-)
-
-from .model import ConnectionSettings, ServerInfo
 from .profiles import (
     Profile,
     ProfileError,
@@ -35,7 +29,16 @@ from .profiles import (
     profile_password,
 )
 
+if TYPE_CHECKING:
+    from .demo_process import DemoProcess
+    from .model import ConnectionSettings
+
 EXIT_USAGE = 2
+FIRST_PAGE = 200
+"""Records of the first partition read before the app runs (with the first refresh pass): a screenful."""
+FIRST_REFRESH_WAIT = 0.3
+"""Seconds the UI waits at most for the first refresh pass before it starts (a slow server's pass goes on
+meanwhile, and the app shows it when it is in)."""
 
 
 def _version() -> str:
@@ -232,6 +235,8 @@ def apply_profile(args: argparse.Namespace, parser: argparse.ArgumentParser,
 
 def settings_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ConnectionSettings:
     """Connection settings from parsed arguments (asks for the password if told to)."""
+    from .model import ConnectionSettings
+
     password = _password(args, parser)
     if password is not None and not args.user:
         parser.exit(EXIT_USAGE, "flytui: a password was given without --user. Add --user NAME.\n")
@@ -246,6 +251,15 @@ def settings_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 def explain_failure(exc: BaseException, settings: ConnectionSettings) -> str:
     """One paragraph for stderr: what went wrong when connecting, and what to try."""
+    from pyflymq.errors import (
+        AuthenticationError,
+        AuthError,
+        FlyMQConnectionError,
+        FlyMQError,
+        FlyMQTimeoutError,
+        ProtocolError,
+    )
+
     where = settings.first_server
     host = where.rsplit(":", 1)[0]
     servers = settings.servers
@@ -294,15 +308,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     stray = [flag for name, flag in _PRINT_ONLY if getattr(args, name) not in (None, False)]
     if stray:
         parser.exit(EXIT_USAGE, f"flytui: {', '.join(stray)} only apply with --print.\n")
-    from .service import FlyService, probe
-
-    demo = None
+    demo: DemoProcess | None = None
     if args.demo:
         from .demo_process import DemoProcess
 
         demo = DemoProcess()
         try:
-            demo.launch()
+            demo.launch()  # before the heavy imports below: the demo makes its data while they run
             from .app import FlyTUIApp  # noqa: F401 - imported here while the demo process makes its data
 
             address = demo.wait_address()
@@ -310,6 +322,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo.stop()
             print(f"flytui: could not start the built-in demo broker: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    from pyflymq.errors import AuthDisabledWarning
+
+    from .model import ConnectionSettings
+    from .service import FlyService, probe
+
+    if demo is not None:
         settings = ConnectionSettings(servers=address)
         server_label = f"demo broker {address}"
     else:
@@ -335,6 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     topic = args.topic or ("orders" if demo is not None else None)
     app = FlyTUIApp(service, server_label=server_label, demo=demo is not None, topic=topic,
                     group=args.group, refresh=args.refresh)
+    # The first refresh pass and the first records, read before the app runs: the first screen is drawn with them.
+    service.start_first_refresh(topic, FIRST_PAGE)
+    service.wait_first_refresh(FIRST_REFRESH_WAIT)
     try:
         app.run()
     finally:
@@ -344,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return app.return_code or 0
 
 
-__all__ = ["main", "apply_profile", "build_parser", "explain_failure", "settings_from_args", "ServerInfo"]
+__all__ = ["main", "apply_profile", "build_parser", "explain_failure", "settings_from_args"]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -104,6 +104,11 @@ class TopicInfo:
         """True for broker-internal topics (``__`` prefix)."""
         return self.name.startswith("__")
 
+    @property
+    def first_partition(self) -> PartitionInfo | None:
+        """The partition browsed when the topic is opened: the first that holds records, else the first."""
+        return next((p for p in self.partitions if p.count), self.partitions[0] if self.partitions else None)
+
 
 class GroupPartitionLag(NamedTuple):
     """A group's position on one partition. ``committed`` is None when the group never committed there.
@@ -191,6 +196,10 @@ class Overview:
     # (init=False: dataclasses.replace() of an overview starts them empty instead of copying stale ones)
     _by_name: dict[str, TopicInfo] = field(default_factory=dict, init=False, compare=False, repr=False)
     _lags: dict[str, list[GroupLag]] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def first_topic(self) -> TopicInfo | None:
+        """The topic opened when none is asked for: the first that is neither internal nor a dead-letter queue."""
+        return next((t for t in self.topics if not t.internal and not t.is_dlq), None)
 
     def topic(self, name: str) -> TopicInfo | None:
         """The topic called ``name``, or None."""

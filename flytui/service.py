@@ -29,6 +29,8 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, wait
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from textual.dom import DOMNode
@@ -168,6 +170,17 @@ def _filtered_fetch(client: FlyMQClient, topic: str, partition: int, offset: int
     return records, following
 
 
+@dataclass
+class FirstReads:
+    """What :meth:`FlyService.start_first_refresh` read before the app ran."""
+
+    overview: Overview
+    page: tuple[str, int, int, list[Record], int] | None = None
+    """(topic, partition, offset, records, next offset): the first records of the topic opened first."""
+    dlq: tuple[str, list[DLQRecord]] | None = None
+    """(topic, dead letters) of that topic."""
+
+
 class ReadOnlyError(Exception):
     """A write was asked for while flytui runs with ``--read-only``."""
 
@@ -285,12 +298,21 @@ class FlyService:
         self.fresh_topics: frozenset[str] | None = None
         """The topics whose watermarks the last :meth:`overview_sync` read (None: every topic)."""
         self.closed = False
+        self._first_pass: Future[FirstReads] | None = None
+        """What :meth:`start_first_refresh` reads, until the app's first :meth:`refresh` takes it."""
+        self._first_page: tuple[str, int, int, list[Record], int] | None = None
+        """(topic, partition, offset, records, next offset) read before the app ran, for :meth:`take_first_page`."""
+        self._first_dlq: tuple[str, list[DLQRecord]] | None = None
+        """(topic, dead letters) read before the app ran, for the first :meth:`load_dlq` of that topic."""
 
     # ----------------------------------------------------------------- lifecycle
 
     def attach(self, app: DOMNode) -> None:
-        """Bind the service to the app whose workers run the calls and which receives the messages."""
+        """Bind the service to the app whose workers run the calls and which receives the messages (and tell
+        it the connection state, if a call made before it was attached changed it)."""
         self._app = app
+        if self.state != "connecting":
+            self._post(ConnectionChanged(self.state, self.reason))
 
     def close(self) -> None:
         """Stop the tail and close every client (idempotent)."""
@@ -466,31 +488,108 @@ class FlyService:
         return Overview(meta.cluster_id, tuple(topics), groups, time.time(), address=address, node=node,
                         known_nodes=known_nodes)
 
+    def _refresh_pass(self, focus: tuple[str, ...]) -> Overview:
+        """One refresh pass (blocking): the overview, the focus topics' group lags, and the pass recorded in
+        :attr:`history` and drawn into :attr:`pictures`."""
+        overview = self.overview_sync("refresh", focus)
+        for topic in focus:
+            overview.group_lags(topic)  # computed here, not on the UI thread
+        if self.history is not None:
+            self.history.record(overview, self.fresh_topics)
+        if self.pictures is not None:
+            self.pictures.prepare(overview, focus)  # drawn here, not on the UI thread
+        return overview
+
+    def start_first_refresh(self, topic: str | None = None, page: int = 0) -> None:
+        """Read the app's first refresh pass now, in a thread of its own, before the app runs (the app's first
+        :meth:`refresh` then hands this pass over instead of reading one).
+
+        With ``page`` > 0, also read what the first screen shows of the topic the app opens first (``topic``
+        if it exists, else :meth:`Overview.first_topic`): up to ``page`` records of its first partition
+        (:meth:`take_first_page`) and its dead letters (the first :meth:`load_dlq` of the topic).
+
+        Read by the app's workers, these would share the interpreter with the app's first layout and paints
+        and take over ten times as long, and arrive after them; read here, before them, the first screen is
+        drawn with its data. :meth:`wait_first_refresh` waits for them a bounded time."""
+        first: Future[FirstReads] = Future()
+
+        def read() -> None:
+            try:
+                overview = self._refresh_pass(())
+            except BaseException as exc:  # noqa: BLE001 - the app's first refresh reads again and reports it
+                first.set_exception(exc)
+                return
+            reads = FirstReads(overview)
+            if page > 0:
+                try:
+                    self._read_first_topic(reads, topic, page)
+                except Exception:  # noqa: BLE001 - the app reads them itself, and reports what fails
+                    pass
+            first.set_result(reads)
+
+        self._first_pass = first
+        threading.Thread(target=read, name="flytui-first-refresh", daemon=True).start()
+
+    def _read_first_topic(self, reads: FirstReads, topic: str | None, page: int) -> None:
+        overview = reads.overview
+        info = (overview.topic(topic) if topic else None) or overview.first_topic()
+        mark = info.first_partition if info is not None else None
+        if info is None or mark is None:
+            return
+        if mark.count:
+            records, following = self.fetch_page_sync(info.name, mark.partition, mark.low, min(page, mark.count))
+            reads.page = (info.name, mark.partition, mark.low, records, following)
+        if info.is_dlq or info.dlq:
+            reads.dlq = (info.name, self.dlq_sync(info.name))
+
+    def take_first_page(self, topic: str, partition: int, offset: int) -> tuple[list[Record], int] | None:
+        """The records of ``partition`` from ``offset`` read before the app ran, and the offset to go on from,
+        if those are the ones asked for; None otherwise. Handed over once (and only until another is asked)."""
+        first, self._first_page = self._first_page, None
+        if first is None or first[:3] != (topic, partition, offset):
+            return None
+        return first[3], first[4]
+
+    def _hand_over(self, reads: FirstReads) -> Overview:
+        """Keep the page and dead letters read before the app ran for the app's first asks; the overview."""
+        self._first_page, self._first_dlq = reads.page, reads.dlq
+        return reads.overview
+
+    def wait_first_refresh(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the pass :meth:`start_first_refresh` reads; True once it is in."""
+        first = self._first_pass
+        return first is not None and not wait([first], timeout).not_done
+
     def refresh(self, focus: Iterable[str] = ()) -> None:
         """Start a background refresh unless one is running; posts :class:`OverviewLoaded`.
 
-        ``focus``: topics whose watermarks must be fresh (see :meth:`overview_sync`).
+        ``focus``: topics whose watermarks must be fresh (see :meth:`overview_sync`). The first call hands
+        over the pass :meth:`start_first_refresh` read, if there is one: at once if it is in and succeeded.
         """
         if not self._refreshing.acquire(blocking=False):
             return
         focus = tuple(focus)
-
-        def read() -> Overview:
-            try:
-                overview = self.overview_sync("refresh", focus)
-                for topic in focus:
-                    overview.group_lags(topic)  # computed here, not on the UI thread
-                if self.history is not None:
-                    self.history.record(overview, self.fresh_topics)
-                if self.pictures is not None:
-                    self.pictures.prepare(overview, focus)  # drawn here, not on the UI thread
-            finally:
-                self._refreshing.release()
-            return overview
+        first, self._first_pass = self._first_pass, None
 
         def done(overview: Overview) -> Message:
             self.refreshed_at = time.monotonic()
             return OverviewLoaded(overview)
+
+        if first is not None and first.done() and first.exception() is None:
+            self._refreshing.release()
+            self._post(done(self._hand_over(first.result())))
+            return
+
+        def read() -> Overview:
+            try:
+                if first is not None:
+                    try:
+                        return self._hand_over(first.result())
+                    except Exception:  # noqa: BLE001 - read again: that read's error is the one reported
+                        pass
+                return self._refresh_pass(focus)
+            finally:
+                self._refreshing.release()
 
         def failed(error: str) -> None:  # reported through the connection state
             if self.state == "connected":
@@ -894,7 +993,13 @@ class FlyService:
                         group="nodes", exclusive=True)
 
     def load_dlq(self, topic: str, generation: int) -> None:
-        """Read the DLQ of ``topic`` in a worker; posts :class:`DeadLettersLoaded`."""
+        """Read the DLQ of ``topic`` in a worker; posts :class:`DeadLettersLoaded` (at once, with the dead
+        letters read before the app ran, the first time they are asked for)."""
+        first, self._first_dlq = self._first_dlq, None
+        if first is not None and first[0] == topic:
+            self._post(DeadLettersLoaded(topic, generation, first[1]))
+            return
+
         def read() -> list[DLQRecord]:
             from pyflymq.errors import TopicNotFoundError
 

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..commit_journal import JournalError, journal_path, last_commit
 from ..messages import CommitExecuted, CommitStateLoaded, OffsetsSaved, while_running
-from ..offset_plan import CommitTarget, plan_commit
-from ..screens.commit_plan import CommitChoice, CommitPlanScreen, CommitResultScreen, CommitTargetScreen
-from ..screens.offsets_export import OffsetsExportRequest, OffsetsExportScreen
 from ..service import ReadOnlyError
 from ..widgets.message_stream import StreamMode
 
+# The dialogs, the plan and the journal are imported at first use: the first screen needs none of them.
 if TYPE_CHECKING:
+    from ..offset_plan import CommitTarget
+    from ..screens.commit_plan import CommitChoice
+    from ..screens.offsets_export import OffsetsExportRequest
     from .host import ActionHost
 else:  # at run time the mixins stand on object; the app supplies the host
     ActionHost = object
@@ -52,6 +52,8 @@ class CommitActions(ActionHost):
 
     def action_commit(self) -> None:
         """Move a consumer group's committed offset: target → plan → confirm → execute → read back."""
+        from ..screens.commit_plan import CommitTargetScreen
+
         if not self.topic:
             self.notify("Open a topic first.", severity="warning")
             return
@@ -92,6 +94,9 @@ class CommitActions(ActionHost):
     @while_running
     def on_commit_state_loaded(self, event: CommitStateLoaded) -> None:
         """The current offsets are in: build the plan and show it for confirmation."""
+        from ..offset_plan import plan_commit
+        from ..screens.commit_plan import CommitPlanScreen
+
         request = event.request
         reopen = request.reopen
         if event.error:
@@ -127,6 +132,9 @@ class CommitActions(ActionHost):
     @while_running
     def on_commit_executed(self, event: CommitExecuted) -> None:
         """Show what the broker holds now, and refresh the groups."""
+        from ..commit_journal import journal_path
+        from ..screens.commit_plan import CommitResultScreen
+
         note = (f"The offsets this commit replaced are saved in {journal_path()}: u plans the undo."
                 if event.readback else "")
         # our own commit is not "someone else moving the offsets" in the next plan's warning
@@ -139,6 +147,9 @@ class CommitActions(ActionHost):
 
     def action_undo_commit(self) -> None:
         """Plan a commit back to the offsets the last commit on this server replaced (from the journal)."""
+        from ..commit_journal import JournalError, journal_path, last_commit
+        from ..offset_plan import CommitTarget
+
         if self.service.read_only:
             self._refuse(ReadOnlyError("undoing a commit"))
             return
@@ -163,6 +174,8 @@ class CommitActions(ActionHost):
 
     def action_export_offsets(self) -> None:
         """Save a group's committed offsets on the open topic to a CSV file (topic,partition,offset)."""
+        from ..screens.offsets_export import OffsetsExportScreen
+
         if not self.topic:
             return
         topic = self.topic

@@ -12,7 +12,6 @@ from textual.widgets import TabbedContent
 
 from ..messages import DeadLettersLoaded, PurgeDone, PurgeFailed, ReplayDone, ReplayFailed, while_running
 from ..model import DLQRecord
-from ..screens.confirm import ConfirmScreen
 from ..service import ReadOnlyError
 from ..widgets.dlq import DeadLettersPane, DeadLettersTable
 from ..widgets.message_stream import MessageStream
@@ -75,6 +74,8 @@ class DeadLetterActions(ActionHost):
             self._confirm_replay(event.records)
 
     def _confirm_replay(self, records: list[DLQRecord]) -> None:
+        from ..screens.confirm import ConfirmScreen  # at first use: the first screen does not need it
+
         if self.service.read_only:
             self._refuse(ReadOnlyError("replaying dead letters"))
             return
@@ -118,6 +119,8 @@ class DeadLetterActions(ActionHost):
 
     def on_dead_letters_pane_purge_requested(self, event: DeadLettersPane.PurgeRequested) -> None:
         """``D`` in the dead letters: delete every dead letter of the open topic (type ``purge`` to confirm)."""
+        from ..screens.confirm import ConfirmScreen
+
         if event.topic != self.topic or not self.topic:
             return
         if self.service.read_only:

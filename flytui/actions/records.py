@@ -10,16 +10,15 @@ from typing import TYPE_CHECKING
 
 from pyflymq.models import Message as Record
 
-from ..clipboard import copy_to_clipboard, record_as_json, value_as_text
 from ..decode import next_mode, visible_str
 from ..messages import ExportProgress, ProduceDone, ProduceFailed, SchemaLoaded, SchemasListed, while_running
 from ..schema_decode import schema_preview
-from ..screens.export import ExportProgressScreen, ExportRequest, ExportScope, ExportScreen
-from ..screens.produce import ProduceRequest, ProduceScreen
-from ..screens.schema_pick import SchemaPickScreen
 from ..service import ReadOnlyError
 
+# The dialogs and the clipboard are imported at first use: the first screen needs none of them.
 if TYPE_CHECKING:
+    from ..screens.export import ExportRequest
+    from ..screens.produce import ProduceRequest
     from .host import ActionHost
 else:  # at run time the mixins stand on object; the app supplies the host
     ActionHost = object
@@ -76,6 +75,8 @@ class RecordActions(ActionHost):
     @while_running
     def on_schemas_listed(self, event: SchemasListed) -> None:
         """The registry's schema names arrived: offer them for the open topic."""
+        from ..screens.schema_pick import SchemaPickScreen
+
         if event.topic != self.topic:
             return
         if event.error:
@@ -95,6 +96,8 @@ class RecordActions(ActionHost):
 
     def action_copy_value(self) -> None:
         """Copy the selected record's value (text, or base64 when binary) to the clipboard."""
+        from ..clipboard import copy_to_clipboard, value_as_text
+
         record = self._selected_record()
         if record is None:
             self.notify("No record selected: move the cursor onto a loaded record first.", severity="warning")
@@ -104,6 +107,8 @@ class RecordActions(ActionHost):
 
     def action_copy_record(self) -> None:
         """Copy the selected record as JSON to the clipboard (a dead letter: its DLQ record as stored)."""
+        from ..clipboard import copy_to_clipboard, record_as_json
+
         record = self._selected_record(stored=True)
         if record is None:
             self.notify("No record selected: move the cursor onto a loaded record first.", severity="warning")
@@ -124,6 +129,8 @@ class RecordActions(ActionHost):
         self._open_produce(record)
 
     def _open_produce(self, record: Record | None) -> None:
+        from ..screens.produce import ProduceScreen
+
         if self.service.read_only:
             self._refuse(ReadOnlyError("producing"))
             return
@@ -164,6 +171,8 @@ class RecordActions(ActionHost):
 
     def action_export(self) -> None:
         """Export the current view, an offset range or the filter's matches to a JSONL file."""
+        from ..screens.export import ExportScreen
+
         if not self.topic:
             return
         info = self.topic_info()
@@ -184,6 +193,8 @@ class RecordActions(ActionHost):
         self.push_screen(screen, chosen)
 
     def _start_export(self, request: ExportRequest, loaded: list[Record]) -> None:
+        from ..screens.export import ExportProgressScreen, ExportScope
+
         topic = self.topic or ""
         if request.scope == ExportScope.VIEW:
             self._export_cancel = self.service.export(topic, {}, request.path, overwrite=request.overwrite,

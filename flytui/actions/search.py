@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from ..messages import MatchFailed, MatchFound, SeekPurpose, SeekResolved, while_running
 from ..offset_plan import parse_seek_spec
-from ..screens.filter import FilterScreen
 from ..screens.seek import SeekRequest, SeekScreen
 from ..widgets.message_stream import StreamMode
 from ..widgets.topics import TopicsPane
@@ -122,6 +121,8 @@ class SearchActions(ActionHost):
 
     def action_filter(self) -> None:
         """Show only the records of this partition that match a server-side filter (``n``/``N`` step)."""
+        from ..screens.filter import FilterScreen  # at first use: the first screen does not need it
+
         if self.focused_pane == "topic-list":
             self.topics_pane.post_message(TopicsPane.FilterRequested(""))
             return

@@ -22,7 +22,6 @@ from textual.css.query import NoMatches
 from textual.timer import Timer
 
 from ..messages import TailBatch, while_running
-from ..screens.tail_backlog import TailBacklogScreen
 from ..widgets.message_stream import StreamMode
 
 if TYPE_CHECKING:
@@ -58,6 +57,8 @@ class TailActions(ActionHost):
 
     def action_tail_backlog(self) -> None:
         """Ask for N, then tail the open topic starting with the last N records of each partition."""
+        from ..screens.tail_backlog import TailBacklogScreen  # at first use: not on the first screen
+
         if not self.topic:
             return
         info = self.topic_info()

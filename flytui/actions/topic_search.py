@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..messages import TopicSearchProgress, while_running
-from ..offset_plan import parse_seek_spec
-from ..record_query import QueryError, compile_query
-from ..screens.topic_search import SearchRequested, SearchState, TopicSearchScreen
-from ..topic_search import parse_partitions
 
+# The search's dialog, query language and scan are imported at first use: the first screen needs none of them.
 if TYPE_CHECKING:
+    from ..record_query import QueryError
+    from ..screens.topic_search import SearchRequested, SearchState, TopicSearchScreen
     from .host import ActionHost
 else:  # at run time the mixins stand on object; the app supplies the host
     ActionHost = object
@@ -35,6 +34,8 @@ class TopicSearchActions(ActionHost):
 
     def action_search_topic(self) -> None:
         """Open the whole-topic search (the last one on this topic, if any)."""
+        from ..screens.topic_search import SearchState, TopicSearchScreen
+
         if not self.topic:
             return
         info = self.topic_info()
@@ -62,6 +63,10 @@ class TopicSearchActions(ActionHost):
 
     def on_search_requested(self, event: SearchRequested) -> None:
         """Parse what the user typed and start the scan, or show why it cannot start."""
+        from ..offset_plan import parse_seek_spec
+        from ..record_query import QueryError, compile_query
+        from ..topic_search import parse_partitions
+
         event.stop()
         state = self.topic_search
         info = self.topic_info()
