@@ -40,6 +40,7 @@ class DeadLetterActions(ActionHost):
         self._update_tab_labels()
         self._sync_bindings()
 
+    @while_running  # a reload that lands while the app quits highlights a row of a pane being taken down
     def on_dead_letters_pane_highlighted(self, event: DeadLettersPane.Highlighted) -> None:
         """The dead letter under the cursor changed: show it when the detail follows the dead letters."""
         if self.detail_source == "dlq":
