@@ -6,6 +6,7 @@ import pytest
 
 from flytui.model import PartitionInfo, TopicInfo
 from flytui.widgets.topics import middle_ellipsis, topic_line
+from tests.flytui_helpers import pilot_test
 
 
 @pytest.mark.parametrize(("name", "width", "shown"), [
@@ -51,3 +52,49 @@ def test_an_overview_replaced_with_new_topics_answers_with_the_new_ones():
     assert old.topic("orders").messages == 3  # fills the overview's name index
     new = replace(old, topics=(_topic("orders", records=9),))
     assert new.topic("orders").messages == 9
+
+
+@pilot_test
+async def test_a_moved_count_repaints_its_line_only_and_draws_it_as_afresh():
+    from textual.app import App, ComposeResult
+
+    from flytui.widgets.topics import TopicList, TopicsPane
+
+    topics = [_topic(f"svc-{n:03d}.events", records=100 + n) for n in range(60)]
+
+    class OneList(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TopicsPane(id="kept")
+
+    def lines(pane: TopicsPane) -> list[list[tuple[str, object]]]:
+        olist = pane.option_list
+        return [[(s.text, s.style) for s in olist.render_line(y)] for y in range(olist.size.height)]
+
+    app = OneList()
+    async with app.run_test(size=(100, 30)) as pilot:
+        kept = app.query_one("#kept", TopicsPane)
+        kept.set_topics(topics)
+        await pilot.pause()
+        kept.set_topics(topics)  # a refresh at the laid-out width (the first one came before the layout)
+        await pilot.pause()
+        drawn: list[int] = []
+        olist = kept.option_list
+        render_line = olist.render_line
+
+        def recorded(y: int):
+            drawn.append(y)
+            return render_line(y)
+
+        olist.render_line = recorded
+        moved = list(topics)
+        moved[3] = _topic("svc-003.events", records=9000)
+        kept.set_topics(moved)
+        for _ in range(3):
+            await pilot.pause()
+        assert set(drawn) == {3}, "the moved topic's line, and no other"
+        olist.render_line = render_line
+        assert isinstance(olist, TopicList)
+        assert "9.0k" in olist.render_line(3).text
+        shown = lines(kept)
+        olist._clear_caches()  # what OptionList itself does on a new prompt: draw every line afresh
+        assert lines(kept) == shown, "the same lines as drawn afresh"

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.visual import VisualType
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
@@ -109,6 +110,29 @@ class TopicList(OptionList):
 
     OTHER_KEYS_HELP: ClassVar[tuple[tuple[str, str], ...]] = (("/ or a letter", "Filter the topic list"),)
     """``(key, what it does)`` for the help screen: the typed keys :meth:`on_key` sends to the filter box."""
+
+    _OPTION_LOOKS = ("", "option-list--option-highlighted", "option-list--option-hover",
+                     "option-list--option-disabled")
+
+    def _replace_option_prompt(self, index: int, prompt: VisualType) -> None:
+        """A topic's new line (its count moved): forget that line's drawing and repaint that line only.
+
+        OptionList forgets every drawn line and measures every option again for each replaced prompt: on a
+        cluster of 500 topics a refresh that moved 70 counts cost a 15-25 ms frame. Topic lines are one line
+        each before and after, so the other lines and the line map stay as they are.
+        """
+        option = self.get_option_at_index(index)
+        line = self._line_cache.index_to_line.get(index)
+        one_line = isinstance(prompt, Text) and "\n" not in prompt.plain
+        if line is None or self._line_cache.heights.get(index) != 1 or not one_line:
+            super()._replace_option_prompt(index, prompt)
+            return
+        option._set_prompt(prompt)
+        padding = self.get_component_styles("option-list--option").padding
+        for look in self._OPTION_LOOKS:
+            classes = ("option-list--option", look) if look else ("option-list--option",)
+            self._option_render_cache.discard((option, self.get_visual_style(*classes), padding))
+        self.refresh_line(line)
 
     @staticmethod
     def _types_into_filter(char: str | None) -> bool:
