@@ -50,6 +50,7 @@ from .rate_history import SessionHistory
 from .schema_choices import SchemaChoices
 from .screens._dialog import Dialog, KeptDialogs
 from .screens.help import HelpScreen, dialog_key_rows
+from .screens.main import MainScreen
 from .screens.seek import SeekRequest
 from .service import (
     ConnectionChanged,
@@ -209,6 +210,10 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         self.ready = False
 
     # ------------------------------------------------------------------ composition
+
+    def get_default_screen(self) -> Screen:
+        """The panes' screen: a :class:`MainScreen` (focus changes repaint only what they restyle)."""
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         """Header, the panes, footer."""

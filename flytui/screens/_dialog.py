@@ -18,11 +18,14 @@ from textual.app import App
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.reactive import Reactive
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, RadioSet, Static
 
 from flytui.decode import visible_text
 from flytui.keys import KeyBinding
+from flytui.screens.main import focus_without_repaint
 
 ResultT = TypeVar("ResultT")
 
@@ -52,6 +55,8 @@ def _quiet_at_shutdown(on_mount: Callable[..., Any]) -> Callable[..., Any]:
 
 class Dialog(ModalScreen[ResultT]):
     """A modal dialog: ``esc`` or its ``#cancel`` button dismisses it with ``CANCEL_RESULT``."""
+
+    focused: Reactive[Widget | None] = focus_without_repaint()  # tab repaints the fields it moves between only
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
