@@ -38,6 +38,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 from flytui.decode import visible_text
 from flytui.offset_plan import SeekKind, SeekSpec, parse_seek_spec
 from flytui.screens._dialog import ALL_PARTITIONS_KEY, Dialog, error_line, hint_line, label_line, title_line
+from flytui.widgets._in_place import update_in_place
 
 __all__ = ["SeekRequest", "SeekScreen"]
 
@@ -211,23 +212,23 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         preview = self.query_one("#preview", Static)
         text = self.query_one("#seek-input", Input).value
         if not (self.initial_error and text == self.initial):  # keep the caller's error until the text changes
-            self.query_one("#error", Static).update("")
+            update_in_place(self.query_one("#error", Static), "")
         if not text.strip():
             preview.set_classes("")
-            preview.update("")
+            update_in_place(preview, "")
             return
         try:
             request = self.build_result()
         except ValueError as exc:
             preview.set_classes("-error")
-            preview.update(Text(str(exc)))
+            update_in_place(preview, Text(str(exc)))
             return
         if request.spec.kind is not SeekKind.GROUP and request.offset is None:
             try:  # say why, with the range known now; the broker's range at enter decides
                 request.spec.resolve(self.current, self.low, self.high)
             except ValueError as exc:
                 preview.set_classes("-error")
-                preview.update(Text(f"{exc} Checked again against the partition when you press enter."))
+                update_in_place(preview, Text(f"{exc} Checked again against the partition when you press enter."))
                 return
         preview.set_classes("-ok")
         if request.group is not None:
@@ -239,7 +240,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
                        f"(here: offset {request.offset})")
         else:
             message = f"→ offset {request.offset} ({request.spec.describe()}) as of now; resolved again at enter"
-        preview.update(Text(message))
+        update_in_place(preview, Text(message))
 
     @on(Input.Changed, "#seek-input")
     def _input_changed(self) -> None:

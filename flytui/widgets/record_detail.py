@@ -45,6 +45,7 @@ from flytui.decode import (
 )
 from flytui.numbers import number
 from flytui.schema_decode import TopicSchema, decode_with_schema
+from flytui.widgets._in_place import update_in_place
 from flytui.widgets.decoded_view import DecodedView
 from pyflymq.models import DLQEntry, Message
 
@@ -55,25 +56,6 @@ KEY_LIMIT = 4096
 
 _LABEL_STYLE = "bold"
 _DIM = "dim"
-
-
-def _update_static(static: Static, content: RenderableType) -> None:
-    """``static.update(content)``, re-laying out the screen only when the height changes.
-
-    A layout repaints every widget on the screen; while the tail runs and the detail follows it, that
-    would happen several times a second for no visible change.
-    """
-    if not static.display:
-        static.update(content, layout=False)  # hidden: its height does not matter until it is shown
-        return
-    width = static.size.width
-    if not width:
-        static.update(content)
-        return
-    static.update(content, layout=False)
-    # Textual annotates a RulesMap but passes widget.styles itself (Widget.get_content_height)
-    if static.visual.get_height(static.styles, width) != static.size.height:  # type: ignore[arg-type]
-        static.refresh(layout=True)
 
 
 def _field_table(rows: list[tuple[str, Text | str | None]], wrap: bool = False) -> Table:
@@ -306,7 +288,7 @@ class RecordDetail(Vertical, can_focus=True):
             return
         record = self._record
         if record is None:
-            _update_static(self._meta, Text("No record selected.", style=_DIM))
+            update_in_place(self._meta, Text("No record selected.", style=_DIM))
             for widget in (self._envelope_title, self._envelope, self._key_title, self._key,
                            self._value_title, self._value, self._note):
                 widget.display = False
@@ -337,7 +319,7 @@ class RecordDetail(Vertical, can_focus=True):
         if record.retry_count:
             rows.append(("Redelivered", f"{record.retry_count} time{'s' if record.retry_count != 1 else ''}"))
         rows += self._meta_rows(value, key)
-        _update_static(self._meta, _field_table(rows))
+        update_in_place(self._meta, _field_table(rows))
         self._envelope_title.display = self._envelope.display = False
         self._show_key_value(key, value, "Value", note)
 
@@ -349,7 +331,7 @@ class RecordDetail(Vertical, can_focus=True):
             rows += [("Partition", str(record.partition)), ("Offset", number(record.offset))]
         rows.append(("Payload", Text(human_size(len(entry.value)))))
         rows += self._meta_rows(payload, key if record is not None else None)
-        _update_static(self._meta, _field_table(rows))
+        update_in_place(self._meta, _field_table(rows))
         envelope: list[tuple[str, Text | str | None]] = [
             ("Original topic", entry.original_topic),
             ("Original offset", None if entry.original_offset is None else number(entry.original_offset)),
@@ -362,7 +344,7 @@ class RecordDetail(Vertical, can_focus=True):
         ]
         for name, value in sorted((entry.headers or {}).items()):
             envelope.append(("Header", f"{name}={value}"))
-        _update_static(self._envelope, _field_table(envelope, wrap=True))
+        update_in_place(self._envelope, _field_table(envelope, wrap=True))
         self._envelope_title.display = self._envelope.display = True
         self._show_key_value(key, payload, "Payload (failed record)", None)
 
@@ -376,8 +358,8 @@ class RecordDetail(Vertical, can_focus=True):
         self.last_value = value
         self._key_title.display = self._key.display = True
         self._value_title.display = self._value.display = True
-        _update_static(self._key, self._with_error(key))
-        _update_static(self._value_title, Text(value_label))
+        update_in_place(self._key, self._with_error(key))
+        update_in_place(self._value_title, Text(value_label))
         self._value.show(value.lines)
         notes: list[Text] = []
         if note is not None:
@@ -391,7 +373,7 @@ class RecordDetail(Vertical, can_focus=True):
             notes.append(Text(f"showing first {human_size(value.shown_bytes)} of {human_size(value.total_bytes)}"
                               f" ({number(value.total_bytes)} bytes) — press L to load all"))
         self._note.display = bool(notes)
-        _update_static(self._note, Text("\n").join(notes) if notes else Text())
+        update_in_place(self._note, Text("\n").join(notes) if notes else Text())
 
     def _with_error(self, decoded: Decoded) -> RenderableType:
         fallback_marked = decoded.mode_used is DecodeMode.HEX and self._key_mode is not DecodeMode.HEX
