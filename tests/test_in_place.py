@@ -37,7 +37,7 @@ async def test_same_height_repaints_in_place_and_a_taller_content_is_laid_out():
         assert "second" in line.render_line(0).text and layouts == 0
         update_in_place(line, Text("third\nand a fourth line"))
         await pilot.pause()
-        assert layouts == 1 and line.size.height == 2, "taller: laid out"
+        assert layouts >= 1 and line.size.height == 2, "taller: laid out"
         assert "and a fourth line" in line.render_line(1).text
         repaints = 0
         refresh = line.refresh
