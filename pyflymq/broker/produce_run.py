@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 
 from pyflymq import wire
@@ -34,25 +33,34 @@ _pack_offset = wire.pack_fetch_record_offset
 _pack_tail = wire.pack_record_metadata_tail
 _head_for = wire.produce_request_head
 _time_ns = time.time_ns
-_HASH_TOGETHER_FROM = 8  # new keys in a run worth hashing together rather than one by one
+_PREHASH_FROM = 8  # payloads in a run worth looking up and hashing their keys together
 
 
-def _hash_new_keys(state: BrokerState, topic_name: Callable[[bytes], str], payloads: list[bytes]) -> None:
-    """Hash the run's new keys together, before the lock is taken, when its first record is keyed and goes
-    to a topic of several partitions: keys are read where the first payload's shape puts them (a payload of
-    another shape adds a useless but harmless hash to the cache)."""
+def _run_key_hashes(state: BrokerState, topic_name: Callable[[bytes], str],
+                    payloads: list[bytes]) -> tuple[bytes, int, Sequence[int | None]] | None:
+    """Before the lock is taken: ``(topic field, key length, hashes)`` for the shape of the first payload,
+    when it is keyed and goes to a topic of several partitions, else None. ``hashes[i]`` is ``fnv1a32`` of the
+    bytes where that shape puts the key of ``payloads[i]``: its key whenever that payload has the shape (the
+    writer checks), None when those bytes are too short. Remembered hashes are looked up; the others are
+    computed together (:func:`~.log.fnv1a32_many`) and remembered, so a key seen before is not hashed again."""
     fields = wire.split_produce_request(payloads[0])
     if fields is None or not 0 < len(fields[1]) <= CACHED_KEY_MAX:
-        return
+        return None
     topic = state.topics.get(topic_name(fields[0]))
     if topic is None or len(topic.partitions) < 2:
-        return
-    start = 2 + len(fields[0]) + 4
-    known = state.key_hashes
-    new_keys = [key for key in map(itemgetter(slice(start, start + len(fields[1]))), payloads) if key not in known]
-    if len(new_keys) >= _HASH_TOGETHER_FROM:
-        with suppress(ValueError):  # a payload too short for the first one's shape: hash one by one
-            state.remember_key_hashes(new_keys)
+        return None
+    key_at = 2 + len(fields[0])
+    size = len(fields[1])
+    keys = list(map(itemgetter(slice(key_at + 4, key_at + 4 + size)), payloads))
+    hashes: list[int | None] = list(map(state.key_hashes.get, keys))
+    if None not in hashes:
+        return payloads[0][:key_at], size, hashes
+    missing = [i for i, h in enumerate(hashes) if h is None and len(keys[i]) == size]
+    if len(missing) == len(keys):  # all new: no index to follow
+        return payloads[0][:key_at], size, state.remember_key_hashes(keys)
+    for i, h in zip(missing, state.remember_key_hashes([keys[i] for i in missing]), strict=True):
+        hashes[i] = h
+    return payloads[0][:key_at], size, hashes
 
 
 def write_run(state: BrokerState, replies: ProduceReplies, topic_name: Callable[[bytes], str],
@@ -60,17 +68,31 @@ def write_run(state: BrokerState, replies: ProduceReplies, topic_name: Callable[
     """Write the records of ``payloads`` (PRODUCE payloads, in arrival order); return their reply frames.
 
     ``topic_name`` turns a topic's raw bytes into its name; ``fallback(payload)`` answers one PRODUCE payload
-    the ordinary way (it may take the state lock again: the lock is reentrant).
+    the ordinary way (it may take the state lock again: the lock is reentrant). The state lock is taken once
+    for every :data:`RUN_MAX` payloads.
     """
-    if len(payloads) >= _HASH_TOGETHER_FROM:
-        _hash_new_keys(state, topic_name, payloads)
     out: list[bytes] = []
+    pre = _run_key_hashes(state, topic_name, payloads) if len(payloads) >= _PREHASH_FROM else None
+    pre_field, pre_size, pre_hashes = pre if pre is not None else (b"", -1, [None] * len(payloads))
+    for start in range(0, len(payloads), RUN_MAX):
+        stop = start + RUN_MAX
+        _write_locked(state, replies, topic_name, payloads[start:stop], fallback, out,
+                      pre_field, pre_size, pre_hashes[start:stop])
+    return out
+
+
+def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Callable[[bytes], str],
+                  payloads: list[bytes], fallback: Callable[[bytes], bytes], out: list[bytes],
+                  pre_field: bytes, pre_size: int, pre_hashes: Sequence[int | None]) -> None:
+    """Write ``payloads`` under one acquisition of the state lock, appending their replies to ``out``.
+    ``pre_hashes[i]`` is the key hash of ``payloads[i]`` if it has the shape ``(pre_field, pre_size)``."""
     append_reply = out.append
     topics = state.topics
     hashes = state.key_hashes
     key_hash = state.key_hash
     stamp = _time_ns() // 1_000_000
-    # the shape guessed for the next payload: its topic (as str16 bytes) and key length
+    # the shape guessed for the next payload: its topic (as str16 bytes) and key length; the topic is looked
+    # up again under this acquisition of the lock (it may have been deleted and made anew meanwhile)
     topic_field = b""
     key_at = 0
     unpack_head = _head_for(0, 0).unpack_from
@@ -80,8 +102,9 @@ def write_run(state: BrokerState, replies: ProduceReplies, topic_name: Callable[
     prefix = b""
     partitions: list[Partition] = []
     count = 1
+    hashed = False  # whether pre_hashes hold the keys of the guessed shape
     with state.lock:
-        for payload in payloads:
+        for payload, pre_hash in zip(payloads, pre_hashes, strict=True):
             try:
                 field, klen, key, vlen = unpack_head(payload, 0)
             except struct.error:  # shorter than the guessed head: not the guessed shape
@@ -105,17 +128,20 @@ def write_run(state: BrokerState, replies: ProduceReplies, topic_name: Callable[
                 value_end = head_size + vlen
                 partitions = topic.partitions
                 count = len(partitions)
+                hashed = topic_field == pre_field and key_size == pre_size
             if not key_size:
                 slot = topic.round_robin  # type: ignore[union-attr]  # set with topic_field
                 topic.round_robin = slot + 1  # type: ignore[union-attr]
                 p = slot % count
             elif count > 1:
-                h = hashes.get(key)
-                p = (key_hash(key) if h is None else h) % count
+                if hashed and pre_hash is not None:
+                    p = pre_hash % count
+                else:
+                    h = hashes.get(key)
+                    p = (key_hash(key) if h is None else h) % count
             else:
                 p = 0
             entries = partitions[p].entries
             offset = len(entries)
             entries.append(_pack_offset(offset) + payload[key_at:value_end])
             append_reply(prefix + _pack_tail(p, offset, stamp, key_size if key_size else -1, vlen))
-    return out

@@ -32,6 +32,7 @@ _ENTRY_HEAD = struct.Struct(">QI").pack  # the stored record layout of log.encod
 _U32_PACK = struct.Struct(">I").pack
 _KEY_HASH_CACHE = 16_384  # entries; at most about 2 MB with keys of up to 64 bytes
 CACHED_KEY_MAX = 64
+_HASH_TOGETHER_FROM = 8  # keys worth hashing together rather than one by one
 
 
 @dataclass
@@ -167,13 +168,21 @@ class BrokerState:
                 self.key_hashes[key] = cached
         return cached
 
-    def remember_key_hashes(self, keys: list[bytes]) -> None:
-        """Hash ``keys`` (all of one length, at most the cached length) together and remember the hashes for
-        :meth:`key_hash`: the pipelined-produce path calls it, outside the lock, for a run's new keys."""
+    def remember_key_hashes(self, keys: list[bytes]) -> list[int]:
+        """``fnv1a32`` of each of ``keys`` (all of one length, at most the cached length), remembered for
+        :meth:`key_hash`; many keys are hashed together. The pipelined-produce path calls it, outside the
+        lock, for the new keys of a run."""
+        if len(keys) < _HASH_TOGETHER_FROM:
+            return [self.key_hash(key) for key in keys]
         cache = self.key_hashes
         if len(cache) + len(keys) > _KEY_HASH_CACHE:
             cache.clear()
-        cache.update(zip(keys, fnv1a32_many(keys), strict=True))
+        hashes = fnv1a32_many(keys)
+        if len(keys) > _KEY_HASH_CACHE:  # more than the cache holds: the last ones
+            cache.update(zip(keys[-_KEY_HASH_CACHE:], hashes[-_KEY_HASH_CACHE:], strict=True))
+        else:
+            cache.update(zip(keys, hashes, strict=True))
+        return hashes
 
     def consume(self, name: str, partition: int, offset: int) -> bytes:
         """CONSUME: ``bytes32 key, bytes32 value`` of the record at ``offset``."""
