@@ -2,15 +2,17 @@
 
 A producer that pipelines sends hundreds of PRODUCE frames in one read. Answering them one by one through
 :meth:`Dispatcher.handle` costs a dispatch, a request split, a lock and a reply build per record; here a run
-of consecutive PRODUCE payloads is written under one acquisition of the state lock, each payload read with
-one ``unpack_from`` for the topic and key length seen last (producers repeat both), and each record stored
-as its offset plus the payload's own key-and-value bytes, which are already in the stored layout.
+of consecutive PRODUCE payloads is written under one acquisition of the state lock per :data:`RUN_MAX`
+payloads, each payload read with one ``unpack_from`` for the topic and key length seen last (producers
+repeat both), and each record stored as its offset plus the payload's own key-and-value bytes, which are
+already in the stored layout. The keys' partition hashes are found before the lock is taken, for the whole
+run at once: looked up among the remembered ones, the others computed together.
 
 Only the common shape takes this path: a topic that exists, a record that fits in a FETCH reply. Anything
 else (a new topic, a malformed payload, a record too large) is handed to the ``fallback`` (the dispatcher's
 ordinary handling of one frame), so every reply, error or not, is the one the frame would get alone, in
-order. The replies of one run share one timestamp, taken as the run starts: the run is bounded by the
-caller (see :data:`RUN_MAX`), so it spans well under a millisecond of work.
+order. The replies written under one acquisition of the lock share one timestamp, taken as it starts: at
+most :data:`RUN_MAX` records, well under a millisecond of work.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from operator import itemgetter
 
 from pyflymq import wire
@@ -53,11 +56,14 @@ def _run_key_hashes(state: BrokerState, topic_name: Callable[[bytes], str],
     size = len(fields[1])
     keys = list(map(itemgetter(slice(key_at + 4, key_at + 4 + size)), payloads))
     hashes: list[int | None] = list(map(state.key_hashes.get, keys))
-    if None not in hashes:
+    new = hashes.count(None)
+    state.count_key_lookups(len(keys), len(keys) - new)
+    if not new:
         return payloads[0][:key_at], size, hashes
+    if new == len(keys):
+        with suppress(ValueError):  # unless a payload is too short for the shape: then the keys one by one
+            return payloads[0][:key_at], size, state.remember_key_hashes(keys)
     missing = [i for i, h in enumerate(hashes) if h is None and len(keys[i]) == size]
-    if len(missing) == len(keys):  # all new: no index to follow
-        return payloads[0][:key_at], size, state.remember_key_hashes(keys)
     for i, h in zip(missing, state.remember_key_hashes([keys[i] for i in missing]), strict=True):
         hashes[i] = h
     return payloads[0][:key_at], size, hashes
