@@ -473,6 +473,13 @@ pack_fetch_record_offset = _U64.pack
 """``u64 offset``, the first field of a FETCH record (see :func:`produce_request_head`)."""
 
 
+@functools.lru_cache(maxsize=256)
+def fetch_record_layout(data_length: int) -> struct.Struct:
+    """A FETCH record whose ``bytes32 key, bytes32 value`` take ``data_length`` bytes, packed from
+    ``(offset, those bytes)``: one ``pack`` instead of :data:`pack_fetch_record_offset` and a concatenation."""
+    return struct.Struct(f">Q{data_length}s")
+
+
 class PartitionOffsetRequest(NamedTuple):
     """CONSUME / CONSUME_ZERO_COPY request."""
 
@@ -877,6 +884,14 @@ def record_metadata_frame_prefix(op: int, topic: str | bytes) -> bytes:
     :func:`encode_record_metadata`; a broker can build the prefix once per topic."""
     raw = _b(topic)
     return frame_header(op, 2 + len(raw) + _RECORD_META_TAIL.size) + str16(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def record_metadata_frame_layout(prefix_length: int) -> struct.Struct:
+    """A PRODUCE-family reply frame packed from ``(prefix, partition, offset, timestamp, key_size,
+    value_size)``, where ``prefix`` (``prefix_length`` bytes) is :func:`record_metadata_frame_prefix`'s:
+    one ``pack`` instead of the tail's and a concatenation."""
+    return struct.Struct(f">{prefix_length}s{_RECORD_META_TAIL.format.lstrip('>')}")
 
 
 def encode_record_metadata(meta: RecordMetadata) -> bytes:

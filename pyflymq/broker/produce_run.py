@@ -33,7 +33,8 @@ RUN_MAX = 256
 """PRODUCE frames written under one acquisition of the state lock at most (other connections wait that long)."""
 
 _pack_offset = wire.pack_fetch_record_offset
-_pack_tail = wire.pack_record_metadata_tail
+_reply_layout = wire.record_metadata_frame_layout
+_record_layout = wire.fetch_record_layout
 _head_for = wire.produce_request_head
 _time_ns = time.time_ns
 _PREHASH_FROM = 8  # payloads in a run worth looking up and hashing their keys together
@@ -106,6 +107,9 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
     key_size = 0
     topic = None
     prefix = b""
+    pack_reply = _reply_layout(0).pack
+    shape_vlen = -1  # the value length of the payload that set the shape, whose records pack_record builds
+    pack_record = _record_layout(0).pack
     partitions: list[Partition] = []
     count = 1
     hashed = False  # whether pre_hashes hold the keys of the guessed shape
@@ -131,7 +135,10 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
                 unpack_head, head_size = head.unpack_from, head.size
                 topic_field = payload[:key_at]
                 prefix = replies.prefix(topic_raw)
+                pack_reply = _reply_layout(len(prefix)).pack
                 value_end = head_size + vlen
+                shape_vlen = vlen
+                pack_record = _record_layout(value_end - key_at).pack
                 partitions = topic.partitions
                 count = len(partitions)
                 hashed = topic_field == pre_field and key_size == pre_size
@@ -149,5 +156,8 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
                 p = 0
             entries = partitions[p].entries
             offset = len(entries)
-            entries.append(_pack_offset(offset) + payload[key_at:value_end])
-            append_reply(prefix + _pack_tail(p, offset, stamp, key_size if key_size else -1, vlen))
+            if vlen == shape_vlen:
+                entries.append(pack_record(offset, payload[key_at:value_end]))
+            else:
+                entries.append(_pack_offset(offset) + payload[key_at:value_end])
+            append_reply(pack_reply(prefix, p, offset, stamp, key_size if key_size else -1, vlen))
