@@ -458,15 +458,16 @@ def split_produce_request(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
 
 
 @functools.lru_cache(maxsize=256)
-def produce_request_head(topic_length: int, key_length: int) -> struct.Struct:
+def produce_request_head(topic_length: int, key_length: int, with_key: bool = True) -> struct.Struct:
     """The head of a PRODUCE payload whose topic and key have these lengths, for one ``unpack_from``:
     ``(u16 topic length and topic, u32 key length, key, u32 value length)``; the value follows it.
+    ``with_key=False`` skips the key: ``(u16 topic length and topic, u32 key length, u32 value length)``.
 
     From offset ``2 + topic_length`` to the end of the value, a PRODUCE payload holds exactly the bytes that
     follow the offset in a FETCH record (``bytes32 key, bytes32 value``): ``pack_fetch_record_offset(offset)``
     plus that span is the record as a FETCH reply carries it. The broker's pipelined-produce path uses both.
     """
-    return struct.Struct(f">{2 + topic_length}sI{key_length}sI")
+    return struct.Struct(f">{2 + topic_length}sI{key_length}{'s' if with_key else 'x'}I")
 
 
 pack_fetch_record_offset = _U64.pack

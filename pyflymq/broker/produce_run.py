@@ -102,7 +102,7 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
     # up again under this acquisition of the lock (it may have been deleted and made anew meanwhile)
     topic_field = b""
     key_at = 0
-    unpack_head = _head_for(0, 0).unpack_from
+    unpack_head = _head_for(0, 0, False).unpack_from
     head_size = 0
     key_size = 0
     topic = None
@@ -116,7 +116,7 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
     with state.lock:
         for payload, pre_hash in zip(payloads, pre_hashes, strict=True):
             try:
-                field, klen, key, vlen = unpack_head(payload, 0)
+                field, klen, vlen = unpack_head(payload, 0)
             except struct.error:  # shorter than the guessed head: not the guessed shape
                 field = None
             value_end = head_size + vlen if field is not None else 0
@@ -131,7 +131,7 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
                 topic_raw, key, value = fields
                 topic, key_size, vlen = known, len(key), len(value)
                 key_at = 2 + len(topic_raw)
-                head = _head_for(len(topic_raw), key_size)
+                head = _head_for(len(topic_raw), key_size, False)
                 unpack_head, head_size = head.unpack_from, head.size
                 topic_field = payload[:key_at]
                 prefix = replies.prefix(topic_raw)
@@ -150,6 +150,7 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
                 if hashed and pre_hash is not None:
                     p = pre_hash % count
                 else:
+                    key = payload[key_at + 4:key_at + 4 + key_size]
                     h = hashes.get(key)
                     p = (key_hash(key) if h is None else h) % count
             else:
