@@ -105,6 +105,8 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
     unpack_head = _head_for(0, 0, False).unpack_from
     head_size = 0
     key_size = 0
+    reply_key_size = -1  # key_size as the reply gives it: -1 for no key
+    value_max = MAX_RECORD_DATA  # the longest value that keeps a record of the shape's key servable
     topic = None
     prefix = b""
     pack_reply = _reply_layout(0).pack
@@ -113,15 +115,15 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
     partitions: list[Partition] = []
     count = 1
     hashed = False  # whether pre_hashes hold the keys of the guessed shape
+    klen = vlen = 0
     with state.lock:
         for payload, pre_hash in zip(payloads, pre_hashes, strict=True):
             try:
                 field, klen, vlen = unpack_head(payload, 0)
             except struct.error:  # shorter than the guessed head: not the guessed shape
                 field = None
-            value_end = head_size + vlen if field is not None else 0
-            if (field != topic_field or klen != key_size or value_end + 4 > len(payload)
-                    or key_size + vlen > MAX_RECORD_DATA):
+            value_end = head_size + vlen
+            if field != topic_field or klen != key_size or value_end + 4 > len(payload) or vlen > value_max:
                 fields = wire.split_produce_request(payload)
                 known = topics.get(topic_name(fields[0])) if fields is not None else None
                 if fields is None or known is None or len(fields[1]) + len(fields[2]) > MAX_RECORD_DATA:
@@ -130,6 +132,8 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
                     continue
                 topic_raw, key, value = fields
                 topic, key_size, vlen = known, len(key), len(value)
+                reply_key_size = key_size if key_size else -1
+                value_max = MAX_RECORD_DATA - key_size
                 key_at = 2 + len(topic_raw)
                 head = _head_for(len(topic_raw), key_size, False)
                 unpack_head, head_size = head.unpack_from, head.size
@@ -161,4 +165,4 @@ def _write_locked(state: BrokerState, replies: ProduceReplies, topic_name: Calla
                 entries.append(pack_record(offset, payload[key_at:value_end]))
             else:
                 entries.append(_pack_offset(offset) + payload[key_at:value_end])
-            append_reply(pack_reply(prefix, p, offset, stamp, key_size if key_size else -1, vlen))
+            append_reply(pack_reply(prefix, p, offset, stamp, reply_key_size, vlen))
