@@ -458,19 +458,27 @@ def split_produce_request(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
 
 
 @functools.lru_cache(maxsize=256)
-def produce_request_head(topic_length: int, key_length: int) -> struct.Struct:
+def produce_request_head(topic_length: int, key_length: int, with_key: bool = True) -> struct.Struct:
     """The head of a PRODUCE payload whose topic and key have these lengths, for one ``unpack_from``:
     ``(u16 topic length and topic, u32 key length, key, u32 value length)``; the value follows it.
+    ``with_key=False`` skips the key: ``(u16 topic length and topic, u32 key length, u32 value length)``.
 
     From offset ``2 + topic_length`` to the end of the value, a PRODUCE payload holds exactly the bytes that
     follow the offset in a FETCH record (``bytes32 key, bytes32 value``): ``pack_fetch_record_offset(offset)``
     plus that span is the record as a FETCH reply carries it. The broker's pipelined-produce path uses both.
     """
-    return struct.Struct(f">{2 + topic_length}sI{key_length}sI")
+    return struct.Struct(f">{2 + topic_length}sI{key_length}{'s' if with_key else 'x'}I")
 
 
 pack_fetch_record_offset = _U64.pack
 """``u64 offset``, the first field of a FETCH record (see :func:`produce_request_head`)."""
+
+
+@functools.lru_cache(maxsize=256)
+def fetch_record_layout(data_length: int) -> struct.Struct:
+    """A FETCH record whose ``bytes32 key, bytes32 value`` take ``data_length`` bytes, packed from
+    ``(offset, those bytes)``: one ``pack`` instead of :data:`pack_fetch_record_offset` and a concatenation."""
+    return struct.Struct(f">Q{data_length}s")
 
 
 class PartitionOffsetRequest(NamedTuple):
@@ -877,6 +885,14 @@ def record_metadata_frame_prefix(op: int, topic: str | bytes) -> bytes:
     :func:`encode_record_metadata`; a broker can build the prefix once per topic."""
     raw = _b(topic)
     return frame_header(op, 2 + len(raw) + _RECORD_META_TAIL.size) + str16(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def record_metadata_frame_layout(prefix_length: int) -> struct.Struct:
+    """A PRODUCE-family reply frame packed from ``(prefix, partition, offset, timestamp, key_size,
+    value_size)``, where ``prefix`` (``prefix_length`` bytes) is :func:`record_metadata_frame_prefix`'s:
+    one ``pack`` instead of the tail's and a concatenation."""
+    return struct.Struct(f">{prefix_length}s{_RECORD_META_TAIL.format.lstrip('>')}")
 
 
 def encode_record_metadata(meta: RecordMetadata) -> bytes:

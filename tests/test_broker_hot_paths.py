@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pyflymq import wire
 from pyflymq.broker.filters import build_matcher, general_matcher, is_plain, plain_matcher
-from pyflymq.broker.log import fnv1a32
+from pyflymq.broker.log import encode_entry, fnv1a32
 from pyflymq.broker.replies import ProduceReplies, record_metadata
 from pyflymq.errors import DecodeError
 from pyflymq.wire import Op
@@ -72,6 +72,25 @@ def test_cached_replies_match_the_general_builder(topic):
         meta = wire.decode_record_metadata(fast[wire.HEADER_SIZE:])
         assert (meta.topic, meta.partition, meta.offset, meta.key_size, meta.value_size) == (
             topic, partition, offset, key_size, 100)
+
+
+@given(st.text(max_size=10), st.binary(max_size=20), st.binary(max_size=40), st.integers(0, (1 << 64) - 1),
+       st.integers(0, 999), st.integers(-(1 << 63), (1 << 63) - 1), st.integers(-1, 50))
+def test_the_pipelined_produce_layouts_match_the_general_encoders(topic, key, value, offset, partition, stamp,
+                                                                  key_size):
+    # the broker's run path reads a PRODUCE head without its key, and packs a stored record and a reply with
+    # one struct each: the same bytes as the general encoders give
+    payload = wire.encode_produce_request(topic, value, key=key)
+    raw = topic.encode("utf-8", "surrogateescape")
+    head = wire.produce_request_head(len(raw), len(key), with_key=False)
+    assert head.unpack_from(payload, 0) == (payload[:2 + len(raw)], len(key), len(value))
+    keyed = wire.produce_request_head(len(raw), len(key))
+    assert keyed.unpack_from(payload, 0) == (payload[:2 + len(raw)], len(key), key, len(value))
+    data = payload[2 + len(raw):keyed.size + len(value)]
+    assert wire.fetch_record_layout(len(data)).pack(offset, data) == encode_entry(offset, key, value)
+    prefix = wire.record_metadata_frame_prefix(Op.PRODUCE, raw)
+    assert (wire.record_metadata_frame_layout(len(prefix)).pack(prefix, partition, offset, stamp, key_size, len(value))
+            == prefix + wire.pack_record_metadata_tail(partition, offset, stamp, key_size, len(value)))
 
 
 tricky_text = st.text(alphabet=st.sampled_from(list("abkKzZ -_:/\"{}0") + ["\u212a", "Σ", "σ", "ς", "İ", "é", "\x00"]),

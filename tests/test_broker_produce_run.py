@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pyflymq import wire
 from pyflymq.broker.log import fnv1a32, fnv1a32_many
+from pyflymq.broker.state import BrokerState
 from pyflymq.broker.testing import RawConnection
 from pyflymq.errors import FlyMQError
 from pyflymq.wire import Op
@@ -134,3 +135,62 @@ def test_hashing_keys_together_needs_one_length():
     except ValueError:
         return
     raise AssertionError("keys of two lengths were hashed together")
+
+
+def test_a_run_of_mixed_shapes_puts_every_key_where_its_hash_says(flymq):
+    # The run path hashes keys together where the first payload's shape puts them, before it writes: a payload
+    # of another shape (another key length, or a topic name of another length: its key sits elsewhere) must be
+    # placed by its own key's hash, fnv1a32(key) % partitions (flymq-wire §3.1), like every other.
+    short, long_ = flymq.topic("s"), flymq.topic("a-much-longer-name")
+    admin = flymq.client()
+    for name in (short, long_):
+        admin.create_topic(name, 3)
+    records = [(short, b"user-%04d" % i) for i in range(40)]
+    for i in range(150):
+        records += [(short, b"user-%04d" % i), (long_, b"user-%04d" % i), (short, b"u%d" % i),
+                    (long_, b"longer-key-%06d" % i)]
+    frames = [wire.encode_frame(Op.PRODUCE, wire.encode_produce_request(name, b"v", key=key))
+              for name, key in records]
+    with RawConnection(flymq.address, timeout=30) as conn:
+        conn.send(b"".join(frames))
+        replies = [wire.decode_record_metadata(conn.read_frame_bytes()[wire.HEADER_SIZE:]) for _ in frames]
+    assert [(meta.topic, meta.partition) for meta in replies] == [(name, fnv1a32(key) % 3) for name, key in records]
+    written = {(name, p): [m.key for m in admin.fetch(name, p, 0, 1000).messages] for name in (short, long_)
+               for p in range(3)}
+    assert written == {(name, p): [key for topic, key in records if topic == name and fnv1a32(key) % 3 == p]
+                       for name in (short, long_) for p in range(3)}
+
+
+def test_the_key_hash_cache_samples_new_keys_while_keys_do_not_repeat():
+    # In-process, on the broker's state: the cache of key hashes stops remembering every new key while the keys
+    # looked up are (almost) never found, keeps remembering a sample, and remembers every key again once keys
+    # repeat. Every hash given is the key's own.
+    state = BrokerState()
+    batches = [[b"key-%05d-%04d" % (b, i) for i in range(1024)] for b in range(40)]
+
+    def remembered(keys: list[bytes]) -> int:
+        return sum(key in state.key_hashes for key in keys)
+
+    for batch in batches[:15]:  # a window of lookups that find nothing: every key is remembered meanwhile
+        state.count_key_lookups(len(batch), 0)
+        assert state.remember_key_hashes(batch) == [fnv1a32(key) for key in batch]
+        assert remembered(batch) == len(batch)
+    sampled = []
+    for batch in batches[15:31]:  # the window closed: one batch in eight
+        state.count_key_lookups(len(batch), 0)
+        assert state.remember_key_hashes(batch) == [fnv1a32(key) for key in batch]
+        sampled.append(remembered(batch))
+    assert sorted(sampled) == [0] * 14 + [1024] * 2
+    for _ in range(32):  # the sampled keys come back: windows in which every key looked up was found
+        state.count_key_lookups(1024, 1024)
+    for batch in batches[31:]:
+        state.count_key_lookups(len(batch), 0)
+        assert state.remember_key_hashes(batch) == [fnv1a32(key) for key in batch]
+        assert remembered(batch) == len(batch)
+
+
+def test_the_key_hash_cache_stays_bounded():
+    state = BrokerState()
+    keys = [b"k%07d" % i for i in range(20_000)]
+    assert state.remember_key_hashes(keys) == [fnv1a32(key) for key in keys]
+    assert len(state.key_hashes) <= 16_384 and keys[-1] in state.key_hashes

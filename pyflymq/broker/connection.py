@@ -20,7 +20,6 @@ from pyflymq.errors import FrameTooLargeError, ProtocolError
 from pyflymq.wire import FLAG_GZIP, MAX_PAYLOAD, FrameReader, Op
 
 from .handlers import Dispatcher, Session
-from .produce_run import RUN_MAX
 from .replies import error_frame
 
 log = logging.getLogger("pyflymq.broker")
@@ -127,15 +126,11 @@ class Connection:
                 for op, flags, payload in frames(data):
                     if op == _PRODUCE and not flags & FLAG_GZIP:
                         run.append(payload)
-                        if len(run) < RUN_MAX:
-                            continue
-                        reply = handle_run(session, run)
+                        continue
+                    if run:
+                        replies += handle_run(session, run)
                         run = []
-                    else:
-                        if run:
-                            replies += handle_run(session, run)
-                            run = []
-                        reply = [handle(session, op, flags, payload)]
+                    reply = [handle(session, op, flags, payload)]
                     replies += reply
                     pending += sum(map(len, reply))
                     if pending >= _FLUSH_AT:

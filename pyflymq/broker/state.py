@@ -32,6 +32,12 @@ _ENTRY_HEAD = struct.Struct(">QI").pack  # the stored record layout of log.encod
 _U32_PACK = struct.Struct(">I").pack
 _KEY_HASH_CACHE = 16_384  # entries; at most about 2 MB with keys of up to 64 bytes
 CACHED_KEY_MAX = 64
+_HASH_TOGETHER_FROM = 8  # keys worth hashing together rather than one by one
+# While fewer than one looked-up key in _USEFUL_HIT_RATIO is found in the cache, the keys of only one call in
+# _ADMIT_EVERY of remember_key_hashes are remembered: a stream of ever new keys would cost a dict insert per key
+# for nothing, and the keys remembered meanwhile are enough to notice when keys start to repeat.
+_USEFUL_HIT_RATIO = 16
+_ADMIT_EVERY = 8
 
 
 @dataclass
@@ -51,6 +57,10 @@ class BrokerState:
         self.groups: dict[tuple[str, str], Group] = {}
         self.storage = storage
         self.key_hashes: dict[bytes, int] = {}  # fnv1a32 of recent short keys (see key_hash)
+        self._key_lookups = 0  # keys looked up in key_hashes by the pipelined path in this window
+        self._key_hits = 0  # how many of them were found
+        self._hits_useful = True  # whether the last window found enough keys to remember every new one
+        self._admit_turn = 0
         if storage is not None:
             self._load(storage)
 
@@ -167,13 +177,36 @@ class BrokerState:
                 self.key_hashes[key] = cached
         return cached
 
-    def remember_key_hashes(self, keys: list[bytes]) -> None:
-        """Hash ``keys`` (all of one length, at most the cached length) together and remember the hashes for
-        :meth:`key_hash`: the pipelined-produce path calls it, outside the lock, for a run's new keys."""
+    def count_key_lookups(self, looked_up: int, found: int) -> None:
+        """Note that ``looked_up`` keys were looked up in :attr:`key_hashes` and ``found`` of them were there
+        (the pipelined-produce path, once a run): over each window of as many lookups as the cache holds,
+        this decides whether :meth:`remember_key_hashes` remembers every new key or a sample."""
+        self._key_lookups += looked_up
+        self._key_hits += found
+        if self._key_lookups >= _KEY_HASH_CACHE:
+            self._hits_useful = self._key_hits * _USEFUL_HIT_RATIO >= self._key_lookups
+            self._key_lookups = self._key_hits = 0
+
+    def remember_key_hashes(self, keys: list[bytes]) -> list[int]:
+        """``fnv1a32`` of each of ``keys`` (all of one length, at most the cached length), remembered for
+        :meth:`key_hash` (while remembered keys are seldom seen again, only one call's keys in a few: see
+        :meth:`count_key_lookups`); many keys are hashed together. The pipelined-produce path calls it,
+        outside the lock, for the new keys of a run."""
+        if len(keys) < _HASH_TOGETHER_FROM:
+            return [self.key_hash(key) for key in keys]
+        if not self._hits_useful:
+            self._admit_turn = (self._admit_turn + 1) % _ADMIT_EVERY
+            if self._admit_turn:
+                return fnv1a32_many(keys)
         cache = self.key_hashes
         if len(cache) + len(keys) > _KEY_HASH_CACHE:
             cache.clear()
-        cache.update(zip(keys, fnv1a32_many(keys), strict=True))
+        hashes = fnv1a32_many(keys)
+        if len(keys) > _KEY_HASH_CACHE:  # more than the cache holds: the last ones
+            cache.update(zip(keys[-_KEY_HASH_CACHE:], hashes[-_KEY_HASH_CACHE:], strict=True))
+        else:
+            cache.update(zip(keys, hashes, strict=True))
+        return hashes
 
     def consume(self, name: str, partition: int, offset: int) -> bytes:
         """CONSUME: ``bytes32 key, bytes32 value`` of the record at ``offset``."""
