@@ -40,6 +40,6 @@ async def test_the_lag_in_the_tab_follows_the_refresh_and_relays_out_only_when_w
         client.commit_offset(topic, "reader", 0, 55)  # lag 5: narrower
         app.action_refresh_now()
         await wait_for(pilot, lambda: "Consumer groups 1 · lag 5 " in screen_text(app), what="lag 5 in the tab")
-        assert layouts >= 1, "a narrower label is laid out (the tabs and the underline move)"
+        await wait_for(pilot, lambda: layouts >= 1, what="a narrower label laid out (the tabs and the underline move)")
         del app.screen._refresh_layout
     app.service.close()
