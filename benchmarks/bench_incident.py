@@ -103,6 +103,8 @@ async def run(args) -> list:
     app = FlyTUIApp(service, server_label=f"demo broker {address}", demo=True, topic="orders",
                     group="billing-service", refresh=5.0)
     samples: list[float] = []
+    cpu_samples: list[float] = []  # the UI thread's CPU time over the same spans
+    by_key_cpu: dict[str, list[float]] = defaultdict(list)
     by_key: dict[str, list[float]] = defaultdict(list)
     errors = 0
     try:
@@ -114,6 +116,7 @@ async def run(args) -> list:
                 await asyncio.sleep(0.02)
             await pilot.pause(2.0)  # a person reads the first screen; the app builds its dialogs ahead meanwhile
             frames: list[float] = []
+            frame_cpu: list[float] = []  # the UI thread's CPU clock at the end of each frame
 
             def hook(screen) -> None:
                 compositor = screen._compositor
@@ -126,6 +129,7 @@ async def run(args) -> list:
                         return original(*a, **k)
                     finally:
                         frames.append(time.perf_counter())
+                        frame_cpu.append(time.thread_time())
 
                 compositor.render_update = timed
                 compositor._bench_hooked = True
@@ -134,19 +138,24 @@ async def run(args) -> list:
                 for key in SCRIPT:
                     hook(app.screen)
                     frames.clear()
-                    sent = time.perf_counter()
+                    frame_cpu.clear()
+                    sent, cpu_sent = time.perf_counter(), time.thread_time()
                     if not await send_key(app, key):
                         errors += 1
-                    handled = time.perf_counter()
+                    handled, cpu_handled = time.perf_counter(), time.thread_time()
                     hook(app.screen)  # a dialog may have opened: its screen paints from now on
                     if needs_paint(app.screen):
                         end = handled + 0.25
                         while time.perf_counter() < end and not any(f > handled for f in frames):
                             await asyncio.sleep(0.001)
-                        painted = next((f for f in frames if f > handled), handled)
+                        index = next((i for i, f in enumerate(frames) if f > handled), None)
+                        painted = handled if index is None else frames[index]
+                        cpu_painted = cpu_handled if index is None else frame_cpu[index]
                     else:  # painted while it was handled, or nothing to paint: not a later, unrelated frame
-                        painted = handled
+                        painted, cpu_painted = handled, cpu_handled
                     samples.append(painted - sent)
+                    cpu_samples.append(cpu_painted - cpu_sent)
+                    by_key_cpu[key].append(cpu_painted - cpu_sent)
                     by_key[key].append(painted - sent)
                     await asyncio.sleep(0.08)  # a person's pace, not a flood
                 while len(app.screen_stack) > 1:  # leave any dialog the script left open
@@ -159,6 +168,11 @@ async def run(args) -> list:
     return [
         ("presses timed", f"{len(samples)}", f"{args.rounds} rounds of {len(SCRIPT)} keys; {errors} failed"),
         ("key -> painted (ms): p50 / p99 / max", triple(late), "p99 < 100", late[1] < 100),
+        ("UI thread's own CPU over those spans (ms): p50 / p99 / max", triple(percentiles(cpu_samples)),
+         "the rest is waiting: for the CPU, the GIL, the screen's next frame"),
+        ("UI-thread CPU, costliest keys (median ms)", ", ".join(
+            f"{key} {sorted(v)[len(v) // 2] * 1000:.0f}" for key, v in
+            sorted(by_key_cpu.items(), key=lambda i: -sorted(i[1])[len(i[1]) // 2])[:5]), ""),
         ("slowest keys (max ms)", ", ".join(f"{key} {max(v) * 1000:.0f}" for key, v in slowest), ""),
         ("slowest keys (median ms)", ", ".join(f"{key} {sorted(v)[len(v) // 2] * 1000:.0f}" for key, v in
                                                sorted(by_key.items(), key=lambda i: -sorted(i[1])[len(i[1]) // 2])[:5]),
