@@ -206,7 +206,7 @@ async def test_a_kept_dialog_is_styled_as_a_new_one_also_after_a_theme_change(fl
     app.service.close()
 
 
-@pytest.mark.parametrize("key, name, meddle", [
+LOOK_MEDDLES = [
     ("c", "CommitTargetScreen", ["down", "down", "down", "enter", "ctrl+a", "tab"]),
     ("s", "SeekScreen", [*"bogus", "ctrl+a", "tab"]),
     ("p", "ProduceScreen", ["shift+tab", "shift+tab", *"left-over", "tab"]),
@@ -215,29 +215,34 @@ async def test_a_kept_dialog_is_styled_as_a_new_one_also_after_a_theme_change(fl
     ("slash", "FilterScreen", [*"needle"]),
     ("T", "TailBacklogScreen", [*"7"]),
     ("x", "ExportScreen", [*"-extra", "tab", "space", "tab", "down", "space"]),
-])
+]
+
+
 @pilot_test
-async def test_every_kept_dialog_is_styled_as_a_new_one(flymq, key, name, meddle):
+async def test_every_kept_dialog_is_styled_as_a_new_one(flymq):
+    """Each kept dialog, meddled with, closed and opened again, against a new one: segment by segment (one app
+    for all of them: a run of the app each cost more than the comparisons)."""
     topic, client = seed(flymq, partitions=2, per_partition=10, prefix="looks")
     client.commit_offset(topic, "billing", 0, 2)
     app = make_app(flymq.address, topic=topic, group="billing")
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_ready(pilot, app, topic)
-        await open_dialog(pilot, app, key, name)
-        kept_dialog = app.screen
-        await pilot.press(*meddle)
-        await pilot.pause(0.05)
-        await close_dialog(pilot, app)
-        await open_dialog(pilot, app, key, name)
-        assert app.screen is kept_dialog
-        kept = await settled_look(pilot, app)
-        await close_dialog(pilot, app)
-        app.dialogs = KeptDialogs(app)
-        await open_dialog(pilot, app, key, name)
-        new = await settled_look(pilot, app)
-        await close_dialog(pilot, app)
-        for y, (mine, theirs) in enumerate(zip(kept, new, strict=True)):
-            assert mine == theirs, f"line {y} of the kept dialog differs from a new one's"
+        for key, name, meddle in LOOK_MEDDLES:
+            await open_dialog(pilot, app, key, name)
+            kept_dialog = app.screen
+            await pilot.press(*meddle)
+            await pilot.pause(0.05)
+            await close_dialog(pilot, app)
+            await open_dialog(pilot, app, key, name)
+            assert app.screen is kept_dialog
+            kept = await settled_look(pilot, app)
+            await close_dialog(pilot, app)
+            app.dialogs = KeptDialogs(app)
+            await open_dialog(pilot, app, key, name)
+            new = await settled_look(pilot, app)
+            await close_dialog(pilot, app)
+            for y, (mine, theirs) in enumerate(zip(kept, new, strict=True)):
+                assert mine == theirs, f"{name}: line {y} of the kept dialog differs from a new one's"
         await wait_idle(pilot, app)
     app.service.close()
 
