@@ -86,3 +86,25 @@ def border_title_text(widget) -> str:
     # through Content.from_markup; the plain text is only in the private attribute.
     title = widget._border_title
     return title.plain if title is not None else ""
+
+
+class LayoutCounter:
+    """Counts the whole-screen layouts of ``screen`` from now on (``count``) until :meth:`stop`.
+
+    Textual has no public hook for a layout pass; the screen's ``_refresh_layout`` is where each one runs.
+    """
+
+    def __init__(self, screen) -> None:
+        self.count = 0
+        self._screen = screen
+        original = screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+
+        screen._refresh_layout = counted
+
+    def stop(self) -> None:
+        """Put the screen's own layout method back."""
+        del self._screen._refresh_layout

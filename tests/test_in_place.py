@@ -7,7 +7,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from flytui.widgets._in_place import update_in_place
-from tests.flytui_helpers import pilot_test
+from tests.flytui_helpers import LayoutCounter, pilot_test
 
 
 class OneLine(App[None]):
@@ -23,21 +23,13 @@ async def test_same_height_repaints_in_place_and_a_taller_content_is_laid_out():
     async with app.run_test(size=(40, 10)) as pilot:
         line = app.query_one("#line", Static)
         await pilot.pause()
-        layouts = 0
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args, **kwargs):
-            nonlocal layouts
-            layouts += 1
-            return refresh_layout(*args, **kwargs)
-
-        app.screen._refresh_layout = counted
+        layouts = LayoutCounter(app.screen)
         update_in_place(line, Text("second"))
         await pilot.pause()
-        assert "second" in line.render_line(0).text and layouts == 0
+        assert "second" in line.render_line(0).text and layouts.count == 0
         update_in_place(line, Text("third\nand a fourth line"))
         await pilot.pause()
-        assert layouts >= 1 and line.size.height == 2, "taller: laid out"
+        assert layouts.count >= 1 and line.size.height == 2, "taller: laid out"
         assert "and a fourth line" in line.render_line(1).text
         repaints = 0
         refresh = line.refresh
@@ -54,4 +46,4 @@ async def test_same_height_repaints_in_place_and_a_taller_content_is_laid_out():
         update_in_place(line, Text("third\nand a fourth line"))
         await pilot.pause()
         assert "third" in line.render_line(0).text
-        del app.screen._refresh_layout
+        layouts.stop()

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
+from tests.flytui_helpers import (
+    LayoutCounter,
+    make_app,
+    pilot_test,
+    screen_text,
+    wait_for,
+    wait_idle,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -23,23 +31,15 @@ async def test_the_lag_in_the_tab_follows_the_refresh_and_relays_out_only_when_w
         await wait_ready(pilot, app, topic)
         await wait_for(pilot, lambda: "Consumer groups 1 · lag 50" in screen_text(app), what="lag 50 in the tab")
         await wait_idle(pilot, app)
-        layouts = 0
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args, **kwargs):
-            nonlocal layouts
-            layouts += 1
-            return refresh_layout(*args, **kwargs)
-
-        app.screen._refresh_layout = counted
+        layouts = LayoutCounter(app.screen)
         client.commit_offset(topic, "reader", 0, 20)  # lag 40: as wide
         app.action_refresh_now()
         await wait_for(pilot, lambda: "Consumer groups 1 · lag 40" in screen_text(app), what="lag 40 in the tab")
         await wait_idle(pilot, app)
-        assert layouts == 0, "a label as wide as the old one is repainted in place"
+        assert layouts.count == 0, "a label as wide as the old one is repainted in place"
         client.commit_offset(topic, "reader", 0, 55)  # lag 5: narrower
         app.action_refresh_now()
         await wait_for(pilot, lambda: "Consumer groups 1 · lag 5 " in screen_text(app), what="lag 5 in the tab")
-        await wait_for(pilot, lambda: layouts >= 1, what="a narrower label laid out (the tabs and the underline move)")
-        del app.screen._refresh_layout
+        await wait_for(pilot, lambda: layouts.count >= 1, what="a narrower label laid out (the tabs and the underline move)")
+        layouts.stop()
     app.service.close()
