@@ -9,7 +9,8 @@ leak into the next one: each test compares a refilled dialog with a new one open
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import pytest
 from textual.widgets import Input, RadioButton
@@ -20,6 +21,8 @@ from tests.test_dialog_keys import ends, open_dialog, screen_name, seed
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
+T = TypeVar("T")
+
 
 def dialog_state(app) -> tuple[str, str | None, list[tuple[str, bool, bool]]]:
     """What the open dialog shows: its text, the focused widget, and each radio button (id, on, disabled)."""
@@ -27,18 +30,23 @@ def dialog_state(app) -> tuple[str, str | None, list[tuple[str, bool, bool]]]:
     return screen_text(app), app.focused.id if app.focused else None, buttons
 
 
-async def settled_state(pilot, app, timeout: float = 8.0):
-    """The open dialog's :func:`dialog_state` once it is painted and stays the same for a moment (on a busy
-    machine the first frame of a dialog can come late)."""
+async def settled(pilot, read: Callable[[], T], painted: Callable[[T], bool] = bool, timeout: float = 8.0) -> T:
+    """``read()`` once the dialog is painted and what it reads stays the same for a moment (on a busy machine
+    the first frame of a dialog can come late)."""
     deadline = time.monotonic() + timeout
-    state = dialog_state(app)
+    seen = read()
     while time.monotonic() < deadline:
         await pilot.pause(0.05)
-        again = dialog_state(app)
-        if again == state and state[0].strip():
-            return state
-        state = again
-    raise AssertionError(f"the dialog did not settle: {state}")
+        again = read()
+        if again == seen and painted(seen):
+            return seen
+        seen = again
+    raise AssertionError(f"the dialog did not settle: {seen}")
+
+
+async def settled_state(pilot, app):
+    """The open dialog's :func:`dialog_state`, settled."""
+    return await settled(pilot, lambda: dialog_state(app), lambda state: bool(state[0].strip()))
 
 
 async def close_dialog(pilot, app) -> None:
@@ -162,17 +170,9 @@ def styled_lines(app) -> list[list[tuple[str, object]]]:
     return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]
 
 
-async def settled_look(pilot, app, timeout: float = 8.0):
-    """:func:`styled_lines` once the dialog is painted and stays the same for a moment."""
-    deadline = time.monotonic() + timeout
-    look = styled_lines(app)
-    while time.monotonic() < deadline:
-        await pilot.pause(0.05)
-        again = styled_lines(app)
-        if again == look:
-            return look
-        look = again
-    raise AssertionError("the dialog did not settle")
+async def settled_look(pilot, app):
+    """:func:`styled_lines`, settled."""
+    return await settled(pilot, lambda: styled_lines(app))
 
 
 @pilot_test
