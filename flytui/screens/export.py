@@ -40,6 +40,7 @@ from textual.widgets import Button, Checkbox, Input, ProgressBar, RadioButton, R
 from flytui.decode import visible_text
 from flytui.offset_plan import parse_explicit_offset
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
+from flytui.widgets._in_place import update_in_place
 
 __all__ = ["ExportProgressScreen", "ExportRequest", "ExportScope", "ExportScreen", "check_export_path"]
 
@@ -216,10 +217,10 @@ class ExportScreen(Dialog["ExportRequest | None"]):
         warning.set_class(exists, "-exists")
         if exists:
             overwrite = self.query_one("#overwrite", Checkbox).value
-            warning.update(visible_text(f"⚠ {path} exists: it will be REPLACED" if overwrite
-                                        else f"⚠ {path} exists: tick 'overwrite' or choose another name"))
+            update_in_place(warning, visible_text(f"⚠ {path} exists: it will be REPLACED" if overwrite
+                                                  else f"⚠ {path} exists: tick 'overwrite' or choose another name"))
         else:
-            warning.update(visible_text(f"→ {path}" if path else ""))
+            update_in_place(warning, visible_text(f"→ {path}" if path else ""))
 
     @on(Input.Changed, "#path")
     @on(Checkbox.Changed, "#overwrite")

@@ -30,6 +30,7 @@ from textual.widgets import Button, Input, Static
 from flytui.decode import visible_text
 from flytui.record_query import QueryError, compile_query
 from flytui.screens._dialog import Dialog, error_line, hint_line, title_line
+from flytui.widgets._in_place import update_in_place
 
 __all__ = ["FILTER_MAX_BYTES", "FilterScreen", "describe_filter"]
 
@@ -152,9 +153,9 @@ class FilterScreen(Dialog["str | None"]):
     def _describe(self) -> None:
         text = self.query_one("#filter-input", Input).value
         summary, warning = describe_filter(text)
-        self.query_one("#filter-kind", Static).update(visible_text(summary))
-        self.query_one("#filter-warning", Static).update(visible_text(f"⚠ {warning}" if warning else ""))
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#filter-kind", Static), visible_text(summary))
+        update_in_place(self.query_one("#filter-warning", Static), visible_text(f"⚠ {warning}" if warning else ""))
+        update_in_place(self.query_one("#error", Static), "")
 
     @on(Input.Changed, "#filter-input")
     def _changed(self) -> None:

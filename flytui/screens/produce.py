@@ -38,6 +38,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 
 from flytui.decode import visible_text
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
+from flytui.widgets._in_place import update_in_place
 
 __all__ = ["KEY_ENCODINGS", "VALUE_ENCODINGS", "ProduceRequest", "ProduceScreen", "encode_field",
            "guess_encoding", "render_field"]
@@ -286,18 +287,18 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
 
     def _update_status(self) -> None:
         status = self.query_one("#status", Static)
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
         try:
             request = self.build_result()
         except ValueError as exc:
             message = str(exc)
             if message.startswith(("Key:", "Value:")):
-                status.update(Text(f"⚠ {message}", style="yellow"))
+                update_in_place(status, Text(f"⚠ {message}", style="yellow"))
             else:
-                status.update("")
+                update_in_place(status, "")
             return
         key = "no key" if request.key is None else f"key {len(request.key)} bytes"
-        status.update(Text(f"{key}, value {len(request.value)} bytes ({self._value_encoding})"))
+        update_in_place(status, Text(f"{key}, value {len(request.value)} bytes ({self._value_encoding})"))
 
     @on(Input.Changed)
     def _input_changed(self) -> None:
