@@ -661,12 +661,13 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             if target is None and self.auto_open:
                 first = overview.first_topic()
                 target = first.name if first is not None else None
+            # set before the topic opens: a first page read before the app ran is shown by open_topic itself
+            self._warm_timer = self.set_timer(WARM_WITHOUT_PAGE, self._warm_dialog_styles)
             if target:
                 self.open_topic(target, focus=chosen)
                 if self.preferred_group:
                     self.seek_group_at_start(self.preferred_group)
             self.ready = True
-            self._warm_timer = self.set_timer(WARM_WITHOUT_PAGE, self._warm_dialog_styles)
             return
         if self.topic:
             info = overview.topic(self.topic)
@@ -800,6 +801,7 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         if first_page is not None:  # read before the app ran: the first layout shows its records and detail
             self.stream.add_page(generation, partition, start, first_page[0], next_offset=first_page[1])
             self._show_stream_record(self.stream.selected_record)
+            self._first_page_shown()
         self._update_reading()
         self._sync_bindings()
 
@@ -852,7 +854,12 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
             return
         self.stream.add_page(event.generation, event.partition, event.offset, event.records,
                              next_offset=event.next_offset)
-        if self._warm_timer is not None:  # the first page: the dialogs' styles are read once it is drawn
+        self._first_page_shown()
+
+    def _first_page_shown(self) -> None:
+        """A page of records reached the stream: the first one moves the reading of the dialogs' styles (and the
+        building ahead after it) to shortly after it is drawn."""
+        if self._warm_timer is not None:
             self._warm_timer.stop()
             self._warm_timer = None
             self.set_timer(WARM_AFTER_FIRST_PAGE, self._warm_dialog_styles)
