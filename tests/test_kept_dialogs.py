@@ -166,7 +166,6 @@ def styled_lines(app) -> list[list[tuple[str, object]]]:
     """Every line of the screen as (text, style) pairs, with the text inputs' cursors held still."""
     for box in app.screen.query(Input):
         box.cursor_blink = False
-    app.screen._compositor._dirty_regions.clear()
     return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]
 
 
