@@ -445,14 +445,16 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         return ahead
 
     def _build_next_dialog(self) -> None:
-        """Build the next dialog ahead, unless a key was pressed in the last half second or a dialog is open."""
+        """Build the next dialog ahead, then lay the built ones out one by one, unless a key was pressed in the
+        last half second or a dialog is open."""
         if not self.is_running or self._collector.seconds_since_key() < 0.5 or len(self.screen_stack) > 1:
             return
         while self._dialogs_ahead:
             cls, args, kwargs = self._dialogs_ahead.pop(0)
             if self.dialogs.build_ahead(cls, *args, **kwargs):
                 return
-        self._build_timer.stop()
+        if not self.dialogs.lay_out_ahead():
+            self._build_timer.stop()
 
     # ------------------------------------------------------------------ navigation
 

@@ -16,7 +16,15 @@ import pytest
 from textual.widgets import Input, RadioButton
 
 from flytui.screens._dialog import KeptDialogs
-from tests.flytui_helpers import make_app, pilot_test, screen_text, wait_for, wait_idle, wait_ready
+from tests.flytui_helpers import (
+    LayoutCounter,
+    make_app,
+    pilot_test,
+    screen_text,
+    wait_for,
+    wait_idle,
+    wait_ready,
+)
 from tests.test_dialog_keys import ends, open_dialog, screen_name, seed
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -259,5 +267,77 @@ async def test_typing_into_a_reopened_dialog_replaces_its_value_as_in_a_new_one(
         await pilot.press("5")
         await wait_for(pilot, lambda: app.screen.query_one(Input).value == "5", what="the typed 5 replaced 100")
         await close_dialog(pilot, app)
+        await wait_idle(pilot, app)
+    app.service.close()
+
+
+@pilot_test
+async def test_dialogs_open_without_a_layout_once_built_and_laid_out_ahead(flymq):
+    """While the app is idle it builds the incident path's dialogs and lays them out at the screen's size; their
+    first opening, and every later one, then lays nothing out (a first layout was 20-60 ms of the key, and a
+    refill that asked for layouts of lines and labels that kept their size 10-20 ms)."""
+    from flytui.screens.commit_plan import CommitTargetScreen
+    from flytui.screens.export import ExportScreen
+    from flytui.screens.filter import FilterScreen
+    from flytui.screens.help import HelpScreen
+    from flytui.screens.offsets_export import OffsetsExportScreen
+    from flytui.screens.produce import ProduceScreen
+    from flytui.screens.seek import SeekScreen
+    from flytui.screens.tail_backlog import TailBacklogScreen
+
+    dialogs = {"c": CommitTargetScreen, "s": SeekScreen, "slash": FilterScreen, "question_mark": HelpScreen,
+               "X": OffsetsExportScreen, "x": ExportScreen, "T": TailBacklogScreen, "p": ProduceScreen}
+    topic, client = seed(flymq, partitions=2, per_partition=10, prefix="nolayout")
+    client.commit_offset(topic, "billing", 0, 2)
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        await wait_for(pilot, lambda: all(app.dialogs.is_laid_out_ahead(cls) for cls in dialogs.values()),
+                       timeout=15, what="every dialog built and laid out ahead")
+        await pilot.pause(0.1)
+        for opening in ("first", "second"):
+            for key, cls in dialogs.items():
+                dialog = app.dialogs.kept(cls)
+                layouts = LayoutCounter(dialog)
+                try:
+                    await open_dialog(pilot, app, key, cls.__name__)
+                    assert app.screen is dialog
+                    await settled_look(pilot, app)
+                    await close_dialog(pilot, app)
+                finally:
+                    layouts.stop()
+                assert layouts.count == 0, f"{cls.__name__}, {opening} opening: {layouts.count} layouts"
+        await wait_idle(pilot, app)
+    app.service.close()
+
+
+def label_colour(lines, label: str):
+    """The foreground colour of the segment that shows ``label``."""
+    for line in lines:
+        for text, style in line:
+            if label in text:
+                return style.color
+    raise AssertionError(f"{label!r} is not on the screen")
+
+
+@pilot_test
+async def test_a_choice_that_cannot_be_taken_looks_dimmer_in_a_new_and_in_a_kept_dialog(flymq):
+    """"all partitions" cannot be chosen with "the selected record" (the default target): its radio button is drawn
+    dimmer than "this partition", when the dialog is new and when it is shown again. (Textual dims a disabled
+    widget only while it can take the focus, which a radio set's buttons stop being once mounted: a disabled
+    choice looked like the others in a kept dialog.)"""
+    topic, client = seed(flymq, partitions=2, per_partition=10, prefix="dim")
+    app = make_app(flymq.address, topic=topic, group="billing")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_ready(pilot, app, topic)
+        for opening in ("new", "kept"):
+            await open_dialog(pilot, app, "c", "CommitTargetScreen")
+            assert app.screen.query_one("#scope-all", RadioButton).disabled
+            look = await settled_look(pilot, app)
+            enabled, disabled = label_colour(look, "this partition"), label_colour(look, "all partitions")
+            assert enabled != disabled, f"{opening}: the disabled choice looks like the enabled one"
+            assert sum(disabled.triplet) < sum(enabled.triplet), f"{opening}: the disabled choice is not dimmer"
+            await pilot.press("tab", "down")  # meddle: the focus on the scope, then back to the default
+            await close_dialog(pilot, app)
         await wait_idle(pilot, app)
     app.service.close()

@@ -26,6 +26,7 @@ from textual.widgets import Button, Input, RadioSet, Static
 from flytui.decode import visible_text
 from flytui.keys import KeyBinding
 from flytui.screens.main import focus_without_repaint
+from flytui.widgets._in_place import update_in_place
 
 ResultT = TypeVar("ResultT")
 
@@ -134,6 +135,9 @@ class Dialog(ModalScreen[ResultT]):
     Dialog RadioSet {
         width: 100%;
     }
+    Dialog RadioSet > RadioButton:disabled {
+        opacity: 0.7;
+    }
     """
 
     def dialog_box(self, *, danger: bool = False, id: str = "dialog") -> Vertical:
@@ -149,15 +153,12 @@ class Dialog(ModalScreen[ResultT]):
         self._flytui_styled_at = getattr(self.app, "_css_update_count", None)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        """A kept dialog shown again under the same CSS (no theme change since) restyles only its radio sets,
-        not every widget as Textual does on each showing (20-40 ms): the rest were styled as they are now when
-        the refill changed them. The radio buttons' look depends on the set's state in a way the refill leaves
-        stale, so those are styled again."""
+        """A kept dialog shown again under the same CSS (no theme change since) is not restyled, as Textual
+        restyles every widget of a screen on each showing (20-40 ms): each widget was styled as it is now when
+        the refill changed it."""
         generation = getattr(self.app, "_css_update_count", None)
         if event.refresh_styles and generation is not None and generation == self._flytui_styled_at:
             event.refresh_styles = False
-            for radio_set in self.query(RadioSet):
-                radio_set.update_node_styles(animate=False)
         self._flytui_styled_at = generation
 
     def configure(self, *args: Any, **kwargs: Any) -> None:
@@ -250,7 +251,7 @@ class TypedConfirmDialog(Dialog[bool]):
     @on(Input.Changed, "#confirm-word")
     def _word_changed(self) -> None:
         self.query_one("#confirm", Button).disabled = not self._word_typed()
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
 
     @on(Input.Submitted, "#confirm-word")
     def _word_submitted(self) -> None:
@@ -301,6 +302,7 @@ class KeptDialogs:
     def __init__(self, app: App[Any]) -> None:
         self._app = app
         self._kept: dict[type[Any], Dialog[Any]] = {}
+        self._laid_out_ahead: dict[Dialog[Any], int] = {}  # dialog: layouts made ahead
 
     def open(self, cls: type[DialogT], *args: Any, **kwargs: Any) -> DialogT:
         """The kept ``cls`` dialog set up with ``args``/``kwargs`` (a new one the first time, or when the kept
@@ -319,6 +321,14 @@ class KeptDialogs:
         """True once a ``cls`` dialog is kept (opened or built ahead)."""
         return cls in self._kept
 
+    def kept(self, cls: type[DialogT]) -> DialogT | None:
+        """The kept ``cls`` dialog, if there is one yet."""
+        return self._kept.get(cls)  # type: ignore[return-value]  # the dict maps each class to an instance of it
+
+    def is_laid_out_ahead(self, cls: type[Dialog[Any]]) -> bool:
+        """True once the kept ``cls`` dialog was laid out by :meth:`lay_out_ahead`."""
+        return self._kept.get(cls) in self._laid_out_ahead
+
     def build_ahead(self, cls: type[DialogT], *args: Any, **kwargs: Any) -> bool:
         """Build and mount a ``cls`` dialog now, without showing it, so that its first opening only refills it.
 
@@ -331,3 +341,27 @@ class KeptDialogs:
         dialog = self.open(cls, *args, **kwargs)
         register(self._app, dialog)
         return True
+
+    def lay_out_ahead(self) -> bool:
+        """Lay out one dialog that was built ahead and is not shown, at the app's size, so that its first showing
+        costs what a later one does: a dialog's first layout was 20-60 ms of the key that showed it. Meant for
+        idle time, after :meth:`build_ahead`. A dialog is laid out again while its widgets still ask for a
+        layout after the last one (their requests reach the screen a few messages later), up to three times.
+        Returns False when no dialog needs it (or Textual's ``Screen._refresh_layout`` is missing)."""
+        size = self._app.size
+        for dialog in self._kept.values():
+            if not dialog.is_mounted or dialog in self._app.screen_stack:
+                continue
+            passes = self._laid_out_ahead.get(dialog, 0)
+            if passes >= 3 or (passes and not getattr(dialog, "_layout_required", False)):
+                continue
+            lay_out = getattr(dialog, "_refresh_layout", None)
+            if lay_out is None or not hasattr(dialog, "_layout_required"):
+                return False
+            self._laid_out_ahead[dialog] = passes + 1
+            lay_out(size)
+            # Laid out at this size: the requests so far are answered (only the screen's own update timer
+            # clears the flag, and that runs only while the screen is shown).
+            dialog._layout_required = False
+            return True
+        return False

@@ -66,6 +66,8 @@ from flytui.screens._dialog import (
     label_line,
     title_line,
 )
+from flytui.widgets._in_place import relabel_in_place, update_in_place
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["CommitChoice", "CommitPlanScreen", "CommitResultScreen", "CommitTargetScreen"]
 
@@ -206,7 +208,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
             yield hint_line("The committed offset is the next offset the group will read. "
                             "Nothing is written until you confirm the plan.")
             yield label_line("Group (a new name creates the group)")
-            yield Input(value=initial.group if initial else self.group, id="group", placeholder="group name",
+            yield FieldInput(value=initial.group if initial else self.group, id="group", placeholder="group name",
                         suggester=SuggestFromList(self.groups) if self.groups else None)
             yield label_line("Move to")
             with RadioSet(id="kind"):
@@ -217,12 +219,12 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
             with Horizontal(classes="field-row"):
                 with Vertical(id="amount-field"):
                     yield label_line("Offset (1234) or shift (+N / -N)", id="amount-label")
-                    yield Input(value=initial.amount if initial else "", id="amount",
+                    yield FieldInput(value=initial.amount if initial else "", id="amount",
                                 placeholder=_AMOUNT_PLACEHOLDERS.get(chosen, ""),
                                 disabled=chosen not in (TargetKind.OFFSET.value, TargetKind.SHIFT.value))
                 with Vertical(id="path-field"):
                     yield label_line("File of offsets (CSV)", id="path-label")
-                    yield Input(value=initial.path if initial else "", id="path",
+                    yield FieldInput(value=initial.path if initial else "", id="path",
                                 placeholder="e.g. ~/billing-offsets.csv", disabled=chosen != FILE_KIND)
             yield label_line("Partitions (ctrl+a: all / this one)")
             all_partitions = bool(initial and initial.all_partitions and not one_only)
@@ -252,25 +254,25 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
         has_record = self.selected_offset is not None
         initial = self.initial
         chosen = self._chosen_kind()
-        self.query_one("#title", Static).update(self._heading())
+        update_in_place(self.query_one("#title", Static), self._heading())
         group = self.query_one("#group", Input)
         group.value = initial.group if initial else self.group
         group.suggester = SuggestFromList(self.groups) if self.groups else None
         for kind in _DIALOG_KINDS:
             button = self.query_one(f"#kind-{kind}", RadioButton)
-            button.label = Text(self._kind_label(kind))
+            relabel_in_place(button, Text(self._kind_label(kind)))
             needs_record = kind in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
             button.disabled = needs_record and not has_record
         self.query_one(f"#kind-{chosen}", RadioButton).value = True
         self.query_one("#amount", Input).value = initial.amount if initial else ""
         self.query_one("#path", Input).value = initial.path if initial else ""
-        self.query_one("#scope-one", RadioButton).label = Text(f"this partition ({self.partition})")
-        self.query_one("#scope-all", RadioButton).label = self._all_label()
+        relabel_in_place(self.query_one("#scope-one", RadioButton), Text(f"this partition ({self.partition})"))
+        relabel_in_place(self.query_one("#scope-all", RadioButton), self._all_label())
         one_only = chosen in (TargetKind.SELECTED.value, TargetKind.AFTER_SELECTED.value)
         all_partitions = bool(initial and initial.all_partitions and not one_only)
         self.query_one("#scope-all" if all_partitions else "#scope-one", RadioButton).value = True
         self._apply_kind(chosen, move_focus=False)
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
         self.query_one(".dialog-box").scroll_home(animate=False)
         self._focus_first()
 
@@ -308,7 +310,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
         scope_all.disabled = one_only
         if one_only:
             self.query_one("#scope-one", RadioButton).value = True
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
         if not move_focus:
             return
         if not amount.disabled:
@@ -320,7 +322,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
 
     @on(Input.Changed)
     def _input_changed(self) -> None:
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
 
     def action_toggle_all(self) -> None:
         """Switch the scope between this partition and all partitions (when the kind allows all)."""
@@ -548,7 +550,7 @@ class CommitPlanScreen(TypedConfirmDialog):
                               + ("esc: back to the target (your choices kept) · tab: the buttons"
                                  if self.back else "esc cancels · tab: the buttons"))
                 yield Static(prompt, classes="dialog-label", id="confirm-prompt")
-                yield Input(placeholder=self.confirm_word, id="confirm-word")
+                yield FieldInput(placeholder=self.confirm_word, id="confirm-word")
                 yield error_line()
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Cancel", id="cancel")

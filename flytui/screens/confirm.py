@@ -29,6 +29,7 @@ from textual.widgets import Button, Input, Static
 
 from flytui.decode import visible_text
 from flytui.screens._dialog import TypedConfirmDialog, error_line, hint_line, title_line
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["ConfirmScreen"]
 
@@ -80,7 +81,7 @@ class ConfirmScreen(TypedConfirmDialog):
                 yield Static(lines, classes="confirm-consequences", id="consequences")
             if self.confirm_word:
                 yield hint_line(f"Type {self.confirm_word} and press enter to confirm. esc cancels.")
-                yield Input(placeholder=self.confirm_word, id="confirm-word")
+                yield FieldInput(placeholder=self.confirm_word, id="confirm-word")
                 yield error_line()
             else:
                 yield hint_line(f"Press {self.confirm_key} to confirm, n or esc to cancel.")

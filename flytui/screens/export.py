@@ -40,7 +40,8 @@ from textual.widgets import Button, Checkbox, Input, ProgressBar, RadioButton, R
 from flytui.decode import visible_text
 from flytui.offset_plan import parse_explicit_offset
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
-from flytui.widgets._in_place import update_in_place
+from flytui.widgets._in_place import relabel_in_place, update_in_place
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["ExportProgressScreen", "ExportRequest", "ExportScope", "ExportScreen", "check_export_path"]
 
@@ -139,7 +140,7 @@ class ExportScreen(Dialog["ExportRequest | None"]):
             yield hint_line("One JSON object per line: topic, partition, offset, key, value "
                             "(UTF-8 text, or base64 with key_encoding / value_encoding).")
             yield label_line("File")
-            yield Input(value=self.default_path, id="path")
+            yield FieldInput(value=self.default_path, id="path")
             yield Static("", id="path-warning", markup=False)
             yield Checkbox("overwrite if the file exists", id="overwrite")
             yield label_line("Export")
@@ -150,9 +151,9 @@ class ExportScreen(Dialog["ExportRequest | None"]):
                 yield RadioButton(matches_label, id="scope-matches", disabled=not self.filter_text)
             with Horizontal(classes="range-row"):
                 yield Static(Text("from offset"))
-                yield Input(value=str(self.low), id="range-from", disabled=True)
+                yield FieldInput(value=str(self.low), id="range-from", disabled=True)
                 yield Static(Text("to (exclusive)"))
-                yield Input(value=str(self.high), id="range-to", disabled=True)
+                yield FieldInput(value=str(self.high), id="range-to", disabled=True)
             yield hint_line(self._range_hint(), id="range-hint")
             yield error_line()
             yield hint_line("enter: export · esc: cancel")
@@ -182,15 +183,15 @@ class ExportScreen(Dialog["ExportRequest | None"]):
         self.query_one("#overwrite", Checkbox).value = False
         for button_id, label in zip(("#scope-view", "#scope-range", "#scope-matches"), self._scope_labels(),
                                     strict=True):
-            self.query_one(button_id, RadioButton).label = label
+            relabel_in_place(self.query_one(button_id, RadioButton), label)
         self.query_one("#scope-matches", RadioButton).disabled = not self.filter_text
         self.query_one("#scope-view", RadioButton).value = True
         for input_id, value in (("#range-from", self.low), ("#range-to", self.high)):
             field = self.query_one(input_id, Input)
             field.value = str(value)
             field.disabled = True
-        self.query_one("#range-hint", Static).update(self._range_hint())
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#range-hint", Static), self._range_hint())
+        update_in_place(self.query_one("#error", Static), "")
         self.query_one(".dialog-box").scroll_home(animate=False)
         self.on_mount()
 
@@ -207,7 +208,7 @@ class ExportScreen(Dialog["ExportRequest | None"]):
         ranged = self.scope is not ExportScope.VIEW
         self.query_one("#range-from", Input).disabled = not ranged
         self.query_one("#range-to", Input).disabled = not ranged
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
 
     def _check_path(self) -> None:
         warning = self.query_one("#path-warning", Static)
@@ -226,11 +227,11 @@ class ExportScreen(Dialog["ExportRequest | None"]):
     @on(Checkbox.Changed, "#overwrite")
     def _path_changed(self) -> None:
         self._check_path()
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
 
     @on(Input.Changed, "#range-from, #range-to")
     def _range_changed(self) -> None:
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
 
     def build_result(self) -> ExportRequest:
         """The request the form describes; :class:`ValueError` with a message for the user if invalid."""

@@ -31,6 +31,7 @@ from flytui.decode import visible_text
 from flytui.record_query import QueryError, compile_query
 from flytui.screens._dialog import Dialog, error_line, hint_line, title_line
 from flytui.widgets._in_place import update_in_place
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["FILTER_MAX_BYTES", "FilterScreen", "describe_filter"]
 
@@ -128,7 +129,7 @@ class FilterScreen(Dialog["str | None"]):
         with self.dialog_box():
             yield title_line("Filter (text for the broker, or a query)")
             yield Static(_HELP, id="filter-help")
-            yield Input(value=self.current, placeholder='substring, regex, $.json.path or $.status == "paid"',
+            yield FieldInput(value=self.current, placeholder='substring, regex, $.json.path or $.status == "paid"',
                         id="filter-input")
             yield Static("", id="filter-kind", markup=False)
             yield Static("", id="filter-warning", markup=False)

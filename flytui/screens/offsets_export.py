@@ -28,6 +28,8 @@ from textual.widgets import Button, Checkbox, Input, Static
 from flytui.decode import visible_text
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
 from flytui.screens.export import check_export_path
+from flytui.widgets._in_place import update_in_place
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["OffsetsExportRequest", "OffsetsExportScreen", "default_offsets_path"]
 
@@ -82,10 +84,10 @@ class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
             yield hint_line("CSV lines topic,partition,offset, as kafka-consumer-groups --export writes them. "
                             "Plan a commit back to them with c → 'the offsets in a CSV file'.")
             yield label_line("Group")
-            yield Input(value=self.group, id="group", placeholder="group name",
+            yield FieldInput(value=self.group, id="group", placeholder="group name",
                         suggester=SuggestFromList(self.groups) if self.groups else None)
             yield label_line("File")
-            yield Input(value=default_offsets_path(self.topic, self.group), id="path")
+            yield FieldInput(value=default_offsets_path(self.topic, self.group), id="path")
             yield Checkbox("overwrite if the file exists", id="overwrite")
             yield error_line()
             yield hint_line("enter: save · tab / shift+tab: next / previous field · space: tick · esc: cancel")
@@ -99,19 +101,19 @@ class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
 
     def refill(self) -> None:
         """Show this opening's topic and group in the widgets of an earlier opening."""
-        self.query_one("#title", Static).update(self._heading())
+        update_in_place(self.query_one("#title", Static), self._heading())
         group = self.query_one("#group", Input)
         group.value = self.group
         group.suggester = SuggestFromList(self.groups) if self.groups else None
         self.query_one("#path", Input).value = default_offsets_path(self.topic, self.group)
         self.query_one("#overwrite", Checkbox).value = False
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
         self.on_mount()
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
     def _changed(self) -> None:
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
 
     def build_result(self) -> OffsetsExportRequest:
         """The request the form describes; :class:`ValueError` with a message for the user if invalid."""

@@ -39,6 +39,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 from flytui.decode import visible_text
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
 from flytui.widgets._in_place import update_in_place
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["KEY_ENCODINGS", "VALUE_ENCODINGS", "ProduceRequest", "ProduceScreen", "encode_field",
            "guess_encoding", "render_field"]
@@ -195,11 +196,11 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
             yield title
             yield hint_line("FlyMQ chooses the partition from the key's hash (round-robin without a key).")
             yield label_line("Topic")
-            yield Input(value=self.topic, id="topic", placeholder="topic name",
+            yield FieldInput(value=self.topic, id="topic", placeholder="topic name",
                         suggester=SuggestFromList(self.topics) if self.topics else None)
             yield label_line("Key (empty: no key)")
             with Horizontal(classes="field-row"):
-                yield Input(value=key_text, id="key", placeholder="no key")
+                yield FieldInput(value=key_text, id="key", placeholder="no key")
                 yield Select([(name, name) for name in KEY_ENCODINGS], value=self._key_encoding,
                              allow_blank=False, id="key-encoding")
             with Horizontal(classes="field-row"):
@@ -225,7 +226,7 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
 
     def refill(self) -> None:
         """Show this opening's topic, key and value in the widgets of an earlier opening."""
-        self.query_one("#title", Static).update(self._heading())
+        update_in_place(self.query_one("#title", Static), self._heading())
         topic = self.query_one("#topic", Input)
         topic.value = self.topic
         topic.suggester = SuggestFromList(self.topics) if self.topics else None

@@ -38,7 +38,8 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 from flytui.decode import visible_text
 from flytui.offset_plan import SeekKind, SeekSpec, parse_seek_spec
 from flytui.screens._dialog import ALL_PARTITIONS_KEY, Dialog, error_line, hint_line, label_line, title_line
-from flytui.widgets._in_place import update_in_place
+from flytui.widgets._in_place import relabel_in_place, update_in_place
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["SeekRequest", "SeekScreen"]
 
@@ -81,6 +82,11 @@ class SeekScreen(Dialog["SeekRequest | None"]):
     SeekScreen #seek-input {
         width: 100%;
     }
+    SeekScreen #groups-hint {
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     SeekScreen #preview {
         width: 100%;
         height: auto;
@@ -119,8 +125,8 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         if self.low >= self.high:
             return Text(f"Partition {self.partition} holds no records "
                         f"(the next offset to be written is {self.high}).")
-        return Text(f"Partition {self.partition} holds offsets {self.low}..{self.high - 1} "
-                    f"(the next offset to be written is {self.high}). You are at offset {self.current}.")
+        return Text(f"Partition {self.partition} holds offsets {self.low}..{self.high - 1}, the next to be written "
+                    f"is {self.high}. You are at offset {self.current}.")
 
     def _suggester(self) -> SuggestFromList:
         return SuggestFromList(["beginning", "end", *(f"group:{g}" for g in self.groups)], case_sensitive=False)
@@ -131,16 +137,16 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         return (Text(f"this partition ({self.partition})"),
                 Text(f"{all_label}: the same form on each, clamped into its range"))
 
-    def _help_text(self) -> Text:
-        help_text = Text("1234 an offset · +N / -N from the current offset · beginning (b) · end (e): "
-                         "only new records · end-N: the last N · group:NAME: where that group resumes")
-        if self.groups:
-            help_text.append("\nGroups on this topic: ")
-            shown = self.groups[:8]
-            help_text.append_text(visible_text(", ".join(shown)))
-            if len(self.groups) > len(shown):
-                help_text.append(f", … ({len(self.groups) - len(shown)} more)")
-        return help_text
+    def _groups_text(self) -> Text:
+        """One line: the groups whose offsets ``group:NAME`` can seek to (cut with … when it is too long)."""
+        if not self.groups:
+            return Text("No group has committed offsets on this topic.")
+        shown = self.groups[:8]
+        text = Text("Groups on this topic: ")
+        text.append_text(visible_text(", ".join(shown)))
+        if len(self.groups) > len(shown):
+            text.append(f", … ({len(self.groups) - len(shown)} more)")
+        return text
 
     def compose(self) -> ComposeResult:
         """Range info, the input, the live preview, the scope and the buttons."""
@@ -148,7 +154,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         with self.dialog_box():
             yield title_line("Seek")
             yield Static(self._where(), id="range-info")
-            yield Input(value=self.initial, placeholder="1234, +N, -N, beginning, end, end-N, group:NAME",
+            yield FieldInput(value=self.initial, placeholder="1234, +N, -N, beginning, end, end-N, group:NAME",
                         id="seek-input", suggester=self._suggester())
             yield Static("", id="preview", markup=False)
             yield label_line("Partitions")
@@ -156,7 +162,9 @@ class SeekScreen(Dialog["SeekRequest | None"]):
                 yield RadioButton(one_label, value=not self.initial_all, id="scope-one")
                 yield RadioButton(all_label, value=self.initial_all, id="scope-all")
             yield error_line()
-            yield hint_line(self._help_text(), id="groups-hint")
+            yield hint_line("1234 an offset · +N / -N from the current offset · beginning (b) · end (e): only new "
+                            "records · end-N: the last N · group:NAME: where that group resumes")
+            yield hint_line(self._groups_text(), id="groups-hint")
             yield hint_line("enter: seek (resolved against the partition as it is then) · ctrl+a: all partitions "
                             "on/off · tab / shift+tab: next / previous field · ↑↓ + space: scope · esc: cancel")
             with Horizontal(classes="dialog-buttons"):
@@ -172,15 +180,15 @@ class SeekScreen(Dialog["SeekRequest | None"]):
 
     def refill(self) -> None:
         """Show this opening's partition, range, groups and text in the widgets of an earlier opening."""
-        self.query_one("#range-info", Static).update(self._where())
+        update_in_place(self.query_one("#range-info", Static), self._where())
         seek_input = self.query_one("#seek-input", Input)
         seek_input.suggester = self._suggester()
         seek_input.value = self.initial
         one_label, all_label = self._scope_labels()
-        self.query_one("#scope-one", RadioButton).label = one_label
-        self.query_one("#scope-all", RadioButton).label = all_label
+        relabel_in_place(self.query_one("#scope-one", RadioButton), one_label)
+        relabel_in_place(self.query_one("#scope-all", RadioButton), all_label)
         self.query_one("#scope-all" if self.initial_all else "#scope-one", RadioButton).value = True
-        self.query_one("#groups-hint", Static).update(self._help_text())
+        update_in_place(self.query_one("#groups-hint", Static), self._groups_text())
         self.query_one(".dialog-box").scroll_home(animate=False)
         self.on_mount()
 

@@ -15,6 +15,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from flytui.screens._dialog import Dialog, error_line, hint_line, label_line, title_line
+from flytui.widgets._in_place import update_in_place
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["BACKLOG_MAX", "TailBacklogScreen", "parse_backlog"]
 
@@ -54,7 +56,7 @@ class TailBacklogScreen(Dialog[int | None]):
         with self.dialog_box():
             yield title_line("Live tail with backlog")
             yield label_line(self._label(), id="backlog-label")
-            yield Input(value=str(self.last), id="backlog", restrict=r"[-0-9,_]*", select_on_focus=True)
+            yield FieldInput(value=str(self.last), id="backlog", restrict=r"[-0-9,_]*", select_on_focus=True)
             yield error_line()
             yield hint_line("enter: start the tail · 0: only new records (like t) · esc: cancel")
 
@@ -64,9 +66,9 @@ class TailBacklogScreen(Dialog[int | None]):
 
     def refill(self) -> None:
         """Offer this opening's backlog in the widgets of an earlier opening."""
-        self.query_one("#backlog-label", Static).update(self._label())
+        update_in_place(self.query_one("#backlog-label", Static), self._label())
         self.query_one("#backlog", Input).value = str(self.last)
-        self.query_one("#error", Static).update("")
+        update_in_place(self.query_one("#error", Static), "")
         self.on_mount()
 
     @on(Input.Submitted, "#backlog")

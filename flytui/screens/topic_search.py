@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Input, Static
 from flytui.decode import preview, visible_text
 from flytui.screens._dialog import Dialog, error_line, hint_line, title_line
 from flytui.topic_search import SearchSnapshot
+from flytui.widgets.field_input import FieldInput
 
 __all__ = ["SearchRequested", "SearchState", "TopicSearchScreen", "progress_text"]
 
@@ -145,14 +146,14 @@ class TopicSearchScreen(Dialog["tuple[int, int] | None"]):
         with self.dialog_box():
             yield title_line(Text.assemble("Search the whole topic ", (self.topic, "bold"),
                                            f" ({self.partition_count} partitions)"))
-            yield Input(value=self.state.expression, id="search-expression",
+            yield FieldInput(value=self.state.expression, id="search-expression",
                         placeholder='text, /regex/, $.status == "paid", key ~ /^cust-01/ …')
             with Horizontal(classes="search-options"):
                 yield Static("From")
-                yield Input(value=self.state.start, id="search-start",
+                yield FieldInput(value=self.state.start, id="search-start",
                             placeholder="beginning, end-N, group:NAME, offset")
                 yield Static("Partitions")
-                yield Input(value=self.state.partitions, id="search-partitions", placeholder="all, 0,2 or 0-3")
+                yield FieldInput(value=self.state.partitions, id="search-partitions", placeholder="all, 0,2 or 0-3")
             yield error_line()
             yield Static("", id="search-progress", markup=False)
             table: DataTable[Any] = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
