@@ -12,10 +12,12 @@ from flytui_helpers import pilot_test
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from flytui.widgets import _fast_cells
 from flytui.widgets._fast_cells import FastTextCells
+from flytui.widgets._render_style import OneStylePerPaint
 
 
 class QuickTable(FastTextCells):
@@ -130,3 +132,67 @@ async def test_a_changed_cell_is_the_only_one_drawn_again(monkeypatch: pytest.Mo
         for y, (mine, theirs) in enumerate(zip(lines_of(quick), lines_of(plain), strict=True)):
             assert mine == theirs, f"line {y} differs"
         assert "analytics" not in drawn, "cells drawn unfocused before are kept across a focus change"
+
+
+class PaintedTable(OneStylePerPaint, FastTextCells):
+    """A table working out its own and its components' styles once per paint, as flytui's tables do."""
+
+
+class PaintedTables(App[None]):
+    """The same rows in a plain DataTable and in a PaintedTable, both with zebra stripes."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield DataTable(id="plain", cursor_type="row", zebra_stripes=True)
+            yield PaintedTable(id="painted", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            table.add_column("Group", width=12)
+            table.add_column("Lag", width=9)
+            for _ in range(3):
+                for row in rows():
+                    table.add_row(*row[:2])
+
+
+def painted_lines(table: DataTable) -> list[list[tuple[str, object]]]:
+    """What one paint of the whole table draws, as (text, style) pairs."""
+    table._line_cache.clear()
+    table._styles_cache.clear()
+    return [[(segment.text, segment.style) for segment in strip]
+            for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
+
+
+@pilot_test
+async def test_a_table_works_out_its_styles_once_per_paint_and_paints_the_same(monkeypatch):
+    """A paint used to work out the table's style and its header's and rows' component styles on every line
+    (each an ancestor walk of ~0.4 ms); now once per paint, and the lines are the same as a plain DataTable's."""
+    from textual.dom import DOMNode
+
+    app = PaintedTables()
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        plain, painted = app.query_one("#plain", DataTable), app.query_one("#painted", PaintedTable)
+        walks = 0
+        walk = DOMNode.rich_style.fget
+
+        def counted(node):
+            nonlocal walks
+            walks += 1
+            return walk(node)
+
+        monkeypatch.setattr(DOMNode, "rich_style", property(counted))
+        looks = {}
+        for focused, other in ((plain, painted), (painted, plain)):
+            focused.focus()
+            await pilot.pause()
+            looks[focused.id, "focused"] = painted_lines(focused)
+            looks[other.id, "not focused"] = painted_lines(other)
+        for state in ("focused", "not focused"):
+            assert looks["plain", state] == looks["painted", state], f"{state}: the paints differ"
+        walks = 0
+        painted_lines(plain)
+        plain_walks, walks = walks, 0
+        painted_lines(painted)
+        assert plain_walks >= painted.size.height, "the plain table walks per line"
+        assert walks <= 6, f"{walks} style walks for one paint of {painted.size.height} lines"

@@ -27,6 +27,7 @@ from ..decode import preview, visible_text
 from ..keys import KeyBinding
 from ..service import DLQRecord
 from ._fast_cells import FastTextCells
+from ._render_style import OneStylePerPaint
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -35,7 +36,7 @@ COLUMNS = (("Offset", "offset", 6), ("ID", "id", 10), ("Orig", "orig", 6), ("Rea
 FIXED = sum(width + 2 for _, key, width in COLUMNS if key != "error")
 
 
-class DeadLettersTable(StaleSubtitle, FastTextCells):
+class DeadLettersTable(StaleSubtitle, OneStylePerPaint, FastTextCells):
     """The list of dead letters."""
 
     BINDINGS = vi_bindings()

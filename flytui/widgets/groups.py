@@ -32,6 +32,7 @@ from ..picture_cells import PictureCells
 from ..service import GroupLag
 from ._cells import CellUpdater, OneRepaintTable
 from ._fast_cells import FastTextCells
+from ._render_style import OneStylePerPaint
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -176,7 +177,7 @@ def _partition_cells(row: GroupPartitionLag, last: bool, mark: Text) -> list[Tex
             Text(f"{row.log_end:,}", justify="right"), mark]
 
 
-class GroupsTable(StaleSubtitle, FastTextCells, OneRepaintTable):
+class GroupsTable(StaleSubtitle, OneStylePerPaint, FastTextCells, OneRepaintTable):
     """The table of groups and their partitions."""
 
     BINDINGS = vi_bindings()

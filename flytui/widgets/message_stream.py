@@ -60,6 +60,8 @@ from flytui.widgets._scrolling import set_virtual_size
 from flytui.widgets._stale import STALE_STYLE, stale_label
 from pyflymq.models import Message
 
+from ._render_style import OneStylePerPaint
+
 __all__ = ["MessageStream", "StreamMode"]
 
 HIGHLIGHT_INTERVAL = 0.1
@@ -108,7 +110,7 @@ class StreamMode(str, Enum):
     TAIL = "tail"
 
 
-class MessageStream(ScrollView, can_focus=True):
+class MessageStream(OneStylePerPaint, ScrollView, can_focus=True):
     """A virtual table of records (partition, offset, key, value preview, size) over browse or tail models."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -24,6 +24,7 @@ from ..picture_cells import NO_RATE, PictureCells
 from ..service import PartitionInfo
 from ._cells import CellUpdater, OneRepaintTable
 from ._fast_cells import FastTextCells
+from ._render_style import OneStylePerPaint
 from ._stale import StaleSubtitle
 from ._vi_keys import vi_bindings
 
@@ -40,7 +41,7 @@ def _leader_cell(p: PartitionInfo) -> Text:
         return Text("this node", "bold", no_wrap=True)
     return Text("local only", "dim yellow", no_wrap=True)
 
-class PartitionsPane(StaleSubtitle, FastTextCells, OneRepaintTable):
+class PartitionsPane(StaleSubtitle, OneStylePerPaint, FastTextCells, OneRepaintTable):
     """One row per partition of the open topic."""
 
     BORDER_TITLE = "Partitions"
