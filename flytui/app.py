@@ -218,6 +218,19 @@ class FlyTUIApp(RecordActions, SearchActions, TopicSearchActions, CommitActions,
         """The panes' screen: a :class:`MainScreen` (focus changes repaint only what they restyle)."""
         return MainScreen(id="_default")
 
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:
+        """Textual's ``push_screen``; the main screen under the new screen is not repainted whole for it (see
+        :meth:`MainScreen.refresh`)."""
+        stack = self.screen_stack
+        under = stack[-1] if stack and isinstance(stack[-1], MainScreen) else None
+        if under is not None:
+            under.covering = True
+        try:
+            return super().push_screen(*args, **kwargs)
+        finally:
+            if under is not None:
+                under.covering = False
+
     def compose(self) -> ComposeResult:
         """Header, the panes, footer."""
         yield FlyHeader(self.server_label, servers=self.service.settings.servers, read_only=self.service.read_only,
