@@ -14,7 +14,6 @@ whose text is the FlyMQ server's own (``buffer too small``, ``invalid binary for
 from __future__ import annotations
 
 import functools
-import gc
 import struct
 from collections.abc import Iterator
 from enum import IntEnum
@@ -1049,9 +1048,6 @@ def _decode_records(buf: bytes, count: int, topic: str, partition: int) -> list[
     return messages
 
 
-_PAUSE_COLLECTOR_FROM = 256  # records in a FETCH reply from which decoding pauses the cyclic garbage collector
-
-
 def decode_fetch_response(payload: bytes, topic: str = "", partition: int = 0) -> FetchResult:
     """Decode a FETCH reply into :class:`Message` objects; FETCH carries no partition, so the caller names it.
 
@@ -1066,22 +1062,12 @@ def decode_fetch_response(payload: bytes, topic: str = "", partition: int = 0) -
     # Each record needs at least 16 bytes; refuse counts the payload cannot hold before looping.
     if count * 16 > len(payload) - 12:
         raise DecodeError(INVALID_FORMAT)
-    # Every message built below stays reachable from the list being built, so a collection during the
-    # loop (the collector runs one per 700 new objects) frees nothing: it cost a quarter of the decode
-    # of a 1000-record reply. The collector is paused for the loop only if it was running; it still
-    # counts the new objects and runs at the first allocation after, if they are still alive then.
-    pause_collector = count >= _PAUSE_COLLECTOR_FROM and gc.isenabled()
-    if pause_collector:
-        gc.disable()
     try:
         messages = _decode_same_size_records(payload, count, topic, partition) if count > 1 else None
         if messages is None:
             messages = _decode_records(payload, count, topic, partition)
     except struct.error:
         raise DecodeError(INVALID_FORMAT) from None
-    finally:
-        if pause_collector:
-            gc.enable()
     return FetchResult(messages, next_offset)
 
 

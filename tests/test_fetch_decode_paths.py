@@ -85,26 +85,3 @@ def test_shapes_at_the_edges_of_the_fast_paths(records):
     assert decoded_or_error(fast, payload) == decoded_or_error(plain, payload) != "DecodeError"
     for cut in range(12, len(payload)):
         assert decoded_or_error(fast, payload[:cut]) == decoded_or_error(plain, payload[:cut])
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-@pytest.mark.parametrize("cut", [None, 5000])
-def test_decoding_a_big_reply_leaves_the_collector_as_it_found_it(enabled: bool, cut: int | None) -> None:
-    """The decoder pauses the garbage collector while it builds a big reply's messages: afterwards (also after
-    a reply that fails to decode) the collector is running exactly when it ran before, and a paused one stays
-    paused."""
-    import gc
-
-    records = [(offset, b"key-%04d" % offset, b"v" * 50) for offset in range(1000)]
-    payload = wire.encode_fetch_response(records, 1000)[:cut]
-    was_enabled = gc.isenabled()
-    try:
-        gc.enable() if enabled else gc.disable()
-        if cut is None:
-            assert len(fast(payload)) == 1000
-        else:
-            with pytest.raises(DecodeError):
-                fast(payload)
-        assert gc.isenabled() is enabled
-    finally:
-        gc.enable() if was_enabled else gc.disable()
