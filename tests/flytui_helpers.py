@@ -108,3 +108,22 @@ class LayoutCounter:
     def stop(self) -> None:
         """Put the screen's own layout method back."""
         del self._screen._refresh_layout
+
+
+class RefreshCounter:
+    """Counts the calls of ``widget.refresh`` (repaints and layouts it asks for) from now on until :meth:`stop`."""
+
+    def __init__(self, widget) -> None:
+        self.count = 0
+        self._widget = widget
+        original = widget.refresh
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+
+        widget.refresh = counted
+
+    def stop(self) -> None:
+        """Put the widget's own refresh method back."""
+        del self._widget.refresh

@@ -7,7 +7,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from flytui.widgets._in_place import update_in_place
-from tests.flytui_helpers import LayoutCounter, pilot_test
+from tests.flytui_helpers import LayoutCounter, RefreshCounter, pilot_test
 
 
 class OneLine(App[None]):
@@ -31,17 +31,10 @@ async def test_same_height_repaints_in_place_and_a_taller_content_is_laid_out():
         await pilot.pause()
         assert layouts.count >= 1 and line.size.height == 2, "taller: laid out"
         assert "and a fourth line" in line.render_line(1).text
-        repaints = 0
-        refresh = line.refresh
-
-        def counted_refresh(*args, **kwargs):
-            nonlocal repaints
-            repaints += 1
-            return refresh(*args, **kwargs)
-
-        line.refresh = counted_refresh
+        refreshes = RefreshCounter(line)
         update_in_place(line, Text("third\nand a fourth line"))
-        assert repaints == 0, "the same content changes nothing"
+        refreshes.stop()
+        assert refreshes.count == 0, "the same content changes nothing"
         line.update("set directly")  # another path changed it: the next update must not be skipped
         update_in_place(line, Text("third\nand a fourth line"))
         await pilot.pause()
@@ -104,18 +97,10 @@ async def test_a_radio_button_is_relabelled_without_a_layout_unless_the_label_no
         await pilot.pause()
         assert layouts.count == 0 and button.label.plain == "renamed"
         assert "renamed" in button.render_line(0).text
-        repaints = 0
-        refresh = button.refresh
-
-        def counted_refresh(*args, **kwargs):
-            nonlocal repaints
-            repaints += 1
-            return refresh(*args, **kwargs)
-
-        button.refresh = counted_refresh
+        refreshes = RefreshCounter(button)
         relabel_in_place(button, "renamed")
-        assert repaints == 0, "the same label changes nothing"
-        del button.refresh
+        refreshes.stop()
+        assert refreshes.count == 0, "the same label changes nothing"
         relabel_in_place(button, Text("a label far too long for the set's thirty cells"))
         await pilot.pause()
         assert layouts.count >= 1, "a label that does not fit is laid out"
