@@ -27,9 +27,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
-from textual.css.styles import RenderStyles
-from textual.geometry import Region
-from textual.strip import Strip
 from textual.widgets import DataTable
 
 _JOIN = Text("\n")
@@ -39,47 +36,10 @@ KEPT_CELLS = 20_000
 CellKey = tuple[int, int, int, int, Style, Style, Style, int]
 
 
-class _PaintedComponentStyle:
-    """A component's styles during one paint: its Rich style worked out once, anything else read from them."""
-
-    __slots__ = ("_styles", "rich_style")
-
-    def __init__(self, styles: RenderStyles) -> None:
-        self._styles = styles
-        self.rich_style: Style = styles.rich_style
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._styles, name)
-
-
 class FastTextCells(DataTable[Any]):
     """Mix into a ``DataTable`` subclass (before ``DataTable``) to draw one-line ``Text`` cells quickly."""
 
     _drawn_cells: LRUCache[CellKey, tuple[Text, list[list[Segment]]]] | None = None
-    _component_styles_this_paint: dict[tuple[str, ...], _PaintedComponentStyle] | None = None
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """Paint ``crop``, working out each component style the table asks for once, not once per line."""
-        self._component_styles_this_paint = {}
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._component_styles_this_paint = None
-
-    def get_component_styles(self, *names: str) -> RenderStyles:
-        """The component styles ``names``; while painting, the same answer for the whole paint.
-
-        A DataTable asks for the header's (and row's) component style on every line it paints, and each answer
-        merges styles and walks every ancestor to blend colours (~0.45 ms): a third of a 13-line table's paint.
-        Within one paint the answer cannot change."""
-        kept = self._component_styles_this_paint
-        if kept is None:
-            return super().get_component_styles(*names)
-        styles = kept.get(names)
-        if styles is None:
-            styles = kept[names] = _PaintedComponentStyle(super().get_component_styles(*names))
-        return styles  # type: ignore[return-value]  # reads as the RenderStyles it wraps
-
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
         header = row_index == -1
