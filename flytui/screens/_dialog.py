@@ -161,6 +161,10 @@ class Dialog(ModalScreen[ResultT]):
             event.refresh_styles = False
         self._flytui_styled_at = generation
 
+    def clear_error(self) -> None:
+        """Empty the ``#error`` line (repainted in place: no layout when it was empty already)."""
+        update_in_place(self.query_one("#error", Static), "")
+
     def configure(self, *args: Any, **kwargs: Any) -> None:
         """Take the arguments of a new opening (those of ``__init__``). Only kept dialogs define it."""
         raise NotImplementedError(f"{type(self).__name__} is not kept between openings")
@@ -251,7 +255,7 @@ class TypedConfirmDialog(Dialog[bool]):
     @on(Input.Changed, "#confirm-word")
     def _word_changed(self) -> None:
         self.query_one("#confirm", Button).disabled = not self._word_typed()
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
 
     @on(Input.Submitted, "#confirm-word")
     def _word_submitted(self) -> None:

@@ -272,7 +272,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
         all_partitions = bool(initial and initial.all_partitions and not one_only)
         self.query_one("#scope-all" if all_partitions else "#scope-one", RadioButton).value = True
         self._apply_kind(chosen, move_focus=False)
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
         self.query_one(".dialog-box").scroll_home(animate=False)
         self._focus_first()
 
@@ -310,7 +310,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
         scope_all.disabled = one_only
         if one_only:
             self.query_one("#scope-one", RadioButton).value = True
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
         if not move_focus:
             return
         if not amount.disabled:
@@ -322,7 +322,7 @@ class CommitTargetScreen(Dialog["CommitChoice | None"]):
 
     @on(Input.Changed)
     def _input_changed(self) -> None:
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
 
     def action_toggle_all(self) -> None:
         """Switch the scope between this partition and all partitions (when the kind allows all)."""

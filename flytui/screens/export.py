@@ -191,7 +191,7 @@ class ExportScreen(Dialog["ExportRequest | None"]):
             field.value = str(value)
             field.disabled = True
         update_in_place(self.query_one("#range-hint", Static), self._range_hint())
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
         self.query_one(".dialog-box").scroll_home(animate=False)
         self.on_mount()
 
@@ -208,7 +208,7 @@ class ExportScreen(Dialog["ExportRequest | None"]):
         ranged = self.scope is not ExportScope.VIEW
         self.query_one("#range-from", Input).disabled = not ranged
         self.query_one("#range-to", Input).disabled = not ranged
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
 
     def _check_path(self) -> None:
         warning = self.query_one("#path-warning", Static)
@@ -227,11 +227,11 @@ class ExportScreen(Dialog["ExportRequest | None"]):
     @on(Checkbox.Changed, "#overwrite")
     def _path_changed(self) -> None:
         self._check_path()
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
 
     @on(Input.Changed, "#range-from, #range-to")
     def _range_changed(self) -> None:
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
 
     def build_result(self) -> ExportRequest:
         """The request the form describes; :class:`ValueError` with a message for the user if invalid."""

@@ -156,7 +156,7 @@ class FilterScreen(Dialog["str | None"]):
         summary, warning = describe_filter(text)
         update_in_place(self.query_one("#filter-kind", Static), visible_text(summary))
         update_in_place(self.query_one("#filter-warning", Static), visible_text(f"⚠ {warning}" if warning else ""))
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
 
     @on(Input.Changed, "#filter-input")
     def _changed(self) -> None:

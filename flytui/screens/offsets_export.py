@@ -107,13 +107,13 @@ class OffsetsExportScreen(Dialog["OffsetsExportRequest | None"]):
         group.suggester = SuggestFromList(self.groups) if self.groups else None
         self.query_one("#path", Input).value = default_offsets_path(self.topic, self.group)
         self.query_one("#overwrite", Checkbox).value = False
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
         self.on_mount()
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
     def _changed(self) -> None:
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
 
     def build_result(self) -> OffsetsExportRequest:
         """The request the form describes; :class:`ValueError` with a message for the user if invalid."""

@@ -288,7 +288,7 @@ class ProduceScreen(Dialog["ProduceRequest | None"]):
 
     def _update_status(self) -> None:
         status = self.query_one("#status", Static)
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
         try:
             request = self.build_result()
         except ValueError as exc:

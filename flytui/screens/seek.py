@@ -220,7 +220,7 @@ class SeekScreen(Dialog["SeekRequest | None"]):
         preview = self.query_one("#preview", Static)
         text = self.query_one("#seek-input", Input).value
         if not (self.initial_error and text == self.initial):  # keep the caller's error until the text changes
-            update_in_place(self.query_one("#error", Static), "")
+            self.clear_error()
         if not text.strip():
             preview.set_classes("")
             update_in_place(preview, "")

@@ -68,7 +68,7 @@ class TailBacklogScreen(Dialog[int | None]):
         """Offer this opening's backlog in the widgets of an earlier opening."""
         update_in_place(self.query_one("#backlog-label", Static), self._label())
         self.query_one("#backlog", Input).value = str(self.last)
-        update_in_place(self.query_one("#error", Static), "")
+        self.clear_error()
         self.on_mount()
 
     @on(Input.Submitted, "#backlog")

@@ -56,7 +56,7 @@ def relabel_in_place(button: ToggleButton, label: str | Text | Content) -> None:
     if new.plain == button.label.plain and new.spans == button.label.spans:
         return
     width = button.size.width
-    fits = width and new.cell_length + 4 <= width  # the button's 3 cells and the label's padding
+    fits = width and new.cell_length + 5 <= width  # the button's 3 cells and a space each side of the label
     if not fits or _width_follows_content(button):
         button.label = label
         return
